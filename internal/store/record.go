@@ -1,0 +1,247 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/tracehound/tracehound/internal/llmschema"
+)
+
+// Record statuses.
+const (
+	StatusOK      = "ok"
+	StatusError   = "error"
+	StatusFlagged = "flagged"
+)
+
+// OptString is a string that encodes as JSON null when empty.
+type OptString string
+
+// MarshalJSON implements json.Marshaler.
+func (s OptString) MarshalJSON() ([]byte, error) {
+	if s == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(string(s))
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *OptString) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = ""
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = OptString(v)
+	return nil
+}
+
+// Usage counts tokens of the billable LLM calls of a record.
+type Usage struct {
+	Input      int64 `json:"input"`
+	Output     int64 `json:"output"`
+	Total      int64 `json:"total"`
+	CacheRead  int64 `json:"cache_read"`
+	CacheWrite int64 `json:"cache_write"`
+}
+
+func (u *Usage) add(o Usage) {
+	u.Input += o.Input
+	u.Output += o.Output
+	u.CacheRead += o.CacheRead
+	u.CacheWrite += o.CacheWrite
+	u.Total = u.Input + u.Output
+}
+
+// Score is one metric result on a record.
+type Score struct {
+	Value  any    `json:"value"`
+	Passed *bool  `json:"passed,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Source string `json:"source"`
+}
+
+// Record is one trace of one project, as the records API returns it.
+type Record struct {
+	ID         string    `json:"id"`
+	TraceID    string    `json:"trace_id"`
+	ProjectID  string    `json:"project_id"`
+	RunID      OptString `json:"run_id"`
+	TestcaseID OptString `json:"testcase_id"`
+	Source     string    `json:"source"`
+	Status     string    `json:"status"`
+	Name       string    `json:"name"`
+	Service    string    `json:"service"`
+	UserID     OptString `json:"user_id"`
+	SessionID  OptString `json:"session_id"`
+	Models     []string  `json:"models"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	DurationMS float64   `json:"duration_ms"`
+	Input      string    `json:"input"`
+	Output     string    `json:"output"`
+	Expected   OptString `json:"expected"`
+	Usage      Usage     `json:"usage"`
+	CostUSD    float64   `json:"cost_usd"`
+	// CostUnknown is true when at least one LLM call had a model without a known price,
+	// so CostUSD is a lower bound.
+	CostUnknown  bool              `json:"cost_unknown,omitempty"`
+	SpanCount    int               `json:"span_count"`
+	LLMCallCount int               `json:"llm_call_count"`
+	ErrorCount   int               `json:"error_count"`
+	Flags        []llmschema.Flag  `json:"flags"`
+	Scores       map[string]Score  `json:"scores"`
+	Metadata     map[string]string `json:"metadata"`
+	Assembly     Assembly          `json:"-"`
+}
+
+// Assembly is the bookkeeping that lets spans fold into a record in any order without
+// re-reading the trace's other spans. Backends persist it with the record.
+type Assembly struct {
+	RootSeen       bool  `json:"root_seen,omitempty"`
+	NameStart      int64 `json:"name_start,omitempty"`
+	InputFromRoot  bool  `json:"input_from_root,omitempty"`
+	OutputFromRoot bool  `json:"output_from_root,omitempty"`
+	FirstLLMStart  int64 `json:"first_llm_start,omitempty"`
+	LastLLMEnd     int64 `json:"last_llm_end,omitempty"`
+	HasLLMInput    bool  `json:"has_llm_input,omitempty"`
+	HasLLMOutput   bool  `json:"has_llm_output,omitempty"`
+	StartNanos     int64 `json:"start_nanos"`
+	EndNanos       int64 `json:"end_nanos"`
+}
+
+// NewRecord starts an empty record for a trace of a project.
+func NewRecord(project, traceID string) *Record {
+	return &Record{
+		ID:        traceID,
+		TraceID:   traceID,
+		ProjectID: project,
+		Source:    llmschema.SourceOTLP,
+		Status:    StatusOK,
+		Models:    []string{},
+		Flags:     []llmschema.Flag{},
+		Scores:    map[string]Score{},
+		Metadata:  map[string]string{},
+	}
+}
+
+// Fold adds one span that the record has not seen before. Spans may arrive in any order;
+// the result is the same for every order.
+func (r *Record) Fold(s *Span) {
+	a := &r.Assembly
+	first := r.SpanCount == 0
+	r.SpanCount++
+
+	if first || s.Start < a.StartNanos {
+		a.StartNanos = s.Start
+	}
+	if first || s.End > a.EndNanos {
+		a.EndNanos = s.End
+	}
+	r.Start = time.Unix(0, a.StartNanos).UTC()
+	r.End = time.Unix(0, a.EndNanos).UTC()
+	r.DurationMS = float64(a.EndNanos-a.StartNanos) / 1e6
+
+	isRoot := s.IsRoot()
+	switch {
+	case isRoot && !a.RootSeen:
+		a.RootSeen = true
+		r.Name, r.Service, a.NameStart = s.Name, s.Service, s.Start
+	case !a.RootSeen && (first || s.Start < a.NameStart):
+		r.Name, r.Service, a.NameStart = s.Name, s.Service, s.Start
+	}
+	if r.Service == "" {
+		r.Service = s.Service
+	}
+
+	if isRoot {
+		if s.Input != "" {
+			r.Input, a.InputFromRoot = s.Input, true
+		}
+		if s.Output != "" {
+			r.Output, a.OutputFromRoot = s.Output, true
+		}
+	}
+	if s.LLMCall {
+		r.LLMCallCount++
+		r.Usage.add(s.Usage)
+		r.CostUSD += s.CostUSD
+		if s.CostUnknown {
+			r.CostUnknown = true
+		}
+		if s.Model != "" && !contains(r.Models, s.Model) {
+			r.Models = append(r.Models, s.Model)
+		}
+		if s.Input != "" && (!a.HasLLMInput || s.Start < a.FirstLLMStart) {
+			a.HasLLMInput, a.FirstLLMStart = true, s.Start
+			if !a.InputFromRoot {
+				r.Input = s.Input
+			}
+		}
+		if s.Output != "" && (!a.HasLLMOutput || s.End > a.LastLLMEnd) {
+			a.HasLLMOutput, a.LastLLMEnd = true, s.End
+			if !a.OutputFromRoot {
+				r.Output = s.Output
+			}
+		}
+	}
+
+	setOnce(&r.RunID, s.RunID)
+	setOnce(&r.TestcaseID, s.TestcaseID)
+	setOnce(&r.Expected, s.Expected)
+	setOnce(&r.UserID, s.UserID)
+	setOnce(&r.SessionID, s.SessionID)
+	if s.Source != "" && s.Source != llmschema.SourceOTLP {
+		r.Source = s.Source
+	}
+	for k, v := range s.Metadata {
+		if _, ok := r.Metadata[k]; !ok {
+			r.Metadata[k] = v
+		}
+	}
+	if s.StatusError {
+		r.ErrorCount++
+	}
+	for _, f := range s.Flags {
+		f.SpanID = s.SpanIDHex()
+		r.Flags = append(r.Flags, f)
+	}
+	r.Status = r.deriveStatus()
+}
+
+func (r *Record) deriveStatus() string {
+	if r.ErrorCount > 0 {
+		return StatusError
+	}
+	flagged := false
+	for _, f := range r.Flags {
+		if f.Category == llmschema.CategoryTechnical {
+			return StatusError
+		}
+		if llmschema.SeverityAtLeastWarning(f.Severity) {
+			flagged = true
+		}
+	}
+	if flagged {
+		return StatusFlagged
+	}
+	return StatusOK
+}
+
+func setOnce(dst *OptString, v string) {
+	if *dst == "" && v != "" {
+		*dst = OptString(v)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

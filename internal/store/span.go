@@ -67,6 +67,9 @@ var rawUnmarshaler = &ptrace.ProtoUnmarshaler{}
 
 // FromPData builds a Span from a pdata span and the resource and scope it came with.
 // The canonical attributes written by llmextract are read in one pass over the attributes.
+// project is the authenticated project; when it is empty the span's tracehound.project.id
+// (stamped by llmextract from the authenticated request) is used; if that is absent too,
+// Project stays empty and the caller picks its default.
 func FromPData(project string, res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) (Span, error) {
 	s := Span{
 		Project:       project,
@@ -85,7 +88,9 @@ func FromPData(project string, res pcommon.Resource, scope pcommon.Instrumentati
 	if v, ok := res.Attributes().Get(llmschema.ServiceName); ok {
 		s.Service = v.AsString()
 	}
-	readCanonical(&s, span.Attributes())
+	if claimed := readCanonical(&s, span.Attributes()); s.Project == "" {
+		s.Project = claimed
+	}
 
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
@@ -118,8 +123,8 @@ func DecodeSpan(project string, raw []byte) (Span, ptrace.Traces, error) {
 	return s, td, err
 }
 
-// readCanonical copies the canonical attributes into s.
-func readCanonical(s *Span, attrs pcommon.Map) {
+// readCanonical copies the canonical attributes into s and returns the span's project attribute.
+func readCanonical(s *Span, attrs pcommon.Map) (project string) {
 	var requestModel, responseModel string
 	hasKind, hasLLMCall := false, false
 	var opName string
@@ -163,6 +168,8 @@ func readCanonical(s *Span, attrs pcommon.Map) {
 			s.SessionID = v.AsString()
 		case llmschema.Source:
 			s.Source = v.AsString()
+		case llmschema.ProjectID:
+			project = v.AsString()
 		case llmschema.Flags:
 			var flags []llmschema.Flag
 			if json.Unmarshal([]byte(v.AsString()), &flags) == nil {
@@ -198,6 +205,7 @@ func readCanonical(s *Span, attrs pcommon.Map) {
 	if !hasLLMCall && !hasKind {
 		s.LLMCall = s.Kind == llmschema.SpanKindLLM || s.Kind == llmschema.SpanKindEmbedding
 	}
+	return project
 }
 
 func intValue(v pcommon.Value) int64 {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
@@ -365,8 +366,8 @@ func (s *Store) ListRecords(_ context.Context, project string, q store.Query) (s
 	prefix := projectPrefix(project)
 	seek := append([]byte{}, prefix...)
 	if q.Cursor != "" {
-		c, err := base64.RawURLEncoding.DecodeString(q.Cursor)
-		if err != nil || len(c) != 24 {
+		c, ok := decodeCursor(q.Cursor)
+		if !ok {
 			return store.Page{}, store.ErrBadCursor
 		}
 		seek = append(seek, c...)
@@ -385,7 +386,7 @@ func (s *Store) ListRecords(_ context.Context, project string, q store.Query) (s
 		}
 		for ; k != nil && hasPrefix(k, prefix) && len(k) == len(prefix)+24; k, _ = cur.Prev() {
 			if len(page.Records) == limit {
-				page.NextCursor = base64.RawURLEncoding.EncodeToString(lastKeyTail(page.Records, prefix))
+				page.NextCursor = encodeCursor(lastKeyTail(page.Records, prefix))
 				return nil
 			}
 			rk := append(append([]byte{}, prefix...), k[len(prefix)+8:]...)
@@ -402,6 +403,29 @@ func (s *Store) ListRecords(_ context.Context, project string, q store.Query) (s
 		return nil
 	})
 	return page, err
+}
+
+// A cursor is a version byte, the position (start + trace ID) and a CRC, base64url encoded,
+// so that hand-made or truncated cursors are refused instead of silently listing nothing.
+const cursorVersion = 1
+
+func encodeCursor(pos []byte) string {
+	b := make([]byte, 0, 1+len(pos)+4)
+	b = append(b, cursorVersion)
+	b = append(b, pos...)
+	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) ([]byte, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 1+24+4 || b[0] != cursorVersion {
+		return nil, false
+	}
+	if crc32.ChecksumIEEE(b[:25]) != binary.BigEndian.Uint32(b[25:]) {
+		return nil, false
+	}
+	return b[1:25], true
 }
 
 // lastKeyTail is the cursor of the last record on a page: its start and trace ID.

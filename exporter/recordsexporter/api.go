@@ -1,0 +1,206 @@
+package recordsexporter
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
+
+	"github.com/tracehound/tracehound/internal/store"
+)
+
+// listTextLimit shortens input and output in list rows; the detail view has the full text.
+const listTextLimit = 500
+
+type api struct {
+	store          store.Store
+	defaultProject string
+	logger         *zap.Logger
+}
+
+func newAPI(st store.Store, defaultProject string, logger *zap.Logger) *api {
+	return &api{store: st, defaultProject: defaultProject, logger: logger}
+}
+
+func (a *api) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/records", a.listRecords)
+	mux.HandleFunc("GET /api/v1/records/{id}", a.getRecord)
+	mux.HandleFunc("GET /api/v1/traces/{trace_id}", a.getTrace)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path))
+	})
+	return securityHeaders(mux)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// project is the caller's project: the authenticated one, or the default when the API runs
+// without an authenticator.
+func (a *api) project(r *http.Request) string {
+	if p := authenticatedProject(r.Context()); p != "" {
+		return p
+	}
+	if client.FromContext(r.Context()).Auth != nil {
+		// Authenticated, but the authenticator named no project: see nothing rather than
+		// the default project's data.
+		return "\x00no-project"
+	}
+	return a.defaultProject
+}
+
+type listResponse struct {
+	Records    []*store.Record `json:"records"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
+func (a *api) listRecords(w http.ResponseWriter, r *http.Request) {
+	q := store.Query{}
+	for key, vals := range r.URL.Query() {
+		val := vals[len(vals)-1]
+		switch key {
+		case "limit":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > store.MaxLimit {
+				writeError(w, http.StatusBadRequest, "invalid_parameter",
+					fmt.Sprintf("limit: want an integer from 1 to %d, got %q", store.MaxLimit, val))
+				return
+			}
+			q.Limit = n
+		case "cursor":
+			q.Cursor = val
+		default:
+			writeError(w, http.StatusBadRequest, "invalid_parameter",
+				fmt.Sprintf("unknown query parameter %q (supported: limit, cursor)", key))
+			return
+		}
+	}
+	page, err := a.store.ListRecords(r.Context(), a.project(r), q)
+	if errors.Is(err, store.ErrBadCursor) {
+		writeError(w, http.StatusBadRequest, "invalid_parameter", "cursor: not a cursor returned by this API (start again without it)")
+		return
+	}
+	if err != nil {
+		a.internalError(w, "list records", err)
+		return
+	}
+	for _, rec := range page.Records {
+		rec.Input = shorten(rec.Input, listTextLimit)
+		rec.Output = shorten(rec.Output, listTextLimit)
+	}
+	resp := listResponse{Records: page.Records}
+	if page.NextCursor != "" {
+		resp.NextCursor = &page.NextCursor
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (a *api) getRecord(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	project := a.project(r)
+	rec, err := a.store.GetRecord(r.Context(), project, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no record %q in this project", id))
+		return
+	}
+	if err != nil {
+		a.internalError(w, "get record", err)
+		return
+	}
+	spans, err := a.store.GetSpans(r.Context(), project, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		a.internalError(w, "get spans", err)
+		return
+	}
+	detail, err := buildDetail(rec, spans)
+	if err != nil {
+		a.internalError(w, "build record detail", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, detail)
+}
+
+func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("trace_id")
+	spans, err := a.store.GetSpans(r.Context(), a.project(r), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no trace %q in this project", id))
+		return
+	}
+	if err != nil {
+		a.internalError(w, "get trace", err)
+		return
+	}
+	td := ptrace.NewTraces()
+	for _, sp := range spans {
+		one, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(sp.Raw)
+		if err != nil {
+			a.internalError(w, "decode span", err)
+			return
+		}
+		one.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	}
+	body, err := (&ptrace.JSONMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		a.internalError(w, "encode trace", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+}
+
+func (a *api) internalError(w http.ResponseWriter, what string, err error) {
+	a.logger.Error("Records API request failed", zap.String("operation", what), zap.Error(err))
+	writeError(w, http.StatusInternalServerError, "internal", what+" failed; see the collector log")
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = code, msg
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// shorten cuts s to at most n bytes on a rune boundary, marking the cut with an ellipsis.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

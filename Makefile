@@ -1,0 +1,49 @@
+# tracehound developer commands. `make run` and `make test` are the two set-up commands.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+BUILDER_VERSION := v0.165.0
+BUILDER   := $(BIN)/builder-$(BUILDER_VERSION)
+GEN_FILES := cmd/tracehound/main.go cmd/tracehound/main_others.go cmd/tracehound/main_windows.go cmd/tracehound/components.go
+
+.PHONY: run build test generate check-generate fuzz bench
+
+## run: start the collector with the embedded default config (store in ./data, API on :8080)
+run:
+	$(GO) run ./cmd/tracehound
+
+## build: build bin/tracehound
+build:
+	$(GO) build -o $(BIN)/tracehound ./cmd/tracehound
+
+## test: every unit, conformance and end-to-end test
+test:
+	$(GO) test -count=1 -timeout 20m ./...
+
+$(BUILDER):
+	mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(BUILDER_VERSION)
+	mv $(BIN)/builder $(BUILDER)
+
+## generate: regenerate cmd/tracehound from builder-config.yaml with the pinned ocb
+generate: $(BUILDER)
+	$(BUILDER) --config builder-config.yaml --skip-get-modules --skip-compilation >/dev/null 2>&1 || \
+		$(BUILDER) --config builder-config.yaml --skip-get-modules --skip-compilation
+	gofmt -w $(GEN_FILES)
+
+## check-generate: fail when the committed cmd/tracehound sources drift from builder-config.yaml
+check-generate: generate
+	@git diff --exit-code -- $(GEN_FILES) || \
+		(echo "cmd/tracehound is out of date with builder-config.yaml: run 'make generate' and commit" >&2; exit 1)
+	@test -z "$$(git ls-files --others --exclude-standard cmd/tracehound)" || \
+		(echo "make generate created files that are not committed" >&2; exit 1)
+
+## fuzz: a short run of every fuzz target (FUZZTIME=10s by default)
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done

@@ -15,6 +15,10 @@ import (
 var defaultConfig string
 
 func init() {
+	// Leave the arguments of this package's test binary alone.
+	if strings.HasSuffix(os.Args[0], ".test") {
+		return
+	}
 	os.Args = withDefaultConfig(os.Args, os.Getenv)
 }
 

@@ -6,7 +6,7 @@
 // guess, so lookups never fall back to a "close" model ID.
 package pricing
 
-//go:generate sh -c "cd gen && npm ci --no-audit --no-fund && node refresh.mjs"
+//go:generate sh -c "cd gen && npm ci --no-audit --no-fund && node refresh.mjs && node agreement.mjs"
 
 import (
 	_ "embed"
@@ -67,6 +67,8 @@ type conditionalPrice struct {
 
 type tokenPrices struct {
 	input, output, cacheRead, cacheWrite tieredPrice
+	// perKRequests is a flat fee per thousand calls (e.g. Perplexity search models).
+	perKRequests tieredPrice
 }
 
 // tieredPrice is a price per million tokens; tiers switch the whole price once the call's
@@ -201,6 +203,7 @@ func parseConditional(raw map[string]json.RawMessage) (conditionalPrice, error) 
 		"output_mtok":      &c.tokenPrice.output,
 		"cache_read_mtok":  &c.tokenPrice.cacheRead,
 		"cache_write_mtok": &c.tokenPrice.cacheWrite,
+		"requests_kcount":  &c.tokenPrice.perKRequests,
 	} {
 		v, ok := raw[key]
 		if !ok {
@@ -235,12 +238,41 @@ type matcher struct {
 	op    string
 	value string
 	re    *regexp.Regexp
-	// negate inverts re: used for JavaScript's `^(?!X)` negative look-ahead, which RE2 lacks.
-	negate bool
-	kids   []*matcher
+	// notRe rejects what a leading JavaScript negative look-ahead `^(?!X)` rejects; RE2
+	// has no look-ahead, so `^(?!X)Y` is evaluated as "not ^X, and ^Y".
+	notRe *regexp.Regexp
+	kids  []*matcher
 }
 
-var negativeLookahead = regexp.MustCompile(`^\^\(\?!(.*)\)$`)
+// splitLookahead splits `^(?!X)Y` into X and Y, honouring nested groups, escapes and
+// character classes. ok is false when the pattern does not start with a look-ahead.
+func splitLookahead(s string) (x, y string, ok bool) {
+	const head = "^(?!"
+	if !strings.HasPrefix(s, head) {
+		return "", "", false
+	}
+	depth, inClass := 1, false
+	for i := len(head); i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return s[len(head):i], s[i+1:], true
+			}
+		}
+	}
+	return "", "", false
+}
 
 func parseMatcher(raw json.RawMessage) (*matcher, error) {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -280,11 +312,16 @@ func parseMatcher(raw json.RawMessage) (*matcher, error) {
 				return nil, err
 			}
 			m := &matcher{op: op}
-			if sub := negativeLookahead.FindStringSubmatch(s); sub != nil {
-				m.negate = true
-				s = "^(?:" + sub[1] + ")"
+			pattern := s
+			if x, y, ok := splitLookahead(s); ok {
+				notRe, err := regexp.Compile("^(?:" + x + ")")
+				if err != nil {
+					return nil, fmt.Errorf("regex %q: %w", s, err)
+				}
+				m.notRe = notRe
+				pattern = "^(?:" + y + ")"
 			}
-			re, err := regexp.Compile(s)
+			re, err := regexp.Compile(pattern)
 			if err != nil {
 				return nil, fmt.Errorf("regex %q: %w", s, err)
 			}
@@ -309,7 +346,7 @@ func (m *matcher) match(s string) bool {
 	case "contains":
 		return strings.Contains(s, m.value)
 	case "regex":
-		return m.re.MatchString(s) != m.negate
+		return (m.notRe == nil || !m.notRe.MatchString(s)) && m.re.MatchString(s)
 	case "and":
 		for _, k := range m.kids {
 			if !k.match(s) {
@@ -327,7 +364,8 @@ func (m *matcher) match(s string) bool {
 	return false
 }
 
-// Cost prices usage at time at (which selects among dated or time-of-day prices).
+// Cost prices one call with usage u at time at (which selects among dated or time-of-day
+// prices), including any per-request fee.
 func (m *Model) Cost(u Usage, at time.Time) float64 {
 	p := m.priceAt(at)
 	in, cr, cw := u.Input, max(u.CacheRead, 0), max(u.CacheWrite, 0)
@@ -347,10 +385,11 @@ func (m *Model) Cost(u Usage, at time.Time) float64 {
 		uncached += cw
 		cw = 0
 	}
-	return (p.input.at(totalIn)*float64(uncached) +
-		p.cacheRead.at(totalIn)*float64(cr) +
-		p.cacheWrite.at(totalIn)*float64(cw) +
-		p.output.at(totalIn)*float64(max(u.Output, 0))) / 1e6
+	return (p.input.at(totalIn)*float64(uncached)+
+		p.cacheRead.at(totalIn)*float64(cr)+
+		p.cacheWrite.at(totalIn)*float64(cw)+
+		p.output.at(totalIn)*float64(max(u.Output, 0)))/1e6 +
+		p.perKRequests.at(totalIn)/1e3
 }
 
 func (t tieredPrice) at(totalInput int64) float64 {

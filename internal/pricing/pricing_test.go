@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -244,4 +245,61 @@ func TestBuiltin_EveryRegexCompiles(t *testing.T) {
 	if len(tbl.providers) < 20 || n < 1000 {
 		t.Fatalf("snapshot too small: %d providers, %d models", len(tbl.providers), n)
 	}
+}
+
+// TestLookup_AgreesWithReferenceOnEveryListedID replays testdata/agreement.json, which
+// gen/agreement.mjs produced by asking @pydantic/genai-prices itself to price every model
+// ID its data lists by an exact rule, with and without the provider. Where the reference
+// finds a price, the Go lookup must find the same entry and the same amount.
+func TestLookup_AgreesWithReferenceOnEveryListedID(t *testing.T) {
+	tbl, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "agreement.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		At    time.Time `json:"at"`
+		Cases []struct {
+			Provider string  `json:"provider"`
+			Model    string  `json:"model"`
+			Match    string  `json:"match"`
+			USD      float64 `json:"usd"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	u := Usage{Input: 1000, Output: 500, CacheRead: 100}
+	checked, mismatches := 0, 0
+	for _, c := range ref.Cases {
+		if c.Match == "" {
+			continue
+		}
+		checked++
+		m, ok := tbl.Lookup(c.Provider, c.Model)
+		got := ""
+		if ok {
+			got = m.Provider + "/" + m.ID
+		}
+		if got != c.Match {
+			mismatches++
+			if mismatches <= 20 {
+				t.Errorf("Lookup(%q, %q) = %q, reference %q", c.Provider, c.Model, got, c.Match)
+			}
+			continue
+		}
+		if cost := m.Cost(u, ref.At); math.Abs(cost-c.USD) > 1e-9*math.Max(1, c.USD) {
+			mismatches++
+			if mismatches <= 20 {
+				t.Errorf("%s: cost %.12f, reference %.12f", c.Match, cost, c.USD)
+			}
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d reference cases checked", checked)
+	}
+	t.Logf("%d reference cases checked, %d mismatches", checked, mismatches)
 }

@@ -10,7 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const pkg = JSON.parse(
   readFileSync(join(here, 'node_modules', '@pydantic', 'genai-prices', 'package.json'), 'utf8'),
 );
-const priceKeys = ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok'];
+const priceKeys = ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'requests_kcount'];
 
 // waitForUpdate resolves to the provider list bundled with the package as long as
 // updatePrices was never called, so this snapshot never depends on the network.

@@ -1,0 +1,1501 @@
+package llmextractprocessor
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tracehound/tracehound/internal/llmschema"
+	"github.com/tracehound/tracehound/internal/pricing"
+)
+
+// maxIndex bounds the N of indexed keys such as gen_ai.prompt.N.content, so that a hostile
+// key cannot make the extractor allocate a huge slice.
+const maxIndex = 1024
+
+// extractor writes the canonical view onto spans. It holds no per-span state and is safe
+// for concurrent use.
+type extractor struct {
+	maxBytes     int
+	keepOriginal bool
+	runIDKeys    []string
+	prices       *pricing.Table
+	// unknownPrice is called once per LLM call whose model has no price.
+	unknownPrice func(model string)
+}
+
+// resourceInfo holds the values a span may inherit from its resource.
+type resourceInfo struct {
+	runID, testcaseID, sessionID, userID string
+}
+
+func (e *extractor) resourceInfo(res pcommon.Resource) resourceInfo {
+	var ri resourceInfo
+	attrs := res.Attributes()
+	ri.runID = e.firstString(attrs, append([]string{llmschema.RunID, llmschema.ScorecardTracingGroupID}, e.runIDKeys...))
+	ri.testcaseID = e.firstString(attrs, []string{llmschema.TestcaseID, llmschema.ScorecardTestcaseID, llmschema.TestcaseIDAlt})
+	ri.sessionID = e.firstString(attrs, []string{llmschema.SessionID})
+	ri.userID = e.firstString(attrs, []string{llmschema.UserID})
+	return ri
+}
+
+func (e *extractor) firstString(attrs pcommon.Map, keys []string) string {
+	for _, k := range keys {
+		if v, ok := attrs.Get(k); ok {
+			if s := v.AsString(); s != "" {
+				return clean(s, e.maxBytes)
+			}
+		}
+	}
+	return ""
+}
+
+// legacyMsg is one gen_ai.prompt.N / gen_ai.completion.N message.
+type legacyMsg struct {
+	role, content, finishReason, toolCallID string
+	toolCalls                               []toolCallAttrs
+}
+
+type toolCallAttrs struct{ id, name, args string }
+
+// oiMsg is one OpenInference llm.input_messages.N / llm.output_messages.N message.
+type oiMsg struct {
+	role, content, name, toolCallID, funcName, funcArgs string
+	contents                                            []oiContent
+	toolCalls                                           []toolCallAttrs
+}
+
+type oiContent struct{ typ, text, imageURL string }
+
+type oiDoc struct {
+	id, content string
+	score       float64
+	hasScore    bool
+}
+
+// intAttr is a token count with the rank of the source it came from (lower wins).
+type intAttr struct {
+	v    int64
+	rank int8
+}
+
+func (a *intAttr) offer(v pcommon.Value, rank int8) {
+	n, ok := asInt(v)
+	if !ok {
+		return
+	}
+	if a.rank == 0 || rank < a.rank {
+		a.v, a.rank = n, rank
+	}
+}
+
+func (a intAttr) set() bool { return a.rank != 0 }
+
+// strAttr is a string with the rank of its source (lower wins).
+type strAttr struct {
+	s    string
+	rank int8
+}
+
+func (a *strAttr) offer(s string, rank int8) {
+	if s == "" {
+		return
+	}
+	if a.rank == 0 || rank < a.rank {
+		a.s, a.rank = s, rank
+	}
+}
+
+func asInt(v pcommon.Value) (int64, bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeInt:
+		return v.Int(), true
+	case pcommon.ValueTypeDouble:
+		return int64(v.Double()), true
+	case pcommon.ValueTypeStr:
+		n, err := strconv.ParseInt(strings.TrimSpace(v.Str()), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// facts is what one pass over a span's attributes found, per source family.
+type facts struct {
+	oiKind, tlKind, lfKind, lsKind, opName, reqType, aiOp, dbSystem string
+	hasTopK, hasToolName                                            bool
+
+	provider, model, respModel strAttr
+	responseID                 strAttr
+	input, output              intAttr
+	cacheRead, cacheCreate     intAttr
+	finish                     strAttr
+	hasFinishReasons           bool
+
+	inMsgs, outMsgs, sysInstr string // current semconv JSON, already canonical
+	legacyIn, legacyOut       []legacyMsg
+	oiIn, oiOut               []oiMsg
+	oiPrompts, oiChoices      []string
+	aiPromptMsgs, aiPrompt    string
+	aiText, aiToolCalls       string
+	aiObject                  string
+	claudeCtx, claudeOut      string
+	claudePrompt, claudeTool  string
+
+	inText, outText strAttr // generic input/output values by family rank
+
+	toolName, toolCallID     strAttr
+	toolArgs, toolResult     strAttr
+	hasToolArgs, hasToolResp bool
+
+	session, user           strAttr
+	runID, testcase, expect strAttr
+	oiMetadata              string
+	metadata                []kv
+	docs                    []oiDoc
+	hasCanonicalIn          bool
+	hasCanonicalOut         bool
+	lfUsage                 string
+}
+
+type kv struct{ k, v string }
+
+// Source ranks: lower is preferred. The order is the precedence documented in README.md.
+const (
+	rankSemconv int8 = iota + 1
+	rankSemconvAlt
+	rankOpenInference
+	rankLegacy
+	rankVercelCall
+	rankVercel
+	rankClaude
+	rankTraceloop
+	rankLangfuse
+	rankOther
+)
+
+// extractSpan writes the canonical attributes onto span.
+func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project string) {
+	attrs := span.Attributes()
+	var f facts
+	runKeyRank := func(k string) int8 {
+		for i, rk := range e.runIDKeys {
+			if rk == k {
+				return int8(3 + min(i, 100))
+			}
+		}
+		return 0
+	}
+
+	attrs.Range(func(k string, v pcommon.Value) bool {
+		if v.Type() == pcommon.ValueTypeStr {
+			if s := v.Str(); len(s) > e.maxBytes || !utf8.ValidString(s) {
+				v.SetStr(clean(s, e.maxBytes))
+			}
+		}
+		e.readAttr(&f, k, v, runKeyRank)
+		return true
+	})
+	e.readEvents(&f, span.Events())
+
+	kind, llmCall := classify(&f, span.Name())
+	if span.Name() == llmschema.ClaudeSpanLLMRequest {
+		f.provider.offer("anthropic", rankOther)
+	}
+	attrs.PutStr(llmschema.SpanKind, kind)
+	attrs.PutStr(llmschema.ProjectID, project)
+	if _, ok := attrs.Get(llmschema.ScorecardProjectID); ok {
+		attrs.PutStr(llmschema.ScorecardProjectID, project)
+	}
+
+	e.writeModelInfo(attrs, &f)
+	usage := e.writeUsage(attrs, &f)
+	inMsgs, outMsgs := e.writeMessages(attrs, &f)
+	e.writeText(attrs, &f, kind, inMsgs, outMsgs)
+	e.writeTool(attrs, &f, kind)
+	e.writeIdentity(attrs, &f, ri)
+	e.writeDocs(attrs, &f)
+
+	if llmCall {
+		attrs.PutBool(llmschema.LLMCall, true)
+		if usage.Input > 0 || usage.Output > 0 || usage.CacheRead > 0 || usage.CacheWrite > 0 {
+			e.writeCost(attrs, &f, usage, span.StartTimestamp().AsTime())
+		}
+	} else {
+		attrs.Remove(llmschema.LLMCall)
+	}
+	if !e.keepOriginal {
+		attrs.RemoveIf(func(k string, _ pcommon.Value) bool { return e.isSourceKey(k) })
+	}
+}
+
+func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank func(string) int8) {
+	str := func() string {
+		if v.Type() == pcommon.ValueTypeStr {
+			return v.Str()
+		}
+		return v.AsString()
+	}
+	switch k {
+	// Kind and operation signals.
+	case llmschema.OpenInferenceSpanKind:
+		f.oiKind = strings.ToUpper(v.Str())
+	case llmschema.TraceloopSpanKind:
+		f.tlKind = strings.ToLower(v.Str())
+	case llmschema.LangfuseObservationType:
+		f.lfKind = strings.ToLower(v.Str())
+	case llmschema.LangSmithSpanKind:
+		f.lsKind = strings.ToLower(v.Str())
+	case llmschema.OperationName:
+		f.opName = v.Str()
+	case llmschema.LLMRequestType:
+		f.reqType = strings.ToLower(v.Str())
+	case llmschema.AIOperationID:
+		f.aiOp = v.Str()
+	case llmschema.DBSystem, llmschema.DBSystemName:
+		f.dbSystem = strings.ToLower(v.Str())
+	case llmschema.DBVectorQueryTopK:
+		f.hasTopK = true
+
+	// Provider and model.
+	case llmschema.ProviderName:
+		f.provider.offer(v.Str(), rankSemconv)
+	case llmschema.GenAISystem:
+		f.provider.offer(normalizeProvider(v.Str()), rankSemconvAlt)
+	case llmschema.OIProvider:
+		f.provider.offer(normalizeProvider(v.Str()), rankOpenInference)
+	case llmschema.OISystem:
+		f.provider.offer(normalizeProvider(v.Str()), rankLegacy)
+	case llmschema.AIModelProvider:
+		f.provider.offer(normalizeProvider(v.Str()), rankVercel)
+	case llmschema.RequestModel:
+		f.model.offer(v.Str(), rankSemconv)
+	case llmschema.OIRequestModelName:
+		f.model.offer(v.Str(), rankOpenInference)
+	case llmschema.OIModelName:
+		f.model.offer(v.Str(), rankLegacy)
+		f.respModel.offer(v.Str(), rankLegacy)
+	case llmschema.AIModelID:
+		f.model.offer(v.Str(), rankVercel)
+	case llmschema.OIEmbeddingModelName:
+		f.model.offer(v.Str(), rankVercel)
+	case llmschema.LangfuseObservationModel:
+		f.model.offer(v.Str(), rankLangfuse)
+	case llmschema.ResponseModel:
+		f.respModel.offer(v.Str(), rankSemconv)
+	case llmschema.OIResponseModelName:
+		f.respModel.offer(v.Str(), rankOpenInference)
+	case llmschema.AIResponseModel:
+		f.respModel.offer(v.Str(), rankVercel)
+	case llmschema.ResponseID:
+		f.responseID.offer(v.Str(), rankSemconv)
+	case llmschema.AIResponseID:
+		f.responseID.offer(v.Str(), rankVercel)
+
+	// Usage.
+	case llmschema.UsageInputTokens:
+		f.input.offer(v, rankSemconv)
+	case llmschema.GenAIUsagePromptTokens:
+		f.input.offer(v, rankSemconvAlt)
+	case llmschema.OITokenPrompt:
+		f.input.offer(v, rankOpenInference)
+	case llmschema.AIUsageInputTokens, llmschema.AIUsagePromptTokens, llmschema.AIUsageTokens:
+		f.input.offer(v, rankVercel)
+	case llmschema.UsageOutputTokens:
+		f.output.offer(v, rankSemconv)
+	case llmschema.GenAIUsageCompletionToks:
+		f.output.offer(v, rankSemconvAlt)
+	case llmschema.OITokenCompletion:
+		f.output.offer(v, rankOpenInference)
+	case llmschema.AIUsageOutputTokens, llmschema.AIUsageCompletionTokens:
+		f.output.offer(v, rankVercel)
+	case llmschema.UsageCacheRead:
+		f.cacheRead.offer(v, rankSemconv)
+	case llmschema.GenAIUsageCacheReadAlt:
+		f.cacheRead.offer(v, rankSemconvAlt)
+	case llmschema.OITokenCacheRead:
+		f.cacheRead.offer(v, rankOpenInference)
+	case llmschema.AIUsageCachedInputTokens:
+		f.cacheRead.offer(v, rankVercel)
+	case llmschema.UsageCacheCreation:
+		f.cacheCreate.offer(v, rankSemconv)
+	case llmschema.GenAIUsageCacheCreateAlt, llmschema.GenAIUsageCacheWriteAlt:
+		f.cacheCreate.offer(v, rankSemconvAlt)
+	case llmschema.OITokenCacheWrite:
+		f.cacheCreate.offer(v, rankOpenInference)
+	case llmschema.LangfuseUsageDetails:
+		f.lfUsage = v.Str()
+
+	// Finish reasons.
+	case llmschema.FinishReasons:
+		f.hasFinishReasons = true
+	case llmschema.OIFinishReason:
+		f.finish.offer(v.Str(), rankOpenInference)
+	case llmschema.AIResponseFinishReason:
+		f.finish.offer(v.Str(), rankVercel)
+	case llmschema.ClaudeStopReason:
+		f.finish.offer(v.Str(), rankClaude)
+
+	// Messages.
+	case llmschema.InputMessages:
+		f.inMsgs = str()
+	case llmschema.OutputMessages:
+		f.outMsgs = str()
+	case llmschema.SystemInstructions:
+		f.sysInstr = str()
+	case llmschema.AIPromptMessages:
+		f.aiPromptMsgs = v.Str()
+	case llmschema.AIPrompt:
+		f.aiPrompt = v.Str()
+	case llmschema.AIResponseText:
+		f.aiText = v.Str()
+	case llmschema.AIResponseToolCalls:
+		f.aiToolCalls = v.Str()
+	case llmschema.AIResponseObject:
+		f.aiObject = v.Str()
+	case llmschema.ClaudeNewContext:
+		f.claudeCtx = v.Str()
+	case llmschema.ClaudeResponseOutput:
+		f.claudeOut = v.Str()
+	case llmschema.ClaudeUserPrompt:
+		if s := v.Str(); s != llmschema.ClaudeRedacted {
+			f.claudePrompt = s
+		}
+	case llmschema.ClaudeToolInput:
+		f.claudeTool = v.Str()
+
+	// Generic input / output values.
+	case llmschema.Input:
+		f.hasCanonicalIn = true
+	case llmschema.Output:
+		f.hasCanonicalOut = true
+	case llmschema.OIInputValue:
+		f.inText.offer(str(), rankOpenInference)
+	case llmschema.OIOutputValue:
+		f.outText.offer(str(), rankOpenInference)
+	case llmschema.TraceloopEntityInput:
+		f.inText.offer(str(), rankTraceloop)
+	case llmschema.TraceloopEntityOutput:
+		f.outText.offer(str(), rankTraceloop)
+	case llmschema.LangfuseObservationInput:
+		f.inText.offer(str(), rankLangfuse)
+	case llmschema.LangfuseObservationOutput:
+		f.outText.offer(str(), rankLangfuse)
+	case llmschema.LangfuseTraceInput:
+		f.inText.offer(str(), rankLangfuse+1)
+	case llmschema.LangfuseTraceOutput:
+		f.outText.offer(str(), rankLangfuse+1)
+	case llmschema.MLflowSpanInputs:
+		f.inText.offer(str(), rankOther)
+	case llmschema.MLflowSpanOutputs:
+		f.outText.offer(str(), rankOther)
+
+	// Tools.
+	case llmschema.ToolName:
+		f.hasToolName = true
+		f.toolName.offer(v.Str(), rankSemconv)
+	case llmschema.OIToolName:
+		f.toolName.offer(v.Str(), rankOpenInference)
+	case llmschema.AIToolCallName:
+		f.toolName.offer(v.Str(), rankVercel)
+	case llmschema.ToolCallID:
+		f.toolCallID.offer(v.Str(), rankSemconv)
+	case llmschema.OIToolID:
+		f.toolCallID.offer(v.Str(), rankOpenInference)
+	case llmschema.AIToolCallID:
+		f.toolCallID.offer(v.Str(), rankVercel)
+	case llmschema.ToolCallArguments:
+		f.hasToolArgs = true
+		f.toolArgs.offer(str(), rankSemconv)
+	case llmschema.AIToolCallArgs:
+		f.toolArgs.offer(str(), rankVercel)
+	case llmschema.ToolCallResult:
+		f.hasToolResp = true
+		f.toolResult.offer(str(), rankSemconv)
+	case llmschema.AIToolCallResult:
+		f.toolResult.offer(str(), rankVercel)
+
+	// Identity, run and test-case linkage.
+	case llmschema.SessionID:
+		f.session.offer(str(), rankSemconv)
+	case llmschema.ConversationID:
+		f.session.offer(str(), rankSemconvAlt)
+	case llmschema.LangfuseSessionID:
+		f.session.offer(str(), rankLangfuse)
+	case llmschema.LangSmithSessionID:
+		f.session.offer(str(), rankLangfuse+1)
+	case llmschema.UserID:
+		f.user.offer(str(), rankSemconv)
+	case llmschema.LangfuseUserID:
+		f.user.offer(str(), rankLangfuse)
+	case llmschema.RunID:
+		f.runID.offer(str(), 1)
+	case llmschema.ScorecardTracingGroupID:
+		f.runID.offer(str(), 2)
+	case llmschema.TestcaseID:
+		f.testcase.offer(str(), 1)
+	case llmschema.ScorecardTestcaseID:
+		f.testcase.offer(str(), 2)
+	case llmschema.TestcaseIDAlt:
+		f.testcase.offer(str(), 3)
+	case llmschema.Expected:
+		f.expect.offer(str(), 1)
+	case llmschema.ScorecardExpected:
+		f.expect.offer(str(), 2)
+	case llmschema.OIMetadata:
+		f.oiMetadata = v.Str()
+	case llmschema.OIInvocationParameters:
+		if m := invocationModel(v.Str()); m != "" {
+			f.model.offer(m, rankOpenInference)
+		}
+	case llmschema.TraceloopWorkflowName:
+		f.metadata = append(f.metadata, kv{"workflow", str()})
+
+	default:
+		e.readPrefixed(f, k, v, str)
+		if r := runKeyRank(k); r != 0 {
+			f.runID.offer(str(), r)
+		}
+	}
+}
+
+// invocationModel reads "model" from OpenInference llm.invocation_parameters, the model
+// the caller asked for (llm.model_name is usually the one that answered).
+func invocationModel(s string) string {
+	if !strings.Contains(s, `"model"`) {
+		return ""
+	}
+	var p struct {
+		Model string `json:"model"`
+	}
+	if json.Unmarshal([]byte(s), &p) != nil {
+		return ""
+	}
+	return p.Model
+}
+
+func (e *extractor) readPrefixed(f *facts, k string, v pcommon.Value, str func() string) {
+	switch {
+	case strings.HasPrefix(k, llmschema.GenAIPromptPrefix):
+		readLegacy(&f.legacyIn, k[len(llmschema.GenAIPromptPrefix):], str())
+	case strings.HasPrefix(k, llmschema.GenAICompletionPrefix):
+		readLegacy(&f.legacyOut, k[len(llmschema.GenAICompletionPrefix):], str())
+	case strings.HasPrefix(k, llmschema.OIInputMessagesPrefix):
+		readOIMessage(&f.oiIn, k[len(llmschema.OIInputMessagesPrefix):], str())
+	case strings.HasPrefix(k, llmschema.OIOutputMessagesPrefix):
+		readOIMessage(&f.oiOut, k[len(llmschema.OIOutputMessagesPrefix):], str())
+	case strings.HasPrefix(k, llmschema.OIPromptsPrefix):
+		if i, rest, ok := splitIndex(k[len(llmschema.OIPromptsPrefix):]); ok && rest == llmschema.OIPromptText {
+			f.oiPrompts = setIndexed(f.oiPrompts, i, str())
+		}
+	case strings.HasPrefix(k, llmschema.OIChoicesPrefix):
+		if i, rest, ok := splitIndex(k[len(llmschema.OIChoicesPrefix):]); ok && rest == llmschema.OICompletionText {
+			f.oiChoices = setIndexed(f.oiChoices, i, str())
+		}
+	case strings.HasPrefix(k, llmschema.OIRetrievalDocsPrefix):
+		readOIDoc(&f.docs, k[len(llmschema.OIRetrievalDocsPrefix):], v)
+	case strings.HasPrefix(k, llmschema.TraceloopAssociationProps):
+		name := k[len(llmschema.TraceloopAssociationProps):]
+		switch name {
+		case llmschema.AssocSessionID:
+			f.session.offer(str(), rankTraceloop)
+		case llmschema.AssocUserID:
+			f.user.offer(str(), rankTraceloop)
+		default:
+			f.metadata = append(f.metadata, kv{name, str()})
+		}
+	case strings.HasPrefix(k, llmschema.AITelemetryMetadata):
+		name := k[len(llmschema.AITelemetryMetadata):]
+		switch name {
+		case llmschema.AIMetadataSessionID, llmschema.AssocSessionID:
+			f.session.offer(str(), rankVercel)
+		case llmschema.AIMetadataUserID, llmschema.AssocUserID:
+			f.user.offer(str(), rankVercel)
+		default:
+			f.metadata = append(f.metadata, kv{name, str()})
+		}
+	case strings.HasPrefix(k, llmschema.LangfuseTraceMetadata):
+		f.metadata = append(f.metadata, kv{k[len(llmschema.LangfuseTraceMetadata):], str()})
+	case strings.HasPrefix(k, llmschema.LangfuseObsMetadata):
+		f.metadata = append(f.metadata, kv{k[len(llmschema.LangfuseObsMetadata):], str()})
+	case strings.HasPrefix(k, llmschema.LangSmithMetadata):
+		f.metadata = append(f.metadata, kv{k[len(llmschema.LangSmithMetadata):], str()})
+	}
+}
+
+// splitIndex parses "<N>.<rest>".
+func splitIndex(s string) (int, string, bool) {
+	dot := strings.IndexByte(s, '.')
+	if dot <= 0 || dot > 5 {
+		return 0, "", false
+	}
+	n := 0
+	for i := 0; i < dot; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, "", false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n >= maxIndex {
+		return 0, "", false
+	}
+	return n, s[dot+1:], true
+}
+
+func grow[T any](s []T, i int) []T {
+	if i < len(s) {
+		return s
+	}
+	if i < cap(s) {
+		return s[:i+1]
+	}
+	n := make([]T, i+1, max(i+1, 2*cap(s)))
+	copy(n, s)
+	return n
+}
+
+func setIndexed(s []string, i int, v string) []string {
+	s = grow(s, i)
+	s[i] = v
+	return s
+}
+
+func readLegacy(msgs *[]legacyMsg, rest, val string) {
+	i, field, ok := splitIndex(rest)
+	if !ok {
+		return
+	}
+	*msgs = grow(*msgs, i)
+	m := &(*msgs)[i]
+	switch field {
+	case "role":
+		m.role = val
+	case "content":
+		m.content = val
+	case "finish_reason":
+		m.finishReason = val
+	case "tool_call_id":
+		m.toolCallID = val
+	default:
+		if strings.HasPrefix(field, "tool_calls.") {
+			if j, tf, ok := splitIndex(field[len("tool_calls."):]); ok {
+				m.toolCalls = grow(m.toolCalls, j)
+				tc := &m.toolCalls[j]
+				switch tf {
+				case "id":
+					tc.id = val
+				case "name":
+					tc.name = val
+				case "arguments":
+					tc.args = val
+				}
+			}
+		}
+	}
+}
+
+func readOIMessage(msgs *[]oiMsg, rest, val string) {
+	i, field, ok := splitIndex(rest)
+	if !ok {
+		return
+	}
+	*msgs = grow(*msgs, i)
+	m := &(*msgs)[i]
+	switch field {
+	case llmschema.OIMessageRole:
+		m.role = val
+	case llmschema.OIMessageContent:
+		m.content = val
+	case llmschema.OIMessageName:
+		m.name = val
+	case llmschema.OIMessageToolCallID:
+		m.toolCallID = val
+	case llmschema.OIMessageFuncCallName:
+		m.funcName = val
+	case llmschema.OIMessageFuncCallArgs:
+		m.funcArgs = val
+	default:
+		switch {
+		case strings.HasPrefix(field, llmschema.OIMessageContentsPart):
+			if j, cf, ok := splitIndex(field[len(llmschema.OIMessageContentsPart):]); ok {
+				m.contents = grow(m.contents, j)
+				c := &m.contents[j]
+				switch cf {
+				case llmschema.OIContentType:
+					c.typ = val
+				case llmschema.OIContentText:
+					c.text = val
+				case llmschema.OIContentImageURL:
+					c.imageURL = val
+				}
+			}
+		case strings.HasPrefix(field, llmschema.OIMessageToolCallsPart):
+			if j, tf, ok := splitIndex(field[len(llmschema.OIMessageToolCallsPart):]); ok {
+				m.toolCalls = grow(m.toolCalls, j)
+				tc := &m.toolCalls[j]
+				switch tf {
+				case llmschema.OIToolCallID:
+					tc.id = val
+				case llmschema.OIToolCallFuncName:
+					tc.name = val
+				case llmschema.OIToolCallFuncArgs:
+					tc.args = val
+				}
+			}
+		}
+	}
+}
+
+func readOIDoc(docs *[]oiDoc, rest string, v pcommon.Value) {
+	i, field, ok := splitIndex(rest)
+	if !ok {
+		return
+	}
+	*docs = grow(*docs, i)
+	d := &(*docs)[i]
+	switch field {
+	case llmschema.OIDocumentID:
+		d.id = v.AsString()
+	case llmschema.OIDocumentContent:
+		d.content = v.AsString()
+	case llmschema.OIDocumentScore:
+		switch v.Type() {
+		case pcommon.ValueTypeDouble:
+			d.score, d.hasScore = v.Double(), true
+		case pcommon.ValueTypeInt:
+			d.score, d.hasScore = float64(v.Int()), true
+		case pcommon.ValueTypeStr:
+			if x, err := strconv.ParseFloat(v.Str(), 64); err == nil {
+				d.score, d.hasScore = x, true
+			}
+		}
+	}
+}
+
+// eventMsgs collects the event-based gen_ai message form.
+func (e *extractor) readEvents(f *facts, events ptrace.SpanEventSlice) {
+	for i := 0; i < events.Len(); i++ {
+		ev := events.At(i)
+		attrs := ev.Attributes()
+		switch ev.Name() {
+		case llmschema.GenAIEventSystemMessage, llmschema.GenAIEventUserMessage,
+			llmschema.GenAIEventAssistantMessage, llmschema.GenAIEventToolMessage:
+			role := strings.TrimSuffix(strings.TrimPrefix(ev.Name(), "gen_ai."), ".message")
+			if r, ok := attrs.Get(llmschema.EventAttrRole); ok && r.Str() != "" {
+				role = r.Str()
+			}
+			m := legacyMsg{role: role}
+			if c, ok := attrs.Get(llmschema.EventAttrContent); ok {
+				m.content = c.AsString()
+			}
+			if id, ok := attrs.Get(llmschema.EventAttrID); ok {
+				m.toolCallID = id.AsString()
+			}
+			if tc, ok := attrs.Get(llmschema.EventAttrToolCalls); ok {
+				m.toolCalls = eventToolCalls(tc.AsString())
+			}
+			f.legacyIn = append(f.legacyIn, m)
+		case llmschema.GenAIEventChoice:
+			m := legacyMsg{role: llmschema.RoleAssistant}
+			if fr, ok := attrs.Get(llmschema.EventAttrFinishReason); ok {
+				m.finishReason = fr.Str()
+			}
+			if msg, ok := attrs.Get(llmschema.EventAttrMessage); ok {
+				var body struct {
+					Role      string          `json:"role"`
+					Content   any             `json:"content"`
+					ToolCalls json.RawMessage `json:"tool_calls"`
+				}
+				if json.Unmarshal([]byte(msg.AsString()), &body) == nil {
+					if body.Role != "" {
+						m.role = body.Role
+					}
+					if s, ok := body.Content.(string); ok {
+						m.content = s
+					} else if body.Content != nil {
+						raw, _ := json.Marshal(body.Content)
+						m.content = string(raw)
+					}
+					m.toolCalls = eventToolCalls(string(body.ToolCalls))
+				}
+			} else if c, ok := attrs.Get(llmschema.EventAttrContent); ok {
+				m.content = c.AsString()
+			}
+			f.legacyOut = append(f.legacyOut, m)
+		case llmschema.GenAIEventOperationDetails:
+			if v, ok := attrs.Get(llmschema.InputMessages); ok && f.inMsgs == "" {
+				f.inMsgs = v.AsString()
+			}
+			if v, ok := attrs.Get(llmschema.OutputMessages); ok && f.outMsgs == "" {
+				f.outMsgs = v.AsString()
+			}
+			if v, ok := attrs.Get(llmschema.SystemInstructions); ok && f.sysInstr == "" {
+				f.sysInstr = v.AsString()
+			}
+		case llmschema.DBQueryResultEvent:
+			var d oiDoc
+			if v, ok := attrs.Get(llmschema.DBQueryResultID); ok {
+				d.id = v.AsString()
+			}
+			if v, ok := attrs.Get(llmschema.DBQueryResultDoc); ok {
+				d.content = v.AsString()
+			}
+			if v, ok := attrs.Get(llmschema.DBQueryResultScore); ok {
+				d.score, d.hasScore = numberOf(v)
+			} else if v, ok := attrs.Get(llmschema.DBQueryResultDist); ok {
+				// Smaller distance means closer; keep it as a score only when nothing better exists.
+				d.score, d.hasScore = numberOf(v)
+			}
+			f.docs = append(f.docs, d)
+		}
+	}
+}
+
+func numberOf(v pcommon.Value) (float64, bool) {
+	switch v.Type() {
+	case pcommon.ValueTypeDouble:
+		return v.Double(), true
+	case pcommon.ValueTypeInt:
+		return float64(v.Int()), true
+	case pcommon.ValueTypeStr:
+		x, err := strconv.ParseFloat(v.Str(), 64)
+		return x, err == nil
+	}
+	return 0, false
+}
+
+func eventToolCalls(s string) []toolCallAttrs {
+	if !looksJSON(s) {
+		return nil
+	}
+	var calls []struct {
+		ID       string `json:"id"`
+		Function struct {
+			Name      string `json:"name"`
+			Arguments any    `json:"arguments"`
+		} `json:"function"`
+	}
+	if json.Unmarshal([]byte(s), &calls) != nil {
+		return nil
+	}
+	out := make([]toolCallAttrs, 0, len(calls))
+	for _, c := range calls {
+		args, ok := c.Function.Arguments.(string)
+		if !ok && c.Function.Arguments != nil {
+			raw, _ := json.Marshal(c.Function.Arguments)
+			args = string(raw)
+		}
+		out = append(out, toolCallAttrs{id: c.ID, name: c.Function.Name, args: args})
+	}
+	return out
+}
+
+// vercelCallOps are the Vercel AI operation IDs of provider calls; their parents
+// (ai.generateText, ...) repeat the usage and must not be counted again.
+func vercelIsCall(op string) bool {
+	return strings.HasSuffix(op, ".doGenerate") || strings.HasSuffix(op, ".doStream") || strings.HasSuffix(op, ".doEmbed")
+}
+
+var vectorDBs = map[string]bool{
+	"chroma": true, "chromadb": true, "pinecone": true, "qdrant": true, "weaviate": true,
+	"milvus": true, "lancedb": true, "marqo": true, "pgvector": true, "redis.vector": true,
+}
+
+// classify decides the span kind and whether the span is a billable provider call.
+func classify(f *facts, name string) (kind string, llmCall bool) {
+	hasUsage := f.input.set() || f.output.set()
+	switch {
+	case f.oiKind != "":
+		kind = map[string]string{
+			"LLM": llmschema.SpanKindLLM, "EMBEDDING": llmschema.SpanKindEmbedding,
+			"CHAIN": llmschema.SpanKindChain, "TOOL": llmschema.SpanKindTool,
+			"AGENT": llmschema.SpanKindAgent, "RETRIEVER": llmschema.SpanKindRetriever,
+			"RERANKER": llmschema.SpanKindReranker, "GUARDRAIL": llmschema.SpanKindGuardrail,
+		}[f.oiKind]
+	case f.aiOp != "" || strings.HasPrefix(name, "ai."):
+		op := f.aiOp
+		if op == "" {
+			op = name
+		}
+		switch {
+		case op == "ai.toolCall":
+			kind = llmschema.SpanKindTool
+		case strings.HasSuffix(op, ".doEmbed"):
+			kind, llmCall = llmschema.SpanKindEmbedding, true
+		case vercelIsCall(op):
+			kind, llmCall = llmschema.SpanKindLLM, true
+		case strings.HasPrefix(op, "ai.embed"):
+			kind = llmschema.SpanKindChain
+		case strings.HasPrefix(op, "ai."):
+			kind = llmschema.SpanKindChain
+		}
+		if kind != "" {
+			return kind, llmCall
+		}
+	case name == llmschema.ClaudeSpanLLMRequest:
+		return llmschema.SpanKindLLM, true
+	case name == llmschema.ClaudeSpanInteraction:
+		return llmschema.SpanKindAgent, false
+	case name == llmschema.ClaudeSpanTool:
+		return llmschema.SpanKindTool, false
+	case name == llmschema.ClaudeSpanToolExecution:
+		return llmschema.SpanKindTask, false
+	}
+	if kind == "" && f.tlKind != "" {
+		switch f.tlKind {
+		case "workflow", "task", "agent", "tool":
+			kind = f.tlKind
+		}
+	}
+	if kind == "" && f.lfKind != "" {
+		switch f.lfKind {
+		case "generation":
+			kind = llmschema.SpanKindLLM
+		case "embedding", "agent", "tool", "chain", "retriever", "guardrail":
+			kind = f.lfKind
+		}
+	}
+	if kind == "" && f.lsKind != "" {
+		switch f.lsKind {
+		case "llm":
+			kind = llmschema.SpanKindLLM
+		case "chain", "tool", "retriever", "embedding":
+			kind = f.lsKind
+		}
+	}
+	if kind == "" {
+		switch f.opName {
+		case llmschema.OperationChat, llmschema.OperationTextCompletion, llmschema.OperationGenerateContent:
+			kind = llmschema.SpanKindLLM
+		case llmschema.OperationEmbeddings:
+			kind = llmschema.SpanKindEmbedding
+		case llmschema.OperationExecuteTool:
+			kind = llmschema.SpanKindTool
+		case llmschema.OperationCreateAgent, llmschema.OperationInvokeAgent:
+			kind = llmschema.SpanKindAgent
+		case llmschema.OperationInvokeWorkflow:
+			kind = llmschema.SpanKindWorkflow
+		}
+	}
+	if kind == "" {
+		switch f.reqType {
+		case "chat", "completion":
+			kind = llmschema.SpanKindLLM
+		case "embedding":
+			kind = llmschema.SpanKindEmbedding
+		case "rerank":
+			kind = llmschema.SpanKindReranker
+		}
+	}
+	if kind == "" && (len(f.legacyIn) > 0 || len(f.legacyOut) > 0 || len(f.oiIn) > 0 || f.inMsgs != "") && (f.model.s != "" || hasUsage) {
+		kind = llmschema.SpanKindLLM
+	}
+	if kind == "" && (vectorDBs[f.dbSystem] || f.hasTopK || (len(f.docs) > 0 && f.dbSystem != "")) {
+		kind = llmschema.SpanKindRetriever
+	}
+	if kind == "" && f.hasToolName && (f.hasToolArgs || f.hasToolResp) {
+		kind = llmschema.SpanKindTool
+	}
+	if kind == "" {
+		return llmschema.SpanKindOther, false
+	}
+	// A provider call is an llm or embedding span of a leaf kind; agent spans that sum
+	// their children's usage (invoke_agent) never reach here as llm.
+	if kind == llmschema.SpanKindLLM || kind == llmschema.SpanKindEmbedding {
+		llmCall = f.opName != llmschema.OperationInvokeAgent
+	}
+	return kind, llmCall
+}
+
+// normalizeProvider maps instrumentation-specific provider spellings (Vercel AI
+// "openai.chat", "google.generative-ai", ...) onto gen_ai.provider.name values.
+func normalizeProvider(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "aws.bedrock", "azure.ai.openai", "azure.ai.inference", "gcp.gemini", "gcp.vertex_ai", "gcp.gen_ai", "ibm.watsonx.ai":
+		return s
+	}
+	head := s
+	if i := strings.IndexByte(s, '.'); i > 0 {
+		head = s[:i]
+	}
+	switch head {
+	case "google":
+		if strings.Contains(s, "vertex") {
+			return "gcp.vertex_ai"
+		}
+		return "gcp.gemini"
+	case "vertex":
+		return "gcp.vertex_ai"
+	case "amazon-bedrock", "bedrock":
+		return "aws.bedrock"
+	case "azure", "azure-openai":
+		return "azure.ai.openai"
+	case "mistral", "mistralai":
+		return "mistral_ai"
+	case "xai":
+		return "x_ai"
+	}
+	return head
+}
+
+func (e *extractor) writeModelInfo(attrs pcommon.Map, f *facts) {
+	if f.provider.s != "" && f.provider.rank != rankSemconv {
+		attrs.PutStr(llmschema.ProviderName, clean(f.provider.s, e.maxBytes))
+	}
+	if f.model.s != "" && f.model.rank != rankSemconv {
+		attrs.PutStr(llmschema.RequestModel, clean(f.model.s, e.maxBytes))
+	}
+	if f.respModel.s != "" && f.respModel.rank != rankSemconv {
+		attrs.PutStr(llmschema.ResponseModel, clean(f.respModel.s, e.maxBytes))
+	}
+	if f.responseID.s != "" && f.responseID.rank != rankSemconv {
+		attrs.PutStr(llmschema.ResponseID, clean(f.responseID.s, e.maxBytes))
+	}
+	if f.opName == "" {
+		if op := operationFor(f); op != "" {
+			attrs.PutStr(llmschema.OperationName, op)
+		}
+	}
+	if !f.hasFinishReasons {
+		var reasons []string
+		if f.finish.s != "" {
+			reasons = append(reasons, f.finish.s)
+		} else {
+			for _, m := range f.legacyOut {
+				if m.finishReason != "" {
+					reasons = append(reasons, m.finishReason)
+				}
+			}
+		}
+		if len(reasons) > 0 {
+			sl := attrs.PutEmptySlice(llmschema.FinishReasons)
+			sl.EnsureCapacity(len(reasons))
+			for _, r := range reasons {
+				sl.AppendEmpty().SetStr(clean(r, e.maxBytes))
+			}
+		}
+	}
+}
+
+func operationFor(f *facts) string {
+	switch {
+	case f.oiKind == "LLM" || f.reqType == "chat" || strings.HasSuffix(f.aiOp, ".doGenerate") || strings.HasSuffix(f.aiOp, ".doStream"):
+		if len(f.oiPrompts) > 0 {
+			return llmschema.OperationTextCompletion
+		}
+		return llmschema.OperationChat
+	case f.reqType == "completion":
+		return llmschema.OperationTextCompletion
+	case f.oiKind == "EMBEDDING" || f.reqType == "embedding" || strings.HasSuffix(f.aiOp, ".doEmbed"):
+		return llmschema.OperationEmbeddings
+	case f.aiOp == "ai.toolCall" || f.oiKind == "TOOL":
+		return llmschema.OperationExecuteTool
+	}
+	return ""
+}
+
+func (e *extractor) writeUsage(attrs pcommon.Map, f *facts) pricing.Usage {
+	if f.lfUsage != "" && !f.input.set() && !f.output.set() {
+		var d map[string]float64
+		if json.Unmarshal([]byte(f.lfUsage), &d) == nil {
+			for _, k := range []string{"input", "prompt_tokens", "input_tokens"} {
+				if n, ok := d[k]; ok {
+					f.input = intAttr{int64(n), rankLangfuse}
+					break
+				}
+			}
+			for _, k := range []string{"output", "completion_tokens", "output_tokens"} {
+				if n, ok := d[k]; ok {
+					f.output = intAttr{int64(n), rankLangfuse}
+					break
+				}
+			}
+			for _, k := range []string{"input_cache_read", "cache_read_input_tokens", "cache_read"} {
+				if n, ok := d[k]; ok {
+					f.cacheRead = intAttr{int64(n), rankLangfuse}
+					break
+				}
+			}
+			for _, k := range []string{"input_cache_creation", "cache_creation_input_tokens", "cache_write"} {
+				if n, ok := d[k]; ok {
+					f.cacheCreate = intAttr{int64(n), rankLangfuse}
+					break
+				}
+			}
+		}
+	}
+	put := func(key string, a intAttr) {
+		if a.set() && a.rank != rankSemconv {
+			attrs.PutInt(key, a.v)
+		}
+	}
+	put(llmschema.UsageInputTokens, f.input)
+	put(llmschema.UsageOutputTokens, f.output)
+	put(llmschema.UsageCacheRead, f.cacheRead)
+	put(llmschema.UsageCacheCreation, f.cacheCreate)
+	return pricing.Usage{Input: f.input.v, Output: f.output.v, CacheRead: f.cacheRead.v, CacheWrite: f.cacheCreate.v}
+}
+
+// writeMessages writes gen_ai.input.messages / gen_ai.output.messages from the best
+// source and returns the parsed messages for the text view.
+func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out []llmschema.Message) {
+	var sys string
+	if f.inMsgs != "" {
+		in = parseCanonical(f.inMsgs)
+	} else {
+		in, sys = e.inputMessages(f)
+		if len(in) > 0 {
+			if s, ok := fitMessages(in, e.maxBytes); ok {
+				attrs.PutStr(llmschema.InputMessages, s)
+			}
+		}
+	}
+	if f.sysInstr == "" && sys != "" {
+		if raw, err := json.Marshal([]llmschema.Part{{Type: llmschema.PartText, Content: sys}}); err == nil {
+			attrs.PutStr(llmschema.SystemInstructions, clean(string(raw), e.maxBytes))
+		}
+	}
+	if f.outMsgs != "" {
+		out = parseCanonical(f.outMsgs)
+	} else {
+		out = e.outputMessages(f)
+		if len(out) > 0 {
+			if s, ok := fitMessages(out, e.maxBytes); ok {
+				attrs.PutStr(llmschema.OutputMessages, s)
+			}
+		}
+	}
+	return in, out
+}
+
+func parseCanonical(s string) []llmschema.Message {
+	var msgs []llmschema.Message
+	if json.Unmarshal([]byte(s), &msgs) != nil {
+		return nil
+	}
+	return msgs
+}
+
+func (e *extractor) inputMessages(f *facts) (msgs []llmschema.Message, system string) {
+	switch {
+	case len(f.oiIn) > 0:
+		return oiMessages(f.oiIn), ""
+	case len(f.legacyIn) > 0:
+		return legacyMessages(f.legacyIn), ""
+	case len(f.oiPrompts) > 0:
+		for _, p := range f.oiPrompts {
+			msgs = append(msgs, textMessage(llmschema.RoleUser, p))
+		}
+		return msgs, ""
+	case f.aiPromptMsgs != "":
+		return jsonMessages(f.aiPromptMsgs), ""
+	case f.aiPrompt != "":
+		return vercelPrompt(f.aiPrompt)
+	case f.claudeCtx != "":
+		if m := jsonMessages(f.claudeCtx); m != nil {
+			return m, ""
+		}
+		return []llmschema.Message{textMessage(llmschema.RoleUser, f.claudeCtx)}, ""
+	}
+	return nil, ""
+}
+
+func (e *extractor) outputMessages(f *facts) []llmschema.Message {
+	switch {
+	case len(f.oiOut) > 0:
+		return oiMessages(f.oiOut)
+	case len(f.legacyOut) > 0:
+		return legacyMessages(f.legacyOut)
+	case len(f.oiChoices) > 0:
+		var msgs []llmschema.Message
+		for _, c := range f.oiChoices {
+			msgs = append(msgs, textMessage(llmschema.RoleAssistant, c))
+		}
+		return msgs
+	case f.aiText != "" || f.aiToolCalls != "" || f.aiObject != "":
+		m := llmschema.Message{Role: llmschema.RoleAssistant, FinishReason: f.finish.s, Parts: []llmschema.Part{}}
+		if f.aiText != "" {
+			m.Parts = append(m.Parts, llmschema.Part{Type: llmschema.PartText, Content: f.aiText})
+		} else if f.aiObject != "" {
+			m.Parts = append(m.Parts, llmschema.Part{Type: llmschema.PartText, Content: f.aiObject})
+		}
+		if looksJSON(f.aiToolCalls) {
+			var calls []map[string]any
+			if json.Unmarshal([]byte(f.aiToolCalls), &calls) == nil {
+				for _, c := range calls {
+					m.Parts = append(m.Parts, openAIToolCall(c))
+				}
+			}
+		}
+		return []llmschema.Message{m}
+	case f.claudeOut != "":
+		if m := jsonMessages(f.claudeOut); m != nil {
+			return m
+		}
+		m := textMessage(llmschema.RoleAssistant, f.claudeOut)
+		m.FinishReason = f.finish.s
+		return []llmschema.Message{m}
+	}
+	return nil
+}
+
+func textMessage(role, text string) llmschema.Message {
+	return llmschema.Message{Role: role, Parts: []llmschema.Part{{Type: llmschema.PartText, Content: text}}}
+}
+
+func jsonMessages(s string) []llmschema.Message {
+	if !looksJSON(s) {
+		return nil
+	}
+	var list []any
+	if json.Unmarshal([]byte(s), &list) != nil {
+		return nil
+	}
+	msgs, ok := messagesFromAny(list)
+	if !ok {
+		return nil
+	}
+	return msgs
+}
+
+// vercelPrompt reads ai.prompt: {"system": "...", "prompt": "..." | "messages": [...]}.
+func vercelPrompt(s string) ([]llmschema.Message, string) {
+	if !looksJSON(s) {
+		return []llmschema.Message{textMessage(llmschema.RoleUser, s)}, ""
+	}
+	var p struct {
+		System   any   `json:"system"`
+		Prompt   any   `json:"prompt"`
+		Messages []any `json:"messages"`
+	}
+	if json.Unmarshal([]byte(s), &p) != nil {
+		return nil, ""
+	}
+	var msgs []llmschema.Message
+	switch x := p.Prompt.(type) {
+	case string:
+		msgs = append(msgs, textMessage(llmschema.RoleUser, x))
+	case []any:
+		if m, ok := messagesFromAny(x); ok {
+			msgs = append(msgs, m...)
+		}
+	}
+	if m, ok := messagesFromAny(p.Messages); ok {
+		msgs = append(msgs, m...)
+	}
+	sys, _ := p.System.(string)
+	return msgs, sys
+}
+
+func oiMessages(src []oiMsg) []llmschema.Message {
+	msgs := make([]llmschema.Message, 0, len(src))
+	for _, m := range src {
+		if m.role == "" && m.content == "" && len(m.contents) == 0 && len(m.toolCalls) == 0 {
+			continue
+		}
+		msg := llmschema.Message{Role: m.role, Name: m.name, Parts: make([]llmschema.Part, 0, 1+len(m.contents)+len(m.toolCalls))}
+		if m.role == llmschema.RoleTool && m.toolCallID != "" {
+			msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartToolCallResponse, ID: m.toolCallID, Response: m.content})
+		} else if m.content != "" {
+			msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartText, Content: m.content})
+		}
+		for _, c := range m.contents {
+			switch {
+			case c.typ == "image" || c.imageURL != "":
+				msg.Parts = append(msg.Parts, mediaPart("image", c.imageURL, ""))
+			case c.text != "" && c.typ == llmschema.PartReasoning:
+				msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartReasoning, Content: c.text})
+			case c.text != "":
+				msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartText, Content: c.text})
+			}
+		}
+		for _, tc := range m.toolCalls {
+			msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartToolCall, ID: tc.id, Name: tc.name, Arguments: jsonArg(tc.args)})
+		}
+		if m.funcName != "" {
+			msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartToolCall, Name: m.funcName, Arguments: jsonArg(m.funcArgs)})
+		}
+		msgs = append(msgs, msg)
+	}
+	return msgs
+}
+
+func legacyMessages(src []legacyMsg) []llmschema.Message {
+	msgs := make([]llmschema.Message, 0, len(src))
+	for _, m := range src {
+		if m.role == "" && m.content == "" && len(m.toolCalls) == 0 {
+			continue
+		}
+		msg := llmschema.Message{Role: m.role, FinishReason: m.finishReason, Parts: make([]llmschema.Part, 0, 1+len(m.toolCalls))}
+		switch {
+		case m.role == llmschema.RoleTool && m.toolCallID != "":
+			msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartToolCallResponse, ID: m.toolCallID, Response: m.content})
+		case m.content != "":
+			// Some instrumentations put a JSON list of content blocks in .content.
+			if looksJSON(m.content) && m.content[0] == '[' {
+				var blocks []any
+				if json.Unmarshal([]byte(m.content), &blocks) == nil {
+					conv := convertMessage(m.role, map[string]any{"content": blocks})
+					if len(conv.Parts) > 0 {
+						msg.Parts = append(msg.Parts, conv.Parts...)
+						break
+					}
+				}
+			}
+			msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartText, Content: m.content})
+		}
+		for _, tc := range m.toolCalls {
+			msg.Parts = append(msg.Parts, llmschema.Part{Type: llmschema.PartToolCall, ID: tc.id, Name: tc.name, Arguments: jsonArg(tc.args)})
+		}
+		msgs = append(msgs, msg)
+	}
+	return msgs
+}
+
+func (e *extractor) writeText(attrs pcommon.Map, f *facts, kind string, in, out []llmschema.Message) {
+	var input, output string
+	isModel := kind == llmschema.SpanKindLLM || kind == llmschema.SpanKindEmbedding
+	if isModel {
+		input = lastUserText(in)
+		if input == "" && len(in) > 0 && len(f.oiPrompts) > 0 {
+			input = strings.Join(f.oiPrompts, "\n")
+		}
+		output = assistantText(out)
+	}
+	if input == "" {
+		switch {
+		case f.claudePrompt != "":
+			input = f.claudePrompt
+		case f.claudeTool != "":
+			input = displayText(f.claudeTool)
+		case f.toolArgs.s != "" && kind == llmschema.SpanKindTool:
+			input = f.toolArgs.s
+		case f.inText.s != "":
+			input = displayText(f.inText.s)
+		case len(in) > 0:
+			input = lastUserText(in)
+		}
+		if input == "" && kind == llmschema.SpanKindEmbedding && f.inText.s != "" {
+			input = f.inText.s
+		}
+	}
+	if output == "" {
+		switch {
+		case f.toolResult.s != "" && kind == llmschema.SpanKindTool:
+			output = displayText(f.toolResult.s)
+		case f.outText.s != "" && !(isModel && f.outText.rank == rankOpenInference && len(out) > 0):
+			output = displayText(f.outText.s)
+		case len(out) > 0:
+			output = assistantText(out)
+		case f.aiText != "":
+			output = f.aiText
+		}
+	}
+	if input != "" && !f.hasCanonicalIn {
+		attrs.PutStr(llmschema.Input, clean(input, e.maxBytes))
+	}
+	if output != "" && !f.hasCanonicalOut {
+		attrs.PutStr(llmschema.Output, clean(output, e.maxBytes))
+	}
+}
+
+func (e *extractor) writeTool(attrs pcommon.Map, f *facts, kind string) {
+	if kind != llmschema.SpanKindTool {
+		return
+	}
+	if f.toolName.s != "" && f.toolName.rank != rankSemconv {
+		attrs.PutStr(llmschema.ToolName, clean(f.toolName.s, e.maxBytes))
+	}
+	if f.toolCallID.s != "" && f.toolCallID.rank != rankSemconv {
+		attrs.PutStr(llmschema.ToolCallID, clean(f.toolCallID.s, e.maxBytes))
+	}
+	if !f.hasToolArgs {
+		args := f.toolArgs.s
+		if args == "" {
+			args = f.claudeTool
+		}
+		if args == "" && f.inText.rank == rankOpenInference {
+			args = f.inText.s
+		}
+		if args != "" {
+			attrs.PutStr(llmschema.ToolCallArguments, clean(args, e.maxBytes))
+		}
+	}
+	if !f.hasToolResp {
+		res := f.toolResult.s
+		if res == "" && f.outText.rank == rankOpenInference {
+			res = f.outText.s
+		}
+		if res != "" {
+			attrs.PutStr(llmschema.ToolCallResult, clean(res, e.maxBytes))
+		}
+	}
+}
+
+func (e *extractor) writeIdentity(attrs pcommon.Map, f *facts, ri *resourceInfo) {
+	if f.session.s == "" && ri != nil {
+		f.session.offer(ri.sessionID, rankOther)
+	}
+	if f.user.s == "" && ri != nil {
+		f.user.offer(ri.userID, rankOther)
+	}
+	if f.session.s != "" && f.session.rank != rankSemconv {
+		attrs.PutStr(llmschema.SessionID, clean(f.session.s, e.maxBytes))
+	}
+	if f.user.s != "" && f.user.rank != rankSemconv {
+		attrs.PutStr(llmschema.UserID, clean(f.user.s, e.maxBytes))
+	}
+	run := f.runID.s
+	if run == "" && ri != nil {
+		run = ri.runID
+	}
+	if run != "" && f.runID.rank != 1 {
+		attrs.PutStr(llmschema.RunID, clean(run, e.maxBytes))
+	}
+	tc := f.testcase.s
+	if tc == "" && ri != nil {
+		tc = ri.testcaseID
+	}
+	if tc != "" && f.testcase.rank != 1 {
+		attrs.PutStr(llmschema.TestcaseID, clean(tc, e.maxBytes))
+	}
+	if f.expect.s != "" && f.expect.rank != 1 {
+		attrs.PutStr(llmschema.Expected, clean(displayText(f.expect.s), e.maxBytes))
+	}
+	if f.oiMetadata != "" && looksJSON(f.oiMetadata) {
+		var md map[string]any
+		if json.Unmarshal([]byte(f.oiMetadata), &md) == nil {
+			for k, v := range md {
+				s, ok := v.(string)
+				if !ok {
+					raw, err := json.Marshal(v)
+					if err != nil {
+						continue
+					}
+					s = string(raw)
+				}
+				f.metadata = append(f.metadata, kv{k, s})
+			}
+		}
+	}
+	for _, m := range f.metadata {
+		if m.k == "" {
+			continue
+		}
+		key := llmschema.MetadataPrefix + m.k
+		if _, exists := attrs.Get(key); exists {
+			continue
+		}
+		attrs.PutStr(clean(key, e.maxBytes), clean(m.v, e.maxBytes))
+	}
+}
+
+func (e *extractor) writeDocs(attrs pcommon.Map, f *facts) {
+	if len(f.docs) == 0 {
+		return
+	}
+	docs := make([]llmschema.Document, 0, len(f.docs))
+	for _, d := range f.docs {
+		if d.content == "" && d.id == "" {
+			continue
+		}
+		docs = append(docs, llmschema.Document{ID: d.id, Content: d.content, Score: d.score})
+	}
+	if len(docs) == 0 {
+		return
+	}
+	raw, err := json.Marshal(docs)
+	if err != nil {
+		return
+	}
+	for len(raw) > e.maxBytes && len(docs) > 0 {
+		budget := e.maxBytes / (2 * len(docs))
+		for i := range docs {
+			if len(docs[i].Content) > budget {
+				docs[i].Content = truncate(docs[i].Content, budget)
+			}
+		}
+		if raw, err = json.Marshal(docs); err != nil {
+			return
+		}
+		if len(raw) > e.maxBytes {
+			docs = docs[:len(docs)-1]
+			if raw, err = json.Marshal(docs); err != nil {
+				return
+			}
+		}
+	}
+	attrs.PutStr(llmschema.RetrievalDocuments, string(raw))
+}
+
+func (e *extractor) writeCost(attrs pcommon.Map, f *facts, u pricing.Usage, at time.Time) {
+	if at.IsZero() || at.Unix() <= 0 {
+		at = time.Now()
+	}
+	m, ok := e.prices.Lookup(f.provider.s, f.respModel.s, f.model.s)
+	if !ok {
+		attrs.PutBool(llmschema.PriceUnknown, true)
+		attrs.Remove(llmschema.CostUSD)
+		if e.unknownPrice != nil {
+			model := f.respModel.s
+			if model == "" {
+				model = f.model.s
+			}
+			e.unknownPrice(model)
+		}
+		return
+	}
+	attrs.PutDouble(llmschema.CostUSD, m.Cost(u, at))
+	attrs.Remove(llmschema.PriceUnknown)
+}
+
+// isSourceKey reports whether k is a source-convention key that the canonical view
+// replaces (removed when keep_original_attributes is false).
+func (e *extractor) isSourceKey(k string) bool {
+	switch k {
+	case llmschema.GenAISystem, llmschema.GenAIUsagePromptTokens, llmschema.GenAIUsageCompletionToks,
+		llmschema.GenAIUsageCacheReadAlt, llmschema.GenAIUsageCacheCreateAlt, llmschema.GenAIUsageCacheWriteAlt,
+		llmschema.LLMRequestType, llmschema.LLMUsageTotalTokens,
+		llmschema.OpenInferenceSpanKind, llmschema.OIInputValue, llmschema.OIOutputValue,
+		llmschema.OIInputMimeType, llmschema.OIOutputMimeType, llmschema.OIModelName,
+		llmschema.OIRequestModelName, llmschema.OIResponseModelName, llmschema.OIProvider,
+		llmschema.OISystem, llmschema.OIFinishReason, llmschema.OIEmbeddingModelName, llmschema.OIMetadata,
+		llmschema.TraceloopSpanKind, llmschema.TraceloopEntityInput, llmschema.TraceloopEntityOutput,
+		llmschema.AIPrompt, llmschema.AIPromptMessages, llmschema.AIResponseText, llmschema.AIResponseToolCalls,
+		llmschema.AIResponseObject, llmschema.AIResponseFinishReason, llmschema.AIResponseModel,
+		llmschema.AIResponseID, llmschema.AIModelID, llmschema.AIModelProvider,
+		llmschema.AIToolCallName, llmschema.AIToolCallID, llmschema.AIToolCallArgs, llmschema.AIToolCallResult,
+		llmschema.ClaudeNewContext, llmschema.ClaudeResponseOutput, llmschema.ClaudeToolInput,
+		llmschema.ClaudeUserPrompt, llmschema.ClaudeStopReason,
+		llmschema.LangfuseObservationType, llmschema.LangfuseObservationInput, llmschema.LangfuseObservationOutput,
+		llmschema.LangfuseObservationModel, llmschema.LangfuseUsageDetails, llmschema.LangfuseTraceInput,
+		llmschema.LangfuseTraceOutput, llmschema.LangfuseSessionID, llmschema.LangfuseUserID,
+		llmschema.MLflowSpanInputs, llmschema.MLflowSpanOutputs,
+		llmschema.ScorecardTracingGroupID, llmschema.ScorecardTestcaseID, llmschema.ScorecardExpected,
+		llmschema.TestcaseIDAlt, llmschema.LangSmithSessionID:
+		return true
+	}
+	for _, p := range []string{
+		llmschema.GenAIPromptPrefix, llmschema.GenAICompletionPrefix, "llm.token_count.",
+		llmschema.OIInputMessagesPrefix, llmschema.OIOutputMessagesPrefix, llmschema.OIPromptsPrefix,
+		llmschema.OIChoicesPrefix, llmschema.OIRetrievalDocsPrefix, llmschema.TraceloopAssociationProps,
+		"ai.usage.", llmschema.AITelemetryMetadata, llmschema.LangfuseTraceMetadata,
+		llmschema.LangfuseObsMetadata, llmschema.LangSmithMetadata,
+	} {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	for _, rk := range e.runIDKeys {
+		if k == rk && k != llmschema.RunID {
+			return true
+		}
+	}
+	return false
+}

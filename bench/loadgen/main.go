@@ -1,0 +1,260 @@
+// Command loadgen sends a fixed, seeded corpus of realistic LLM traces to an OTLP endpoint,
+// closed-loop (to find saturation) or open-loop at a target rate, and prints what the system
+// under test sustained: spans/s, MB/s, CPU-seconds per 10k spans and RSS of its process, and
+// optionally the time from send to queryable.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+)
+
+type options struct {
+	name        string
+	protocol    string
+	endpoint    string
+	authHeader  string
+	duration    time.Duration
+	concurrency int
+	rate        float64
+	perRequest  int
+	seed        int64
+	pid         int
+	queryURL    string
+	probes      int
+}
+
+type result struct {
+	Name             string  `json:"name"`
+	Protocol         string  `json:"protocol"`
+	Mode             string  `json:"mode"`
+	Seconds          float64 `json:"seconds"`
+	Requests         int64   `json:"requests"`
+	Errors           int64   `json:"errors"`
+	Spans            int64   `json:"spans"`
+	SpansPerSec      float64 `json:"spans_per_sec"`
+	MBPerSec         float64 `json:"mb_per_sec"`
+	ReqP50ms         float64 `json:"request_p50_ms"`
+	ReqP99ms         float64 `json:"request_p99_ms"`
+	CPUSecPer10k     float64 `json:"cpu_seconds_per_10k_spans,omitempty"`
+	RSSMiB           float64 `json:"rss_mib,omitempty"`
+	PeakRSSMiB       float64 `json:"peak_rss_mib,omitempty"`
+	QueryableP50ms   float64 `json:"queryable_p50_ms,omitempty"`
+	QueryableP99ms   float64 `json:"queryable_p99_ms,omitempty"`
+	QueryableSamples int     `json:"queryable_samples,omitempty"`
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.name, "name", "sut", "label of the system under test")
+	flag.StringVar(&o.protocol, "protocol", "grpc", "grpc or http")
+	flag.StringVar(&o.endpoint, "endpoint", "127.0.0.1:4317", "host:port (grpc) or URL (http)")
+	flag.StringVar(&o.authHeader, "auth", "", "Authorization header value, e.g. 'Bearer th_...'")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long to send")
+	flag.IntVar(&o.concurrency, "concurrency", 8, "concurrent senders")
+	flag.Float64Var(&o.rate, "rate", 0, "open-loop requests per second in total (0: closed loop)")
+	flag.IntVar(&o.perRequest, "traces-per-request", 10, "traces in one OTLP request")
+	flag.Int64Var(&o.seed, "seed", 42, "corpus seed")
+	flag.IntVar(&o.pid, "pid", 0, "process of the system under test, for CPU and RSS")
+	flag.StringVar(&o.queryURL, "query-url", "", "URL with %s for a trace ID that returns 200 once it is queryable")
+	flag.IntVar(&o.probes, "probes", 50, "send-to-queryable samples when -query-url is set")
+	flag.Parse()
+	res, err := run(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+	_ = json.NewEncoder(os.Stdout).Encode(res)
+}
+
+type sender func(ctx context.Context, td ptrace.Traces) (int, error)
+
+func newSender(o options) (sender, func(), error) {
+	switch o.protocol {
+	case "grpc":
+		conn, err := grpc.NewClient(o.endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return nil, nil, fmt.Errorf("dial %s: %w", o.endpoint, err)
+		}
+		client := ptraceotlp.NewGRPCClient(conn)
+		return func(ctx context.Context, td ptrace.Traces) (int, error) {
+			if o.authHeader != "" {
+				ctx = metadata.AppendToOutgoingContext(ctx, "authorization", o.authHeader)
+			}
+			req := ptraceotlp.NewExportRequestFromTraces(td)
+			_, err := client.Export(ctx, req)
+			return (&ptrace.ProtoMarshaler{}).TracesSize(td), err
+		}, func() { _ = conn.Close() }, nil
+	case "http":
+		hc := &http.Client{Timeout: 30 * time.Second}
+		return func(ctx context.Context, td ptrace.Traces) (int, error) {
+			body, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+			if err != nil {
+				return 0, err
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, o.endpoint, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-protobuf")
+			if o.authHeader != "" {
+				req.Header.Set("Authorization", o.authHeader)
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				return len(body), err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return len(body), fmt.Errorf("HTTP %d", resp.StatusCode)
+			}
+			return len(body), nil
+		}, func() {}, nil
+	}
+	return nil, nil, fmt.Errorf("protocol %q: want grpc or http", o.protocol)
+}
+
+func run(o options) (*result, error) {
+	send, closeFn, err := newSender(o)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	runTag := uint32(time.Now().UnixNano())
+	cpu0 := procCPUSeconds(o.pid)
+
+	var requests, errs, spans, bytesSent atomic.Int64
+	var latMu sync.Mutex
+	var lat []time.Duration
+	ctx, cancel := context.WithTimeout(context.Background(), o.duration)
+	defer cancel()
+	var tick <-chan time.Time
+	if o.rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
+		defer t.Stop()
+		tick = t.C
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < o.concurrency; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			c := newCorpus(o.seed + int64(w))
+			tag := runTag + uint32(w)<<20
+			var local []time.Duration
+			for ctx.Err() == nil {
+				if tick != nil {
+					select {
+					case <-tick:
+					case <-ctx.Done():
+						continue
+					}
+				}
+				td := c.batch(o.perRequest, tag, nil)
+				t0 := time.Now()
+				n, err := send(ctx, td)
+				if ctx.Err() != nil {
+					break
+				}
+				local = append(local, time.Since(t0))
+				requests.Add(1)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				spans.Add(int64(td.SpanCount()))
+				bytesSent.Add(int64(n))
+			}
+			latMu.Lock()
+			lat = append(lat, local...)
+			latMu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	cpu1 := procCPUSeconds(o.pid)
+
+	mode := "closed-loop"
+	if o.rate > 0 {
+		mode = fmt.Sprintf("open-loop %.0f req/s", o.rate)
+	}
+	res := &result{
+		Name: o.name, Protocol: o.protocol, Mode: mode, Seconds: secs,
+		Requests: requests.Load(), Errors: errs.Load(), Spans: spans.Load(),
+		SpansPerSec: float64(spans.Load()) / secs,
+		MBPerSec:    float64(bytesSent.Load()) / secs / (1 << 20),
+		ReqP50ms:    percentile(lat, 0.50), ReqP99ms: percentile(lat, 0.99),
+	}
+	if o.pid > 0 && spans.Load() > 0 {
+		res.CPUSecPer10k = (cpu1 - cpu0) / float64(spans.Load()) * 1e4
+		res.RSSMiB, res.PeakRSSMiB = procRSSMiB(o.pid)
+	}
+	if o.queryURL != "" {
+		q, n, err := probeQueryable(o, send)
+		if err != nil {
+			return nil, err
+		}
+		res.QueryableP50ms, res.QueryableP99ms, res.QueryableSamples = percentile(q, 0.5), percentile(q, 0.99), n
+	}
+	return res, nil
+}
+
+// probeQueryable sends single traces at a low rate and polls the query URL until each is
+// visible, measuring send-to-queryable time.
+func probeQueryable(o options, send sender) ([]time.Duration, int, error) {
+	c := newCorpus(o.seed + 1000)
+	hc := &http.Client{Timeout: 5 * time.Second}
+	var out []time.Duration
+	for i := 0; i < o.probes; i++ {
+		var ids []pcommon.TraceID
+		td := c.batch(1, uint32(time.Now().UnixNano())|1, &ids)
+		t0 := time.Now()
+		if _, err := send(context.Background(), td); err != nil {
+			return nil, 0, fmt.Errorf("probe send: %w", err)
+		}
+		url := fmt.Sprintf(o.queryURL, ids[0].String())
+		for {
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			if o.authHeader != "" {
+				req.Header.Set("Authorization", o.authHeader)
+			}
+			resp, err := hc.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Since(t0) > 30*time.Second {
+				return nil, 0, fmt.Errorf("trace %s not queryable at %s after 30s", ids[0], url)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		out = append(out, time.Since(t0))
+		time.Sleep(20 * time.Millisecond)
+	}
+	return out, len(out), nil
+}
+
+func percentile(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return float64(s[int(p*float64(len(s)-1))]) / 1e6
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Ingest benchmark: the same seeded load against (a) a stock otlp → nop pipeline built from this
+# repository's builder config, (b) Jaeger v2 with a Badger store, (c) tracehound's default
+# pipeline, one after the other on this machine, then ratios. `make bench` runs it;
+# BENCH_SMOKE=1 runs a few seconds per system without Jaeger (CI keeps it from rotting).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+BIN=$OUT/bin
+mkdir -p "$BIN" "$OUT/results"
+
+SMOKE=${BENCH_SMOKE:-}
+DURATION=${BENCH_DURATION:-20s}
+CONCURRENCY=${BENCH_CONCURRENCY:-8}
+PROTOCOL=${BENCH_PROTOCOL:-grpc}
+PROBES=${BENCH_PROBES:-50}
+JAEGER_VERSION=v1.76.0   # the Go module keeps v1 tags for Jaeger v2 releases
+if [ -n "$SMOKE" ]; then DURATION=3s; PROBES=5; fi
+
+say() { printf '%s\n' "$*" >&2; }
+
+say "building tracehound and the load generator"
+go build -o "$BIN/tracehound" ./cmd/tracehound
+go build -o "$BIN/loadgen" ./bench/loadgen
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+PID=
+stop_sut() {
+  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+    kill -TERM "$PID"; wait "$PID" 2>/dev/null || true
+  fi
+  PID=
+}
+trap stop_sut EXIT
+
+wait_port() {
+  for _ in $(seq 1 300); do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  say "port $1 never opened"; return 1
+}
+
+# run_load NAME GRPC_PORT HTTP_PORT [QUERY_URL] → prints one JSON result line
+run_load() {
+  local name=$1 grpc=$2 http=$3 query=${4:-}
+  local endpoint=127.0.0.1:$grpc
+  [ "$PROTOCOL" = http ] && endpoint=http://127.0.0.1:$http/v1/traces
+  local args=(-name "$name" -protocol "$PROTOCOL" -endpoint "$endpoint" -duration "$DURATION"
+              -concurrency "$CONCURRENCY" -pid "$PID" -probes "$PROBES")
+  [ -n "$query" ] && args+=(-query-url "$query")
+  [ -n "${AUTH:-}" ] && args+=(-auth "$AUTH")
+  "$BIN/loadgen" "${args[@]}" | tee "$OUT/results/$name.json"
+}
+
+disk_bytes() { du -sb "$1" | cut -f1; }
+
+# (a) stock pipeline: otlp → nop, same binary, same receiver settings.
+G=$(port); H=$(port)
+cat > "$OUT/stock.yaml" <<YAML
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: 127.0.0.1:$G}
+      http: {endpoint: 127.0.0.1:$H}
+exporters:
+  nop: {}
+service:
+  pipelines:
+    traces: {receivers: [otlp], exporters: [nop]}
+  telemetry: {metrics: {level: none}}
+YAML
+"$BIN/tracehound" --config "$OUT/stock.yaml" > "$OUT/stock.log" 2>&1 & PID=$!
+wait_port "$G"; wait_port "$H"
+say "(a) stock otlp → nop"
+run_load stock "$G" "$H" > /dev/null
+stop_sut
+
+# (b) Jaeger v2 with Badger, sync writes on.
+JAEGER=$BIN/jaeger-$JAEGER_VERSION
+if [ -z "$SMOKE" ] && [ ! -x "$JAEGER" ]; then
+  say "building Jaeger $JAEGER_VERSION (first run only, several minutes)"
+  if GOBIN=$OUT/jaeger-build go install "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" >"$OUT/jaeger-build.log" 2>&1; then
+    mv "$OUT/jaeger-build/jaeger" "$JAEGER"
+  else
+    say "Jaeger build failed; see $OUT/jaeger-build.log"
+  fi
+fi
+if [ -z "$SMOKE" ] && [ -x "$JAEGER" ]; then
+  G=$(port); H=$(port); Q=$(port); QG=$(port)
+  JDIR=$(mktemp -d); rm -rf "$JDIR"; mkdir -p "$JDIR/keys" "$JDIR/values"
+  cat > "$OUT/jaeger.yaml" <<YAML
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry: {metrics: {level: none}}
+extensions:
+  jaeger_query:
+    storage: {traces: main}
+    http: {endpoint: 127.0.0.1:$Q}
+    grpc: {endpoint: 127.0.0.1:$QG}
+  jaeger_storage:
+    backends:
+      main:
+        badger:
+          directories: {keys: $JDIR/keys, values: $JDIR/values}
+          ephemeral: false
+          consistency: true
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: 127.0.0.1:$G}
+      http: {endpoint: 127.0.0.1:$H}
+processors:
+  batch: {}
+exporters:
+  jaeger_storage_exporter: {trace_storage: main}
+YAML
+  "$JAEGER" --config "$OUT/jaeger.yaml" > "$OUT/jaeger.log" 2>&1 & PID=$!
+  wait_port "$G"; wait_port "$Q"
+  say "(b) Jaeger $JAEGER_VERSION, Badger, consistency (sync writes) on"
+  run_load jaeger "$G" "$H" "http://127.0.0.1:$Q/api/traces/%s" > /dev/null
+  stop_sut
+  echo "{\"name\":\"jaeger\",\"disk_bytes\":$(disk_bytes "$JDIR")}" > "$OUT/results/jaeger.disk.json"
+  rm -rf "$JDIR"
+else
+  rm -f "$OUT/results/jaeger.json" "$OUT/results/jaeger.disk.json"
+fi
+
+# (c) tracehound, embedded default configuration, on a fresh data directory.
+G=$(port); H=$(port); A=$(port)
+TDIR=$(mktemp -d)
+( cd "$TDIR" && exec env TRACEHOUND_OTLP_GRPC_ENDPOINT=127.0.0.1:$G TRACEHOUND_OTLP_HTTP_ENDPOINT=127.0.0.1:$H \
+    TRACEHOUND_API_ENDPOINT=127.0.0.1:$A TRACEHOUND_DATA_DIR="$TDIR/data" TRACEHOUND_METRICS_LEVEL=none \
+    "$BIN/tracehound" > "$OUT/tracehound.log" 2>&1 ) & PID=$!
+wait_port "$G"; wait_port "$A"
+if grep -q 'Bearer th_' "$OUT/tracehound.log" 2>/dev/null; then
+  AUTH="Bearer $(grep -o 'th_[A-Za-z0-9_-]*' "$OUT/tracehound.log" | head -1)"
+fi
+say "(c) tracehound default pipeline"
+run_load tracehound "$G" "$H" "http://127.0.0.1:$A/api/v1/records/%s" > /dev/null
+stop_sut
+echo "{\"name\":\"tracehound\",\"disk_bytes\":$(disk_bytes "$TDIR/data")}" > "$OUT/results/tracehound.disk.json"
+rm -rf "$TDIR"
+
+go run ./bench/report "$OUT/results"

@@ -139,7 +139,10 @@ func run(o options) (*result, error) {
 	var requests, errs, spans, bytesSent atomic.Int64
 	var latMu sync.Mutex
 	var lat []time.Duration
-	ctx, cancel := context.WithTimeout(context.Background(), o.duration)
+	// Senders stop starting requests at the deadline and let the ones in flight finish, so
+	// that the end of the run is not counted as errors.
+	deadline := time.Now().Add(o.duration)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	var tick <-chan time.Time
 	if o.rate > 0 {
@@ -166,10 +169,9 @@ func run(o options) (*result, error) {
 				}
 				td := c.batch(o.perRequest, tag, nil)
 				t0 := time.Now()
-				n, err := send(ctx, td)
-				if ctx.Err() != nil {
-					break
-				}
+				reqCtx, reqCancel := context.WithTimeout(context.Background(), 30*time.Second)
+				n, err := send(reqCtx, td)
+				reqCancel()
 				local = append(local, time.Since(t0))
 				requests.Add(1)
 				if err != nil {

@@ -38,6 +38,10 @@ check-generate: generate
 	@test -z "$$(git ls-files --others --exclude-standard cmd/tracehound)" || \
 		(echo "make generate created files that are not committed" >&2; exit 1)
 
+## bench: ingest benchmark against a stock collector and Jaeger v2 in one run (BENCH_SMOKE=1: a few seconds)
+bench:
+	bash bench/run.sh
+
 ## fuzz: a short run of every fuzz target (FUZZTIME=10s by default)
 FUZZTIME ?= 10s
 fuzz:

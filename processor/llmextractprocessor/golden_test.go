@@ -51,7 +51,11 @@ func (a authData) GetAttributeNames() []string {
 }
 
 func authContext(project string) context.Context {
-	return client.NewContext(context.Background(), client.Info{Auth: authData{llmschema.ProjectAuthAttribute: project}})
+	return authContextFrom(authData{llmschema.ProjectAuthAttribute: project})
+}
+
+func authContextFrom(a client.AuthData) context.Context {
+	return client.NewContext(context.Background(), client.Info{Auth: a})
 }
 
 func readTraces(t testing.TB, path string) ptrace.Traces {

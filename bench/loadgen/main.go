@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -74,7 +75,18 @@ func main() {
 	flag.IntVar(&o.pid, "pid", 0, "process of the system under test, for CPU and RSS")
 	flag.StringVar(&o.queryURL, "query-url", "", "URL with %s for a trace ID that returns 200 once it is queryable")
 	flag.IntVar(&o.probes, "probes", 50, "send-to-queryable samples when -query-url is set")
+	freePort := flag.Bool("free-port", false, "print a free TCP port on 127.0.0.1 and exit")
 	flag.Parse()
+	if *freePort {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		fmt.Println(l.Addr().(*net.TCPAddr).Port)
+		_ = l.Close()
+		return
+	}
 	res, err := run(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)

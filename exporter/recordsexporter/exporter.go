@@ -10,6 +10,8 @@ import (
 
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
@@ -49,8 +51,16 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 		return fmt.Errorf("records: listen for the API on %s: %w", e.cfg.API.NetAddr.Endpoint, err)
 	}
 	e.apiAddr = ln.Addr()
+	auth, err := apiAuthenticator(ctx, e.cfg, host)
+	if err != nil {
+		_ = ln.Close()
+		_ = st.Close()
+		return fmt.Errorf("records: %w", err)
+	}
 	api := newAPI(e.store, e.cfg.DefaultProject, e.logger)
-	e.server, err = e.cfg.API.ToServer(ctx, host.GetExtensions(), e.settings, api.handler())
+	serverCfg := e.cfg.API
+	serverCfg.Auth = configoptional.None[confighttp.AuthConfig]()
+	e.server, err = serverCfg.ToServer(ctx, host.GetExtensions(), e.settings, requireAuth(api.handler(), auth))
 	if err != nil {
 		_ = ln.Close()
 		_ = st.Close()

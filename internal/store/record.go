@@ -111,6 +111,14 @@ type Assembly struct {
 	HasLLMOutput   bool  `json:"has_llm_output,omitempty"`
 	StartNanos     int64 `json:"start_nanos"`
 	EndNanos       int64 `json:"end_nanos"`
+	// InputMessages and OutputMessages are the semconv message lists (JSON) of the first
+	// LLM call's input and the last LLM call's output, for test-case export.
+	InputMessages  string `json:"input_messages,omitempty"`
+	OutputMessages string `json:"output_messages,omitempty"`
+	InMsgStart     int64  `json:"in_msg_start,omitempty"`
+	OutMsgEnd      int64  `json:"out_msg_end,omitempty"`
+	// DocID is a backend's compact per-project number for the record (0: none yet).
+	DocID uint64 `json:"doc_id,omitempty"`
 }
 
 // NewRecord starts an empty record for a trace of a project.
@@ -186,6 +194,15 @@ func (r *Record) Fold(s *Span) {
 			if !a.OutputFromRoot {
 				r.Output = s.Output
 			}
+		}
+	}
+
+	if s.LLMCall {
+		if s.InputMessages != "" && (a.InputMessages == "" || s.Start < a.InMsgStart) {
+			a.InputMessages, a.InMsgStart = s.InputMessages, s.Start
+		}
+		if s.OutputMessages != "" && (a.OutputMessages == "" || s.End > a.OutMsgEnd) {
+			a.OutputMessages, a.OutMsgEnd = s.OutputMessages, s.End
 		}
 	}
 

@@ -41,6 +41,9 @@ type Span struct {
 	SessionID     string
 	Metadata      map[string]string
 	Flags         []llmschema.Flag
+	// InputMessages and OutputMessages are the raw gen_ai.input/output.messages JSON.
+	InputMessages  string
+	OutputMessages string
 	// Raw is a ptrace.Traces holding just this span with its resource and scope, as OTLP protobuf.
 	Raw []byte
 }
@@ -138,6 +141,10 @@ func readCanonical(s *Span, attrs pcommon.Map) (project string) {
 			s.Input = v.AsString()
 		case llmschema.Output:
 			s.Output = v.AsString()
+		case llmschema.InputMessages:
+			s.InputMessages = v.AsString()
+		case llmschema.OutputMessages:
+			s.OutputMessages = v.AsString()
 		case llmschema.RequestModel:
 			requestModel = v.AsString()
 		case llmschema.ResponseModel:

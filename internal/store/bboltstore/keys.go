@@ -1,0 +1,263 @@
+package bboltstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/tracehound/tracehound/internal/store"
+)
+
+// Keys: every key starts with the project (2-byte length + bytes), so one project's data is
+// one contiguous key range and no lookup can cross into another project.
+//
+//	records          P | trace(16)                          → record JSON
+//	spans            P | trace(16) | span(8)                → OTLP protobuf
+//	records_by_time  P | start(8) | trace(16)               → summary (binary)
+//	idx_eq           P | len(2) | field 0 value | start(8) | trace(16)  → -
+//	idx_sort         P | sort(1) | value(8) | trace(16)     → start(8)
+//	idx_text         P | len(2) | token | hour(4)           → doc IDs (delta uvarints)
+//	docs             P | doc(8)                             → start(8) | trace(16)
+//	runs             P | run ID                             → run aggregate JSON
+//	objects          P | kind 0 name                        → document
+//
+// A position is start(8) | trace(16) in time order, or value(8) | trace(16) in a sort
+// index; positions compare as bytes.
+type pos [24]byte
+
+func projectPrefix(project string) []byte {
+	b := make([]byte, 2, 2+len(project)+48)
+	binary.BigEndian.PutUint16(b, uint16(len(project)))
+	return append(b, project...)
+}
+
+func recordKey(project string, traceID [16]byte) []byte {
+	return append(projectPrefix(project), traceID[:]...)
+}
+
+// splitRecordKey returns the project prefix and trace ID of a record key.
+func splitRecordKey(rk []byte) (pp, tid []byte) {
+	return rk[:len(rk)-16], rk[len(rk)-16:]
+}
+
+func timePos(start int64, tid []byte) pos {
+	var p pos
+	binary.BigEndian.PutUint64(p[:8], uint64(start))
+	copy(p[8:], tid)
+	return p
+}
+
+func (p pos) start() int64 { return int64(binary.BigEndian.Uint64(p[:8])) }
+
+func cat(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n)
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+func lenPrefixed(s string) []byte {
+	b := make([]byte, 2, 2+len(s))
+	binary.BigEndian.PutUint16(b, uint16(len(s)))
+	return append(b, s...)
+}
+
+// maxIndexedValue bounds equality-index values; longer values are left to verification
+// and the planner does not use the index for them.
+const maxIndexedValue = 512
+
+func eqIndexable(fv string) bool { return len(fv) <= maxIndexedValue }
+
+func eqField(field, value string) string { return field + "\x00" + value }
+
+func eqPrefix(pp []byte, fv string) []byte { return cat(pp, lenPrefixed(fv)) }
+
+func textPrefix(pp []byte, token string) []byte { return cat(pp, lenPrefixed(token)) }
+
+// hourOf is the text-index hour of a start time, consistent with position order (which
+// compares starts as unsigned).
+func hourOf(start int64) uint32 {
+	h := uint64(start) / 3600e9
+	if h > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(h)
+}
+
+func hourKey(prefix []byte, h uint32) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte{}, prefix...), h)
+}
+
+// Sort indexes.
+var sortIDs = map[store.SortField]byte{store.SortDuration: 'd', store.SortCost: 'c', store.SortTokens: 't'}
+
+// orderedFloat encodes f so that byte order is numeric order.
+func orderedFloat(f float64) uint64 {
+	b := math.Float64bits(f)
+	if f >= 0 {
+		return b ^ (1 << 63)
+	}
+	return ^b
+}
+
+func sortKey(pp []byte, f store.SortField, sum *store.Summary, tid []byte) []byte {
+	k := append(append([]byte{}, pp...), sortIDs[f])
+	k = binary.BigEndian.AppendUint64(k, orderedFloat(sum.SortValue(f)))
+	return append(k, tid...)
+}
+
+func docKey(pp []byte, doc uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte{}, pp...), doc)
+}
+
+func hasPrefix(b, prefix []byte) bool { return bytes.HasPrefix(b, prefix) }
+
+// hexDecode decodes a hex ID of exactly len(dst) bytes.
+func hexDecode(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	_, err := hex.Decode(dst, []byte(s))
+	return err == nil
+}
+
+// storedRecord is a record with its assembly bookkeeping, as persisted.
+type storedRecord struct {
+	*store.Record
+	Asm *store.Assembly `json:"_asm"`
+}
+
+func encodeRecord(r *store.Record) ([]byte, error) {
+	return json.Marshal(storedRecord{Record: r, Asm: &r.Assembly})
+}
+
+func decodeRecord(b []byte) (*store.Record, error) {
+	r := &store.Record{}
+	if err := json.Unmarshal(b, &storedRecord{Record: r, Asm: &r.Assembly}); err != nil {
+		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	if r.Scores == nil {
+		r.Scores = map[string]store.Score{}
+	}
+	if r.Metadata == nil {
+		r.Metadata = map[string]string{}
+	}
+	if r.Models == nil {
+		r.Models = []string{}
+	}
+	return r, nil
+}
+
+// Summary encoding: version, then fixed numbers, then length-prefixed strings.
+const summaryVersion = 1
+
+var statusCodes = map[string]byte{store.StatusOK: 0, store.StatusError: 1, store.StatusFlagged: 2}
+var statusNames = [...]string{store.StatusOK, store.StatusError, store.StatusFlagged}
+
+func encodeSummary(s *store.Summary) []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, summaryVersion, statusCodes[s.Status])
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(s.DurationMS))
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(s.CostUSD))
+	for _, n := range []int64{s.Usage.Input, s.Usage.Output, s.Usage.CacheRead, s.Usage.CacheWrite, int64(s.FlagCount)} {
+		b = binary.AppendVarint(b, n)
+	}
+	for _, str := range []string{s.Source, s.Service, s.UserID, s.SessionID, s.RunID, s.TestcaseID} {
+		b = binary.AppendUvarint(b, uint64(len(str)))
+		b = append(b, str...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Models)))
+	for _, m := range s.Models {
+		b = binary.AppendUvarint(b, uint64(len(m)))
+		b = append(b, m...)
+	}
+	return b
+}
+
+type reader struct {
+	b   []byte
+	err bool
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) str() string {
+	l, n := binary.Uvarint(r.b)
+	if n <= 0 || uint64(len(r.b)-n) < l {
+		r.err = true
+		return ""
+	}
+	s := string(r.b[n : n+int(l)])
+	r.b = r.b[n+int(l):]
+	return s
+}
+
+func decodeSummary(start int64, b []byte) (store.Summary, error) {
+	s := store.Summary{Start: start}
+	if len(b) < 18 || b[0] != summaryVersion || int(b[1]) >= len(statusNames) {
+		return s, fmt.Errorf("decode record summary: unknown format")
+	}
+	s.Status = statusNames[b[1]]
+	s.DurationMS = math.Float64frombits(binary.BigEndian.Uint64(b[2:]))
+	s.CostUSD = math.Float64frombits(binary.BigEndian.Uint64(b[10:]))
+	r := &reader{b: b[18:]}
+	s.Usage.Input, s.Usage.Output = r.varint(), r.varint()
+	s.Usage.CacheRead, s.Usage.CacheWrite = r.varint(), r.varint()
+	s.Usage.Total = s.Usage.Input + s.Usage.Output
+	s.FlagCount = int(r.varint())
+	s.Source, s.Service, s.UserID, s.SessionID, s.RunID, s.TestcaseID = r.str(), r.str(), r.str(), r.str(), r.str(), r.str()
+	nm, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		return s, fmt.Errorf("decode record summary: truncated")
+	}
+	r.b = r.b[n:]
+	for i := uint64(0); i < nm && !r.err; i++ {
+		s.Models = append(s.Models, r.str())
+	}
+	if r.err {
+		return s, fmt.Errorf("decode record summary: truncated")
+	}
+	return s, nil
+}
+
+// Posting lists: ascending doc IDs as delta uvarints.
+func decodePostings(b []byte) []uint64 {
+	var out []uint64
+	var prev uint64
+	for len(b) > 0 {
+		d, n := binary.Uvarint(b)
+		if n <= 0 {
+			break
+		}
+		prev += d
+		out = append(out, prev)
+		b = b[n:]
+	}
+	return out
+}
+
+func encodePostings(ids []uint64) []byte {
+	b := make([]byte, 0, len(ids)*2)
+	var prev uint64
+	for _, id := range ids {
+		b = binary.AppendUvarint(b, id-prev)
+		prev = id
+	}
+	return b
+}

@@ -1,0 +1,275 @@
+package bboltstore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"sort"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tracehound/tracehound/internal/store"
+)
+
+// GetRecord implements store.Store.
+func (s *Store) GetRecord(_ context.Context, project, traceID string) (*store.Record, error) {
+	var tid [16]byte
+	if !hexDecode(tid[:], traceID) {
+		return nil, store.ErrNotFound
+	}
+	var rec *store.Record
+	err := s.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRecords).Get(recordKey(project, tid))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		rec, err = decodeRecord(v)
+		return err
+	})
+	return rec, err
+}
+
+// GetSpans implements store.Store.
+func (s *Store) GetSpans(_ context.Context, project, traceID string) ([]store.Span, error) {
+	var tid [16]byte
+	if !hexDecode(tid[:], traceID) {
+		return nil, store.ErrNotFound
+	}
+	prefix := recordKey(project, tid)
+	var spans []store.Span
+	err := s.view(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bucketSpans).Cursor()
+		for k, v := cur.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = cur.Next() {
+			sp, _, err := store.DecodeSpan(project, append([]byte{}, v...))
+			if err != nil {
+				return fmt.Errorf("trace %s: %w", traceID, err)
+			}
+			spans = append(spans, sp)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(spans) == 0 {
+		return nil, store.ErrNotFound
+	}
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
+	return spans, nil
+}
+
+// PutScore implements store.Store.
+func (s *Store) PutScore(ctx context.Context, project, traceID, name string, score store.Score) error {
+	if strings.TrimSpace(name) == "" {
+		return fmt.Errorf("%w: a score needs a name", store.ErrInvalid)
+	}
+	var tid [16]byte
+	if !hexDecode(tid[:], traceID) {
+		return store.ErrNotFound
+	}
+	rk := recordKey(project, tid)
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRecords).Get(rk)
+		if v == nil {
+			return store.ErrNotFound
+		}
+		old, err := decodeRecord(v)
+		if err != nil {
+			return err
+		}
+		rec, _ := decodeRecord(v)
+		rec.Scores[name] = score
+		w := newTxWriter(tx)
+		if err := w.change(rk, old, rec); err != nil {
+			return err
+		}
+		return w.flushAux()
+	})
+}
+
+// ListRuns implements store.Store. All runs of the project are read (each is one small
+// aggregate) and ordered by last seen, newest first.
+func (s *Store) ListRuns(_ context.Context, project string, q store.RunQuery) (store.RunPage, error) {
+	limit := store.ClampLimit(q.Limit)
+	var after *runCursor
+	if q.Cursor != "" {
+		c, ok := decodeRunCursor(q.Cursor)
+		if !ok {
+			return store.RunPage{}, store.ErrBadCursor
+		}
+		after = &c
+	}
+	var aggs []*store.RunAgg
+	pp := projectPrefix(project)
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRuns).Cursor()
+		for k, v := c.Seek(pp); k != nil && hasPrefix(k, pp); k, v = c.Next() {
+			a := store.NewRunAgg("")
+			if err := json.Unmarshal(v, a); err != nil {
+				return fmt.Errorf("decode run %q: %w", k[len(pp):], err)
+			}
+			if after == nil || a.LastSeen < after.lastSeen || a.LastSeen == after.lastSeen && a.ID > after.id {
+				aggs = append(aggs, a)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.RunPage{}, err
+	}
+	sort.Slice(aggs, func(i, j int) bool {
+		if aggs[i].LastSeen != aggs[j].LastSeen {
+			return aggs[i].LastSeen > aggs[j].LastSeen
+		}
+		return aggs[i].ID < aggs[j].ID
+	})
+	page := store.RunPage{Runs: []store.Run{}}
+	for i, a := range aggs {
+		if i == limit {
+			last := aggs[i-1]
+			page.NextCursor = encodeRunCursor(runCursor{last.LastSeen, last.ID})
+			break
+		}
+		page.Runs = append(page.Runs, a.Run())
+	}
+	return page, nil
+}
+
+type runCursor struct {
+	lastSeen int64
+	id       string
+}
+
+func encodeRunCursor(c runCursor) string {
+	b := []byte{'r'}
+	b = binary.BigEndian.AppendUint64(b, uint64(c.lastSeen))
+	b = append(b, c.id...)
+	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeRunCursor(s string) (runCursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 13 || b[0] != 'r' {
+		return runCursor{}, false
+	}
+	n := len(b) - 4
+	if crc32.ChecksumIEEE(b[:n]) != binary.BigEndian.Uint32(b[n:]) {
+		return runCursor{}, false
+	}
+	return runCursor{lastSeen: int64(binary.BigEndian.Uint64(b[1:9])), id: string(b[9:n])}, true
+}
+
+// GetRun implements store.Store.
+func (s *Store) GetRun(_ context.Context, project, runID string) (*store.Run, error) {
+	var run *store.Run
+	err := s.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRuns).Get(cat(projectPrefix(project), []byte(runID)))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		a := store.NewRunAgg(runID)
+		if err := json.Unmarshal(v, a); err != nil {
+			return fmt.Errorf("decode run %q: %w", runID, err)
+		}
+		r := a.Run()
+		run = &r
+		return nil
+	})
+	return run, err
+}
+
+// Stats implements store.Store by scanning the summaries in the time range.
+func (s *Store) Stats(ctx context.Context, project string, q store.StatsQuery) (*store.Stats, error) {
+	b := store.NewStatsBuilder(q)
+	f := store.Filter{From: q.From, To: q.To}
+	lo, hi := f.TimeBounds()
+	pp := projectPrefix(project)
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketByTime).Cursor()
+		seek := pp
+		if lo > 0 {
+			seek = timeKey(pp, lo, make([]byte, 16))
+		}
+		n := 0
+		for k, v := c.Seek(seek); k != nil && hasPrefix(k, pp) && len(k) == len(pp)+24; k, v = c.Next() {
+			start := int64(binary.BigEndian.Uint64(k[len(pp):]))
+			if hi != math.MaxInt64 && start >= hi {
+				break
+			}
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			sum, err := decodeSummary(start, v)
+			if err != nil {
+				return err
+			}
+			b.Add(&sum)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Result(), nil
+}
+
+func objectKey(project, kind, name string) []byte {
+	return cat(projectPrefix(project), []byte(kind), []byte{0}, []byte(name))
+}
+
+// PutObject implements store.Store.
+func (s *Store) PutObject(ctx context.Context, project, kind, name string, body []byte) error {
+	if name == "" || kind == "" {
+		return fmt.Errorf("%w: an object needs a kind and a name", store.ErrInvalid)
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketObjects).Put(objectKey(project, kind, name), body)
+	})
+}
+
+// GetObject implements store.Store.
+func (s *Store) GetObject(_ context.Context, project, kind, name string) ([]byte, error) {
+	var out []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketObjects).Get(objectKey(project, kind, name))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		out = append([]byte{}, v...)
+		return nil
+	})
+	return out, err
+}
+
+// ListObjects implements store.Store.
+func (s *Store) ListObjects(_ context.Context, project, kind string) ([]store.Object, error) {
+	prefix := objectKey(project, kind, "")
+	out := []store.Object{}
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketObjects).Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			out = append(out, store.Object{Name: string(k[len(prefix):]), Body: append([]byte{}, v...)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteObject implements store.Store.
+func (s *Store) DeleteObject(ctx context.Context, project, kind, name string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketObjects)
+		k := objectKey(project, kind, name)
+		if b.Get(k) == nil {
+			return store.ErrNotFound
+		}
+		return b.Delete(k)
+	})
+}

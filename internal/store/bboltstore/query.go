@@ -1,0 +1,427 @@
+package bboltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
+	"math"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tracehound/tracehound/internal/store"
+)
+
+// A cursor is a version byte, the sort (field byte, direction byte), the position of the
+// last record on the page and a CRC, base64url encoded, so that hand-made, truncated or
+// other-sort cursors are refused instead of silently listing something else.
+const cursorVersion = 2
+
+func sortCode(s store.Sort) (byte, byte) {
+	f := byte('s')
+	if id, ok := sortIDs[s.Field]; ok {
+		f = id
+	}
+	if s.Asc {
+		return f, 1
+	}
+	return f, 0
+}
+
+func encodeCursor(s store.Sort, p pos) string {
+	f, d := sortCode(s)
+	b := make([]byte, 0, 3+len(p)+4)
+	b = append(b, cursorVersion, f, d)
+	b = append(b, p[:]...)
+	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s store.Sort, c string) (pos, bool) {
+	var p pos
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 3+24+4 || b[0] != cursorVersion {
+		return p, false
+	}
+	if crc32.ChecksumIEEE(b[:27]) != binary.BigEndian.Uint32(b[27:]) {
+		return p, false
+	}
+	if f, d := sortCode(s); b[1] != f || b[2] != d {
+		return p, false
+	}
+	copy(p[:], b[3:27])
+	return p, true
+}
+
+// iterator yields positions of one index in order. seek returns the greatest position
+// ≤ target (desc) or the least ≥ target (asc).
+type iterator interface {
+	seek(target pos, desc bool) (pos, bool)
+}
+
+// keyIter walks keys prefix | position.
+type keyIter struct {
+	c      *bolt.Cursor
+	prefix []byte
+}
+
+func (it *keyIter) seek(target pos, desc bool) (pos, bool) {
+	key := cat(it.prefix, target[:])
+	var p pos
+	k, _ := it.c.Seek(key)
+	if desc && (k == nil || !bytes.Equal(k, key)) {
+		if k == nil {
+			k, _ = it.c.Last()
+		} else {
+			k, _ = it.c.Prev()
+		}
+	}
+	if k == nil || !hasPrefix(k, it.prefix) || len(k) != len(it.prefix)+24 {
+		return p, false
+	}
+	copy(p[:], k[len(it.prefix):])
+	return p, true
+}
+
+// textIter walks the records containing a token, by start time. Its postings are doc IDs
+// per hour; one hour at a time is resolved to positions and sorted.
+type textIter struct {
+	c        *bolt.Cursor
+	docs     *bolt.Bucket
+	pp       []byte
+	prefix   []byte
+	resolved map[uint64]pos
+	hour     int64 // loaded hour, -1 for none
+	list     []pos
+}
+
+func (it *textIter) load(h uint32) {
+	it.hour = int64(h)
+	it.list = it.list[:0]
+	for _, doc := range decodePostings(it.c.Bucket().Get(hourKey(it.prefix, h))) {
+		p, ok := it.resolved[doc]
+		if !ok {
+			v := it.docs.Get(docKey(it.pp, doc))
+			if len(v) != 24 {
+				continue
+			}
+			copy(p[:], v)
+			it.resolved[doc] = p
+		}
+		// An entry whose record moved to another hour is stale: the record is listed
+		// under its new hour.
+		if hourOf(p.start()) == h {
+			it.list = append(it.list, p)
+		}
+	}
+	sort.Slice(it.list, func(i, j int) bool { return bytes.Compare(it.list[i][:], it.list[j][:]) < 0 })
+}
+
+func (it *textIter) seek(target pos, desc bool) (pos, bool) {
+	h := hourOf(target.start())
+	if it.hour != int64(h) {
+		it.load(h)
+	}
+	for {
+		if desc {
+			i := sort.Search(len(it.list), func(i int) bool { return bytes.Compare(it.list[i][:], target[:]) > 0 })
+			if i > 0 {
+				return it.list[i-1], true
+			}
+			// Previous hour that has postings.
+			k, _ := it.c.Seek(hourKey(it.prefix, uint32(it.hour)))
+			if k == nil {
+				k, _ = it.c.Last()
+			} else {
+				k, _ = it.c.Prev()
+			}
+			if k == nil || !hasPrefix(k, it.prefix) || len(k) != len(it.prefix)+4 {
+				return pos{}, false
+			}
+			it.load(binary.BigEndian.Uint32(k[len(it.prefix):]))
+			target = maxPos
+		} else {
+			i := sort.Search(len(it.list), func(i int) bool { return bytes.Compare(it.list[i][:], target[:]) >= 0 })
+			if i < len(it.list) {
+				return it.list[i], true
+			}
+			if it.hour == 0xffffffff {
+				return pos{}, false
+			}
+			k, _ := it.c.Seek(hourKey(it.prefix, uint32(it.hour)+1))
+			if k == nil || !hasPrefix(k, it.prefix) || len(k) != len(it.prefix)+4 {
+				return pos{}, false
+			}
+			it.load(binary.BigEndian.Uint32(k[len(it.prefix):]))
+			target = pos{}
+		}
+	}
+}
+
+var maxPos = func() pos {
+	var p pos
+	for i := range p {
+		p[i] = 0xff
+	}
+	return p
+}()
+
+// succ and pred step one position.
+func succ(p pos) (pos, bool) {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] != 0xff {
+			p[i]++
+			return p, true
+		}
+		p[i] = 0
+	}
+	return p, false
+}
+
+func pred(p pos) (pos, bool) {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] != 0 {
+			p[i]--
+			return p, true
+		}
+		p[i] = 0xff
+	}
+	return p, false
+}
+
+// ListRecords implements store.Store.
+func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) (store.Page, error) {
+	limit := store.ClampLimit(q.Limit)
+	if q.Sort.Field == "" {
+		q.Sort.Field = store.SortTime
+	}
+	var after *pos
+	if q.Cursor != "" {
+		p, ok := decodeCursor(q.Sort, q.Cursor)
+		if !ok {
+			return store.Page{}, store.ErrBadCursor
+		}
+		after = &p
+	}
+	tq := store.ParseText(q.Text)
+	page := store.Page{Records: []*store.Record{}}
+	err := s.view(func(tx *bolt.Tx) error {
+		m := &matcher{
+			tx: tx, pp: projectPrefix(project), f: &q.Filter, tq: tq,
+			byTime: tx.Bucket(bucketByTime), records: tx.Bucket(bucketRecords),
+		}
+		var last pos
+		emit := func(p pos, rec *store.Record) bool {
+			if len(page.Records) == limit {
+				page.NextCursor = encodeCursor(q.Sort, last)
+				return false
+			}
+			page.Records = append(page.Records, rec)
+			last = p
+			return true
+		}
+		if q.TraceID != "" {
+			return m.byTraceID(emit)
+		}
+		if q.Sort.Field == store.SortTime {
+			return m.scanTime(ctx, after, !q.Sort.Asc, emit)
+		}
+		return m.scanSort(ctx, q.Sort, after, emit)
+	})
+	return page, err
+}
+
+type matcher struct {
+	tx              *bolt.Tx
+	pp              []byte
+	f               *store.Filter
+	tq              store.TextQuery
+	byTime, records *bolt.Bucket
+	checked         int
+}
+
+// check verifies a candidate at time position p against the whole filter and returns the
+// record when it matches.
+func (m *matcher) check(p pos) (*store.Record, error) {
+	v := m.byTime.Get(cat(m.pp, p[:]))
+	if v == nil {
+		return nil, nil
+	}
+	sum, err := decodeSummary(p.start(), v)
+	if err != nil {
+		return nil, err
+	}
+	if !m.f.MatchSummary(&sum) {
+		return nil, nil
+	}
+	rv := m.records.Get(cat(m.pp, p[8:]))
+	if rv == nil {
+		return nil, nil
+	}
+	rec, err := decodeRecord(rv)
+	if err != nil {
+		return nil, err
+	}
+	if m.f.NeedsRecord() && !m.f.Match(rec, m.tq) {
+		return nil, nil
+	}
+	return rec, nil
+}
+
+func (m *matcher) byTraceID(emit func(pos, *store.Record) bool) error {
+	var tid [16]byte
+	if !hexDecode(tid[:], m.f.TraceID) {
+		return nil
+	}
+	v := m.records.Get(cat(m.pp, tid[:]))
+	if v == nil {
+		return nil
+	}
+	rec, err := decodeRecord(v)
+	if err != nil {
+		return err
+	}
+	if m.f.Match(rec, m.tq) {
+		emit(timePos(rec.Assembly.StartNanos, tid[:]), rec)
+	}
+	return nil
+}
+
+// iterators picks the indexes that narrow a time-ordered scan: one per indexed equality
+// filter and per search term, intersected by leapfrogging. With none, the time index
+// itself is scanned.
+func (m *matcher) iterators() []iterator {
+	eq := m.tx.Bucket(bucketEq)
+	var its []iterator
+	addEq := func(field, value string) {
+		if value == "" {
+			return
+		}
+		if fv := eqField(field, value); eqIndexable(fv) {
+			its = append(its, &keyIter{c: eq.Cursor(), prefix: eqPrefix(m.pp, fv)})
+		}
+	}
+	f := m.f
+	addEq("status", f.Status)
+	addEq("source", f.Source)
+	addEq("run", f.RunID)
+	addEq("testcase", f.TestcaseID)
+	addEq("service", f.Service)
+	addEq("user", f.UserID)
+	addEq("session", f.SessionID)
+	addEq("model", f.Model)
+	addEq("flag", f.Flag)
+	for k, v := range f.Meta {
+		addEq("meta", k+"\x00"+v)
+	}
+	if !m.tq.Empty() {
+		text, docs := m.tx.Bucket(bucketText), m.tx.Bucket(bucketDocs)
+		resolved := map[uint64]pos{}
+		for _, t := range m.tq.Terms {
+			its = append(its, &textIter{c: text.Cursor(), docs: docs, pp: m.pp, prefix: textPrefix(m.pp, t), resolved: resolved, hour: -1})
+		}
+	}
+	if len(its) == 0 {
+		its = append(its, &keyIter{c: m.byTime.Cursor(), prefix: m.pp})
+	}
+	return its
+}
+
+func (m *matcher) scanTime(ctx context.Context, after *pos, desc bool, emit func(pos, *store.Record) bool) error {
+	lo, hi := m.f.TimeBounds()
+	its := m.iterators()
+	var cand pos
+	ok := true
+	switch {
+	case desc && after != nil:
+		cand, ok = pred(*after)
+	case desc:
+		cand = maxPos
+		if hi != math.MaxInt64 {
+			cand, ok = pred(timePos(hi, make([]byte, 16)))
+		}
+	case after != nil:
+		cand, ok = succ(*after)
+	default:
+		if lo > 0 {
+			cand = timePos(lo, make([]byte, 16))
+		}
+	}
+	for ok {
+		agreed := 0
+		for i := 0; agreed < len(its); i = (i + 1) % len(its) {
+			p, found := its[i].seek(cand, desc)
+			if !found {
+				return nil
+			}
+			if p == cand {
+				agreed++
+			} else {
+				cand, agreed = p, 1
+			}
+		}
+		if desc && cand.start() < lo || !desc && cand.start() >= hi {
+			return nil
+		}
+		if m.checked++; m.checked%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rec, err := m.check(cand)
+		if err != nil {
+			return err
+		}
+		if rec != nil && !emit(cand, rec) {
+			return nil
+		}
+		if desc {
+			cand, ok = pred(cand)
+		} else {
+			cand, ok = succ(cand)
+		}
+	}
+	return nil
+}
+
+// scanSort walks a sort index and verifies every entry against the filter.
+func (m *matcher) scanSort(ctx context.Context, srt store.Sort, after *pos, emit func(pos, *store.Record) bool) error {
+	prefix := append(append([]byte{}, m.pp...), sortIDs[srt.Field])
+	it := &keyIter{c: m.tx.Bucket(bucketSort).Cursor(), prefix: prefix}
+	desc := !srt.Asc
+	var cand pos
+	ok := true
+	switch {
+	case desc && after != nil:
+		cand, ok = pred(*after)
+	case desc:
+		cand = maxPos
+	case after != nil:
+		cand, ok = succ(*after)
+	}
+	for ok {
+		p, found := it.seek(cand, desc)
+		if !found {
+			return nil
+		}
+		if m.checked++; m.checked%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		start := it.c.Bucket().Get(cat(prefix, p[:]))
+		if len(start) == 8 {
+			rec, err := m.check(timePos(int64(binary.BigEndian.Uint64(start)), p[8:]))
+			if err != nil {
+				return err
+			}
+			if rec != nil && !emit(p, rec) {
+				return nil
+			}
+		}
+		if desc {
+			cand, ok = pred(p)
+		} else {
+			cand, ok = succ(p)
+		}
+	}
+	return nil
+}

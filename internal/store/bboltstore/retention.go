@@ -1,0 +1,240 @@
+package bboltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+)
+
+// deleteBatch bounds the records one retention transaction removes, so that writers are
+// held up for short moments only.
+const deleteBatch = 2000
+
+// DeleteBefore implements store.Store.
+func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int, error) {
+	limit := cutoff.UnixNano()
+	return s.deleteOldest(ctx, func(start int64) bool { return start < limit }, func() (bool, error) { return true, nil })
+}
+
+// deleteOldest removes the oldest records of all projects, batch by batch, while keep says
+// a record must go and more says another batch is wanted. It returns how many it removed.
+func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, more func() (bool, error)) (int, error) {
+	total := 0
+	for {
+		if want, err := more(); err != nil || !want {
+			return total, err
+		}
+		n := 0
+		err := s.update(ctx, func(tx *bolt.Tx) error {
+			keys := oldestKeys(tx, deleteBatch, drop)
+			w := newTxWriter(tx)
+			for _, rk := range keys {
+				v := tx.Bucket(bucketRecords).Get(rk)
+				if v == nil {
+					continue
+				}
+				old, err := decodeRecord(v)
+				if err != nil {
+					return err
+				}
+				if err := w.change(rk, old, nil); err != nil {
+					return err
+				}
+				if err := deleteSpans(tx.Bucket(bucketSpans), rk); err != nil {
+					return err
+				}
+				n++
+			}
+			return w.flushAux()
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("delete old records from %s: %w", s.path, err)
+		}
+		if n == 0 {
+			return total, nil
+		}
+	}
+}
+
+func deleteSpans(b *bolt.Bucket, rk []byte) error {
+	c := b.Cursor()
+	var keys [][]byte
+	for k, _ := c.Seek(rk); k != nil && hasPrefix(k, rk); k, _ = c.Next() {
+		keys = append(keys, append([]byte{}, k...))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("delete span: %w", err)
+		}
+	}
+	return nil
+}
+
+// oldestKeys returns up to n record keys, oldest start first across all projects, of
+// records that drop accepts.
+func oldestKeys(tx *bolt.Tx, n int, drop func(start int64) bool) [][]byte {
+	type cand struct {
+		start int64
+		rk    []byte
+	}
+	var cands []cand
+	c := tx.Bucket(bucketByTime).Cursor()
+	k, _ := c.First()
+	for k != nil {
+		if len(k) < 2 {
+			break
+		}
+		plen := 2 + int(binary.BigEndian.Uint16(k))
+		if len(k) != plen+24 {
+			break
+		}
+		pp := append([]byte{}, k[:plen]...)
+		taken := 0
+		for ; k != nil && bytes.HasPrefix(k, pp) && taken < n; k, _ = c.Next() {
+			start := int64(binary.BigEndian.Uint64(k[plen:]))
+			if !drop(start) {
+				break
+			}
+			cands = append(cands, cand{start, cat(pp, k[plen+8:])})
+			taken++
+		}
+		k, _ = c.Seek(cat(pp, maxPos[:], []byte{0}))
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].start < cands[j].start })
+	if len(cands) > n {
+		cands = cands[:n]
+	}
+	out := make([][]byte, len(cands))
+	for i, c := range cands {
+		out[i] = c.rk
+	}
+	return out
+}
+
+// SizeInfo is how much of the file holds data.
+type SizeInfo struct {
+	FileBytes int64
+	FreeBytes int64
+}
+
+// InUse is the bytes that hold live data.
+func (i SizeInfo) InUse() int64 { return i.FileBytes - i.FreeBytes }
+
+// Size reports the file size and its free pages.
+func (s *Store) Size() (SizeInfo, error) {
+	var info SizeInfo
+	err := s.view(func(tx *bolt.Tx) error {
+		st := s.db.Stats()
+		info.FileBytes = tx.Size()
+		info.FreeBytes = int64(st.FreePageN+st.PendingPageN) * int64(s.db.Info().PageSize)
+		return nil
+	})
+	return info, err
+}
+
+// Retention is a retention policy; zero fields are off.
+type Retention struct {
+	MaxAge   time.Duration
+	MaxBytes int64
+}
+
+// RetentionResult says what one EnforceRetention did.
+type RetentionResult struct {
+	DeletedByAge, DeletedBySize int
+	Compacted                   bool
+	Before, After               SizeInfo
+}
+
+// EnforceRetention deletes records older than MaxAge, then the oldest records until the
+// live data fits MaxBytes, and compacts the file when deletion left much of it free, so
+// that the file on disk really shrinks.
+func (s *Store) EnforceRetention(ctx context.Context, p Retention, now time.Time) (RetentionResult, error) {
+	var res RetentionResult
+	var err error
+	if res.Before, err = s.Size(); err != nil {
+		return res, err
+	}
+	if p.MaxAge > 0 {
+		if res.DeletedByAge, err = s.DeleteBefore(ctx, now.Add(-p.MaxAge)); err != nil {
+			return res, err
+		}
+	}
+	if p.MaxBytes > 0 {
+		// Deleting frees pages inside the file; the target is live data at 90% of the cap,
+		// so that the compacted file has room to grow before the next check.
+		target := p.MaxBytes * 9 / 10
+		res.DeletedBySize, err = s.deleteOldest(ctx, func(int64) bool { return true }, func() (bool, error) {
+			info, err := s.Size()
+			return err == nil && info.InUse() > target, err
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	info, err := s.Size()
+	if err != nil {
+		return res, err
+	}
+	if res.DeletedByAge+res.DeletedBySize > 0 && info.FreeBytes > info.FileBytes/4 {
+		if err := s.Compact(ctx); err != nil {
+			return res, err
+		}
+		res.Compacted = true
+	}
+	res.After, err = s.Size()
+	return res, err
+}
+
+// Compact rewrites the file without its free pages and swaps it in. It runs on the writer
+// goroutine, so no write is lost: writers queue up meanwhile, readers keep reading the old
+// file until the swap, which waits for their transactions to end.
+func (s *Store) Compact(ctx context.Context) error {
+	return s.exec(ctx, func(s *Store) error {
+		tmp := s.path + ".compact"
+		_ = os.Remove(tmp)
+		dst, err := openDB(tmp, Options{NoSync: true})
+		if err != nil {
+			return fmt.Errorf("compact %s: %w", s.path, err)
+		}
+		if err := bolt.Compact(dst, s.db, 64<<20); err != nil {
+			_ = dst.Close()
+			_ = os.Remove(tmp)
+			return fmt.Errorf("compact %s into %s: %w (the store is unchanged)", s.path, tmp, err)
+		}
+		if err := dst.Sync(); err != nil {
+			_ = dst.Close()
+			_ = os.Remove(tmp)
+			return fmt.Errorf("compact %s: sync copy: %w (the store is unchanged)", s.path, err)
+		}
+		if err := dst.Close(); err != nil {
+			_ = os.Remove(tmp)
+			return fmt.Errorf("compact %s: close copy: %w (the store is unchanged)", s.path, err)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.db.Close(); err != nil {
+			return fmt.Errorf("compact %s: close: %w", s.path, err)
+		}
+		renameErr := os.Rename(tmp, s.path)
+		db, err := openDB(s.path, s.opts)
+		if err != nil {
+			// Without a file the store cannot go on; every call fails with this error.
+			s.logger.Error("Store unusable after compaction", zap.Error(err))
+			return fmt.Errorf("compact %s: reopen: %w (restart tracehound)", s.path, err)
+		}
+		s.db = db
+		if renameErr != nil {
+			_ = os.Remove(tmp)
+			return fmt.Errorf("compact %s: swap in %s: %w (the store is unchanged)", s.path, tmp, renameErr)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,355 @@
+package bboltstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tracehound/tracehound/internal/store"
+)
+
+// txWriter folds spans into records inside one transaction, writing each record once, and
+// moves every index entry, summary and run aggregate from the record's old state to its new
+// one. Posting lists and run aggregates touched by many records are written once at the end.
+type txWriter struct {
+	spans, records, byTime, eq, sortIdx, text, docs, runs *bolt.Bucket
+
+	dirty    map[string]*dirtyRecord
+	order    []string
+	postings map[string][]uint64
+	runAggs  map[string]*store.RunAgg
+}
+
+type dirtyRecord struct {
+	old *store.Record // as committed before this transaction, nil for a new record
+	rec *store.Record
+}
+
+func newTxWriter(tx *bolt.Tx) *txWriter {
+	return &txWriter{
+		spans:    tx.Bucket(bucketSpans),
+		records:  tx.Bucket(bucketRecords),
+		byTime:   tx.Bucket(bucketByTime),
+		eq:       tx.Bucket(bucketEq),
+		sortIdx:  tx.Bucket(bucketSort),
+		text:     tx.Bucket(bucketText),
+		docs:     tx.Bucket(bucketDocs),
+		runs:     tx.Bucket(bucketRuns),
+		dirty:    map[string]*dirtyRecord{},
+		postings: map[string][]uint64{},
+		runAggs:  map[string]*store.RunAgg{},
+	}
+}
+
+func (w *txWriter) add(sp *store.Span) error {
+	rk := recordKey(sp.Project, sp.TraceID)
+	sk := append(rk, sp.SpanID[:]...)
+	if w.spans.Get(sk) != nil {
+		return nil
+	}
+	if err := w.spans.Put(sk, sp.Raw); err != nil {
+		return fmt.Errorf("put span: %w", err)
+	}
+	d, ok := w.dirty[string(rk)]
+	if !ok {
+		d = &dirtyRecord{}
+		if v := w.records.Get(rk); v != nil {
+			old, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("record %s: %w", sp.TraceIDHex(), err)
+			}
+			rec, _ := decodeRecord(v)
+			d.old, d.rec = old, rec
+		} else {
+			d.rec = store.NewRecord(sp.Project, sp.TraceIDHex())
+		}
+		w.dirty[string(rk)] = d
+		w.order = append(w.order, string(rk))
+	}
+	d.rec.Fold(sp)
+	return nil
+}
+
+func (w *txWriter) flush() error {
+	for _, rk := range w.order {
+		d := w.dirty[rk]
+		if err := w.change([]byte(rk), d.old, d.rec); err != nil {
+			return fmt.Errorf("record %s: %w", d.rec.ID, err)
+		}
+	}
+	return w.flushAux()
+}
+
+// change moves a record from old to rec (either may be nil: created, deleted).
+func (w *txWriter) change(rk []byte, old, rec *store.Record) error {
+	pp, tid := splitRecordKey(rk)
+	var oldSum, newSum store.Summary
+	if old != nil {
+		oldSum = old.Summary()
+	}
+	if rec != nil {
+		newSum = rec.Summary()
+	}
+	moved := old == nil || rec == nil || oldSum.Start != newSum.Start
+
+	// The record and its doc number.
+	var doc uint64
+	if old != nil {
+		doc = old.Assembly.DocID
+	}
+	if rec != nil {
+		if rec.Assembly.DocID == 0 {
+			if doc == 0 {
+				seq, err := w.docs.NextSequence()
+				if err != nil {
+					return fmt.Errorf("allocate doc id: %w", err)
+				}
+				doc = seq
+			}
+			rec.Assembly.DocID = doc
+		}
+		doc = rec.Assembly.DocID
+		v, err := encodeRecord(rec)
+		if err != nil {
+			return fmt.Errorf("encode record: %w", err)
+		}
+		if err := w.records.Put(rk, v); err != nil {
+			return fmt.Errorf("put record: %w", err)
+		}
+		if moved {
+			if err := w.docs.Put(docKey(pp, doc), timePosBytes(newSum.Start, tid)); err != nil {
+				return fmt.Errorf("put doc: %w", err)
+			}
+		}
+	} else {
+		if err := w.records.Delete(rk); err != nil {
+			return fmt.Errorf("delete record: %w", err)
+		}
+		if doc != 0 {
+			if err := w.docs.Delete(docKey(pp, doc)); err != nil {
+				return fmt.Errorf("delete doc: %w", err)
+			}
+		}
+	}
+
+	// Time index with summaries.
+	if old != nil && moved {
+		if err := w.byTime.Delete(timeKey(pp, oldSum.Start, tid)); err != nil {
+			return fmt.Errorf("delete time index: %w", err)
+		}
+	}
+	if rec != nil {
+		if err := w.byTime.Put(timeKey(pp, newSum.Start, tid), encodeSummary(&newSum)); err != nil {
+			return fmt.Errorf("put time index: %w", err)
+		}
+	}
+
+	// Equality indexes.
+	oldEq, newEq := eqEntries(old), eqEntries(rec)
+	for fv := range oldEq {
+		if _, keep := newEq[fv]; keep && !moved {
+			continue
+		}
+		if err := w.eq.Delete(cat(eqPrefix(pp, fv), timePosBytes(oldSum.Start, tid))); err != nil {
+			return fmt.Errorf("delete index entry: %w", err)
+		}
+	}
+	for fv := range newEq {
+		if _, had := oldEq[fv]; had && !moved {
+			continue
+		}
+		if err := w.eq.Put(cat(eqPrefix(pp, fv), timePosBytes(newSum.Start, tid)), nil); err != nil {
+			return fmt.Errorf("put index entry: %w", err)
+		}
+	}
+
+	// Sort indexes; the value is the start, to find the summary.
+	for f := range sortIDs {
+		var ok, nk []byte
+		if old != nil {
+			ok = sortKey(pp, f, &oldSum, tid)
+		}
+		if rec != nil {
+			nk = sortKey(pp, f, &newSum, tid)
+		}
+		if ok != nil && string(ok) != string(nk) {
+			if err := w.sortIdx.Delete(ok); err != nil {
+				return fmt.Errorf("delete sort index: %w", err)
+			}
+		}
+		if nk != nil && (string(ok) != string(nk) || moved) {
+			if err := w.sortIdx.Put(nk, timePosBytes(newSum.Start, tid)[:8]); err != nil {
+				return fmt.Errorf("put sort index: %w", err)
+			}
+		}
+	}
+
+	// Text index: postings live in the hour of the record's start.
+	if err := w.changeText(pp, doc, old, rec, moved); err != nil {
+		return err
+	}
+
+	// Run aggregates.
+	if old != nil && old.RunID != "" {
+		if err := w.runAgg(pp, string(old.RunID), func(a *store.RunAgg) { a.Apply(old, -1) }); err != nil {
+			return err
+		}
+	}
+	if rec != nil && rec.RunID != "" {
+		if err := w.runAgg(pp, string(rec.RunID), func(a *store.RunAgg) { a.Apply(rec, 1) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *txWriter) changeText(pp []byte, doc uint64, old, rec *store.Record, moved bool) error {
+	if old != nil && rec != nil && !moved && hourOf(old.Assembly.StartNanos) == hourOf(rec.Assembly.StartNanos) &&
+		old.Input == rec.Input && old.Output == rec.Output && old.Expected == rec.Expected {
+		return nil
+	}
+	oldToks, newToks := map[string]bool{}, map[string]bool{}
+	if old != nil {
+		for _, t := range store.IndexTokens(old) {
+			oldToks[t] = true
+		}
+	}
+	if rec != nil {
+		for _, t := range store.IndexTokens(rec) {
+			newToks[t] = true
+		}
+	}
+	sameHour := old != nil && rec != nil && hourOf(old.Assembly.StartNanos) == hourOf(rec.Assembly.StartNanos)
+	for t := range oldToks {
+		if sameHour && newToks[t] {
+			continue
+		}
+		if err := w.posting(hourKey(textPrefix(pp, t), hourOf(old.Assembly.StartNanos)), doc, false); err != nil {
+			return err
+		}
+	}
+	for t := range newToks {
+		if sameHour && oldToks[t] {
+			continue
+		}
+		if err := w.posting(hourKey(textPrefix(pp, t), hourOf(rec.Assembly.StartNanos)), doc, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *txWriter) posting(key []byte, doc uint64, add bool) error {
+	ids, ok := w.postings[string(key)]
+	if !ok {
+		ids = decodePostings(w.text.Get(key))
+	}
+	i := sort.Search(len(ids), func(i int) bool { return ids[i] >= doc })
+	present := i < len(ids) && ids[i] == doc
+	switch {
+	case add && !present:
+		ids = append(ids, 0)
+		copy(ids[i+1:], ids[i:])
+		ids[i] = doc
+	case !add && present:
+		ids = append(ids[:i], ids[i+1:]...)
+	}
+	w.postings[string(key)] = ids
+	return nil
+}
+
+func (w *txWriter) runAgg(pp []byte, runID string, fn func(a *store.RunAgg)) error {
+	key := cat(pp, []byte(runID))
+	a, ok := w.runAggs[string(key)]
+	if !ok {
+		a = store.NewRunAgg(runID)
+		if v := w.runs.Get(key); v != nil {
+			if err := json.Unmarshal(v, a); err != nil {
+				return fmt.Errorf("decode run %s: %w", runID, err)
+			}
+		}
+		w.runAggs[string(key)] = a
+	}
+	fn(a)
+	return nil
+}
+
+// flushAux writes the posting lists and run aggregates collected by change.
+func (w *txWriter) flushAux() error {
+	keys := make([]string, 0, len(w.postings))
+	for k := range w.postings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // sequential puts fill pages better
+	for _, k := range keys {
+		ids := w.postings[k]
+		var err error
+		if len(ids) == 0 {
+			err = w.text.Delete([]byte(k))
+		} else {
+			err = w.text.Put([]byte(k), encodePostings(ids))
+		}
+		if err != nil {
+			return fmt.Errorf("write text index: %w", err)
+		}
+	}
+	for k, a := range w.runAggs {
+		var err error
+		if a.RecordCount <= 0 {
+			err = w.runs.Delete([]byte(k))
+		} else {
+			var v []byte
+			if v, err = json.Marshal(a); err == nil {
+				err = w.runs.Put([]byte(k), v)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("write run %s: %w", a.ID, err)
+		}
+	}
+	return nil
+}
+
+// eqEntries are the equality-index entries (field 0 value) of a record.
+func eqEntries(r *store.Record) map[string]struct{} {
+	out := map[string]struct{}{}
+	if r == nil {
+		return out
+	}
+	add := func(field, value string) {
+		if value == "" {
+			return
+		}
+		if fv := eqField(field, value); eqIndexable(fv) {
+			out[fv] = struct{}{}
+		}
+	}
+	add("status", r.Status)
+	add("source", r.Source)
+	add("run", string(r.RunID))
+	add("testcase", string(r.TestcaseID))
+	add("service", r.Service)
+	add("user", string(r.UserID))
+	add("session", string(r.SessionID))
+	for _, m := range r.Models {
+		add("model", m)
+	}
+	for _, f := range r.Flags {
+		add("flag", f.Code)
+	}
+	for k, v := range r.Metadata {
+		add("meta", k+"\x00"+v)
+	}
+	return out
+}
+
+func timePosBytes(start int64, tid []byte) []byte {
+	p := timePos(start, tid)
+	return p[:]
+}
+
+func timeKey(pp []byte, start int64, tid []byte) []byte {
+	return cat(pp, timePosBytes(start, tid))
+}

@@ -79,7 +79,10 @@ func TestDurability_KillLoop(t *testing.T) {
 				body, ids := batchOfTraces(seq, 5)
 				// Retry the same request until it is acknowledged, as OTLP exporters do.
 				for attempt := 0; ; attempt++ {
-					resp, err := httpc.Post(url, "application/x-protobuf", bytes.NewReader(body))
+					req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/x-protobuf")
+					req.Header.Set("Authorization", c.bearer())
+					resp, err := httpc.Do(req)
 					if err == nil {
 						resp.Body.Close()
 						if resp.StatusCode == http.StatusOK {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tracehound/tracehound/internal/apikeys"
 )
 
 // binary is the tracehound collector built from cmd/tracehound once for the package.
@@ -49,6 +51,8 @@ type collector struct {
 	dataDir                     string
 	grpcAddr, httpAddr, apiAddr string
 	extraEnv                    []string
+	// key is an API key of project "default", created before the first start.
+	key string
 }
 
 func freePort(t *testing.T) string {
@@ -71,6 +75,7 @@ func newCollector(t *testing.T, extraEnv ...string) *collector {
 		apiAddr:  freePort(t),
 		extraEnv: extraEnv,
 	}
+	c.key = c.addKey("default")
 	c.start()
 	t.Cleanup(c.stop)
 	return c
@@ -134,15 +139,32 @@ func (c *collector) stop() {
 	c.cmd = nil
 }
 
+// addKey creates an API key for a project in the collector's keys file, as
+// `tracehound keys create` does; a running collector picks it up on its next reload.
+func (c *collector) addKey(project string) string {
+	c.t.Helper()
+	key, _, err := apikeys.Create(filepath.Join(c.dataDir, "data", "keys.yaml"),
+		apikeys.Entry{Project: project, Name: fmt.Sprintf("e2e-%s-%d", project, time.Now().UnixNano())}, time.Now())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return key
+}
+
+// bearer is the Authorization header value for the default project's key.
+func (c *collector) bearer() string { return "Bearer " + c.key }
+
 func (c *collector) restart() {
 	c.stop()
 	c.start()
 }
 
-// apiGet fetches an API path and decodes the JSON body into out.
+// apiGet fetches an API path with the default project's key (or the given headers) and
+// decodes the JSON body into out.
 func (c *collector) apiGet(path string, out any, header ...string) int {
 	c.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+c.apiAddr+path, nil)
+	req.Header.Set("Authorization", c.bearer())
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -157,6 +179,22 @@ func (c *collector) apiGet(path string, out any, header ...string) int {
 			c.t.Fatalf("GET %s: status %d, body %s: %v", path, resp.StatusCode, body, err)
 		}
 	}
+	return resp.StatusCode
+}
+
+// post sends an OTLP/HTTP request with an Authorization header ("" for none).
+func (c *collector) post(path, contentType string, body []byte, authorization string) int {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+c.httpAddr+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
 	return resp.StatusCode
 }
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -146,16 +145,20 @@ func TestE2E_OTelSDKOverGRPCAndHTTP(t *testing.T) {
 	c := newCollector(t)
 	ctx := context.Background()
 
-	grpcExp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(c.grpcAddr), otlptracegrpc.WithInsecure())
+	auth := map[string]string{"Authorization": c.bearer()}
+	grpcExp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(c.grpcAddr), otlptracegrpc.WithInsecure(),
+		otlptracegrpc.WithHeaders(auth))
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpExp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(c.httpAddr), otlptracehttp.WithInsecure())
+	httpExp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(c.httpAddr), otlptracehttp.WithInsecure(),
+		otlptracehttp.WithHeaders(auth))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// TRACELOOP_HEADERS-style value that some SDKs send without URL-decoding it.
 	otelPathExp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(c.httpAddr), otlptracehttp.WithInsecure(),
-		otlptracehttp.WithURLPath("/otel/v1/traces"))
+		otlptracehttp.WithURLPath("/otel/v1/traces"), otlptracehttp.WithHeaders(map[string]string{"Authorization": "Bearer%20" + c.key}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,13 +181,8 @@ func TestE2E_OTelSDKOverGRPCAndHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := http.Post("http://"+c.httpAddr+path, "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("OTLP/JSON to %s: %d", path, resp.StatusCode)
+		if code := c.post(path, "application/json", body, c.bearer()); code != http.StatusOK {
+			t.Fatalf("OTLP/JSON to %s: %d", path, code)
 		}
 		jsonIDs[path] = id
 	}
@@ -246,13 +244,8 @@ func TestE2E_BadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := http.Post("http://"+c.httpAddr+tt.path, tt.contentType, bytes.NewReader([]byte(tt.body)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != tt.want {
-				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
+			if code := c.post(tt.path, tt.contentType, []byte(tt.body), c.bearer()); code != tt.want {
+				t.Fatalf("status %d, want %d", code, tt.want)
 			}
 		})
 	}
@@ -266,12 +259,7 @@ func TestE2E_BadInput(t *testing.T) {
 		t.Fatalf("bad cursor: %d %+v", code, e)
 	}
 	// Logs from agent SDKs are accepted, never 404.
-	resp, err := http.Post("http://"+c.httpAddr+"/otel/v1/logs", "application/json", bytes.NewReader([]byte(`{"resourceLogs":[]}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("/otel/v1/logs: %d", resp.StatusCode)
+	if code := c.post("/otel/v1/logs", "application/json", []byte(`{"resourceLogs":[]}`), c.bearer()); code != http.StatusOK {
+		t.Fatalf("/otel/v1/logs: %d", code)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	redactionprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor"
 	resourceprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor"
 	recordsexporter "github.com/tracehound/tracehound/exporter/recordsexporter"
+	bearerauthextension "github.com/tracehound/tracehound/extension/bearerauthextension"
 	pathaliasextension "github.com/tracehound/tracehound/extension/pathaliasextension"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
@@ -49,6 +50,7 @@ func components() (otelcol.Factories, error) {
 	}
 
 	factories.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
+		bearerauthextension.NewFactory(),
 		pathaliasextension.NewFactory(),
 		healthcheckv2extension.NewFactory(),
 		filestorage.NewFactory(),
@@ -57,6 +59,7 @@ func components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	factories.ExtensionModules = makeModulesMap(factories.Extensions, map[component.Type]string{
+		bearerauthextension.NewFactory().Type():    "github.com/tracehound/tracehound v0.0.0",
 		pathaliasextension.NewFactory().Type():     "github.com/tracehound/tracehound v0.0.0",
 		healthcheckv2extension.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckv2extension v0.165.0",
 		filestorage.NewFactory().Type():            "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.0",

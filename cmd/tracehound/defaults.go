@@ -6,7 +6,10 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/tracehound/tracehound/internal/apikeys"
 )
 
 // defaultConfig is cmd/tracehound/config.yaml, embedded so that the binary runs alone.
@@ -19,7 +22,27 @@ func init() {
 	if strings.HasSuffix(os.Args[0], ".test") {
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "keys" {
+		os.Exit(apikeys.RunCLI(withKeysFile(os.Args[1:], os.Getenv), os.Stdout, os.Stderr))
+	}
 	os.Args = withDefaultConfig(os.Args, os.Getenv)
+}
+
+// withKeysFile points `tracehound keys ...` at the keys file of the default configuration's
+// data directory unless --file is given.
+func withKeysFile(args []string, getenv func(string) string) []string {
+	for _, a := range args {
+		if a == "--file" || a == "-file" || strings.HasPrefix(a, "--file=") || strings.HasPrefix(a, "-file=") {
+			return args
+		}
+	}
+	dir := getenv("TRACEHOUND_DATA_DIR")
+	if dir == "" || len(args) < 2 {
+		return args
+	}
+	out := append([]string{}, args[:2]...)
+	out = append(out, "--file="+filepath.Join(dir, "keys.yaml"))
+	return append(out, args[2:]...)
 }
 
 // withDefaultConfig adds the embedded configuration, through the stock yaml: provider, when
@@ -50,7 +73,8 @@ func printBanner(getenv func(string) string) {
   Records API    http://%s/api/v1/records
   Store          %s/tracehound.db
   Metrics        http://%s:%s/metrics
-Send traces with: OTEL_EXPORTER_OTLP_ENDPOINT=http://%s
+Send traces with: OTEL_EXPORTER_OTLP_ENDPOINT=http://%s and an API key (see below, or
+  run 'tracehound keys create --project <name>')
 `,
 		get("TRACEHOUND_OTLP_GRPC_ENDPOINT", "127.0.0.1:4317"), httpEP, httpEP,
 		get("TRACEHOUND_API_ENDPOINT", "127.0.0.1:8080"), get("TRACEHOUND_DATA_DIR", "./data"),

@@ -1042,16 +1042,24 @@ func (e *extractor) writeUsage(attrs pcommon.Map, f *facts) pricing.Usage {
 	return pricing.Usage{Input: f.input.v, Output: f.output.v, CacheRead: f.cacheRead.v, CacheWrite: f.cacheCreate.v}
 }
 
+// msgText is what the text view needs from a message list.
+type msgText struct {
+	user, assistant string
+	present         bool
+}
+
 // writeMessages writes gen_ai.input.messages / gen_ai.output.messages from the best
-// source and returns the parsed messages for the text view.
-func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out []llmschema.Message) {
+// source and returns the texts the display view needs.
+func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out msgText) {
 	var sys string
 	if f.inMsgs != "" {
-		in = parseCanonical(f.inMsgs)
+		in = canonicalText(f.inMsgs)
 	} else {
-		in, sys = e.inputMessages(f)
-		if len(in) > 0 {
-			if s, ok := fitMessages(in, e.maxBytes); ok {
+		var msgs []llmschema.Message
+		msgs, sys = e.inputMessages(f)
+		if len(msgs) > 0 {
+			in = msgText{user: lastUserText(msgs), assistant: assistantText(msgs), present: true}
+			if s, ok := fitMessages(msgs, e.maxBytes); ok {
 				attrs.PutStr(llmschema.InputMessages, s)
 			}
 		}
@@ -1062,24 +1070,20 @@ func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out []llmsch
 		}
 	}
 	if f.outMsgs != "" {
-		out = parseCanonical(f.outMsgs)
-	} else {
-		out = e.outputMessages(f)
-		if len(out) > 0 {
-			if s, ok := fitMessages(out, e.maxBytes); ok {
-				attrs.PutStr(llmschema.OutputMessages, s)
-			}
+		out = canonicalText(f.outMsgs)
+	} else if msgs := e.outputMessages(f); len(msgs) > 0 {
+		out = msgText{user: lastUserText(msgs), assistant: assistantText(msgs), present: true}
+		if s, ok := fitMessages(msgs, e.maxBytes); ok {
+			attrs.PutStr(llmschema.OutputMessages, s)
 		}
 	}
 	return in, out
 }
 
-func parseCanonical(s string) []llmschema.Message {
-	var msgs []llmschema.Message
-	if json.Unmarshal([]byte(s), &msgs) != nil {
-		return nil
-	}
-	return msgs
+// canonicalText reads an existing semantic-convention message list without decoding it.
+func canonicalText(s string) msgText {
+	user, assistant, n, ok := scanMessages(s)
+	return msgText{user: user, assistant: assistant, present: ok && n > 0}
 }
 
 func (e *extractor) inputMessages(f *facts) (msgs []llmschema.Message, system string) {
@@ -1258,15 +1262,16 @@ func legacyMessages(src []legacyMsg) []llmschema.Message {
 	return msgs
 }
 
-func (e *extractor) writeText(attrs pcommon.Map, f *facts, kind string, in, out []llmschema.Message) {
+func (e *extractor) writeText(attrs pcommon.Map, f *facts, kind string, in, out msgText) {
 	var input, output string
 	isModel := kind == llmschema.SpanKindLLM || kind == llmschema.SpanKindEmbedding
 	if isModel {
-		input = lastUserText(in)
-		if input == "" && len(in) > 0 && len(f.oiPrompts) > 0 {
+		input = in.user
+		if len(f.oiPrompts) > 1 && len(f.oiIn) == 0 && len(f.legacyIn) == 0 && f.inMsgs == "" {
+			// A completion call: the whole prompt is the input.
 			input = strings.Join(f.oiPrompts, "\n")
 		}
-		output = assistantText(out)
+		output = out.assistant
 	}
 	if input == "" {
 		switch {
@@ -1278,21 +1283,18 @@ func (e *extractor) writeText(attrs pcommon.Map, f *facts, kind string, in, out 
 			input = f.toolArgs.s
 		case f.inText.s != "":
 			input = displayText(f.inText.s)
-		case len(in) > 0:
-			input = lastUserText(in)
-		}
-		if input == "" && kind == llmschema.SpanKindEmbedding && f.inText.s != "" {
-			input = f.inText.s
+		case in.present:
+			input = in.user
 		}
 	}
 	if output == "" {
 		switch {
 		case f.toolResult.s != "" && kind == llmschema.SpanKindTool:
 			output = displayText(f.toolResult.s)
-		case f.outText.s != "" && !(isModel && f.outText.rank == rankOpenInference && len(out) > 0):
+		case f.outText.s != "" && !(isModel && f.outText.rank == rankOpenInference && out.present):
 			output = displayText(f.outText.s)
-		case len(out) > 0:
-			output = assistantText(out)
+		case out.present:
+			output = out.assistant
 		case f.aiText != "":
 			output = f.aiText
 		}

@@ -1,0 +1,83 @@
+package llmextractprocessor
+
+import (
+	"path/filepath"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tracehound/tracehound/internal/pricing"
+)
+
+// BenchmarkExtract normalizes a realistic batch (every captured fixture span plus the
+// synthetic convention cases, 40 spans, most of them LLM calls) and reports the cost per
+// span. The targets in the README (< 5 µs, < 20 allocs per typical LLM span) are printed,
+// not asserted.
+func BenchmarkExtract(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "fixtures", "*", "*.otlp.json"))
+	more, _ := filepath.Glob(filepath.Join("testdata", "synthetic", "*.otlp.json"))
+	batch := ptrace.NewTraces()
+	for _, path := range append(files, more...) {
+		readTraces(b, path).ResourceSpans().MoveAndAppendTo(batch.ResourceSpans())
+	}
+	benchBatch(b, batch)
+}
+
+// BenchmarkExtract_SemconvChatSpan is the typical case: one current-semconv chat span
+// with JSON messages, usage and a priced model (the manual-genai fixture's first span).
+func BenchmarkExtract_SemconvChatSpan(b *testing.B) {
+	td := readTraces(b, filepath.Join("testdata", "fixtures", "manual-genai", "001.otlp.json"))
+	one := ptrace.NewTraces()
+	rs := one.ResourceSpans().AppendEmpty()
+	td.ResourceSpans().At(0).Resource().CopyTo(rs.Resource())
+	td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).CopyTo(rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty())
+	benchBatch(b, one)
+}
+
+// BenchmarkExtract_OpenInferenceSpan converts flattened OpenInference messages.
+func BenchmarkExtract_OpenInferenceSpan(b *testing.B) {
+	td := readTraces(b, filepath.Join("testdata", "fixtures", "openinference", "001.otlp.json"))
+	td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().RemoveIf(func(s ptrace.Span) bool { return s.Name() != "OpenAI Chat Completions" })
+	benchBatch(b, td)
+}
+
+func benchBatch(b *testing.B, batch ptrace.Traces) {
+	table, err := pricing.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex := &extractor{maxBytes: 1 << 20, keepOriginal: true, prices: table}
+	spans := batch.SpanCount()
+	work := make([]ptrace.Traces, 64)
+	for i := range work {
+		work[i] = ptrace.NewTraces()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w := work[i%len(work)]
+		if i%len(work) == 0 {
+			b.StopTimer()
+			for _, t := range work {
+				batch.CopyTo(t)
+			}
+			b.StartTimer()
+		}
+		rss := w.ResourceSpans()
+		for r := 0; r < rss.Len(); r++ {
+			ri := ex.resourceInfo(rss.At(r).Resource())
+			sss := rss.At(r).ScopeSpans()
+			for s := 0; s < sss.Len(); s++ {
+				ss := sss.At(s).Spans()
+				for k := 0; k < ss.Len(); k++ {
+					ex.extractSpan(ss.At(k), &ri, "p")
+				}
+			}
+		}
+	}
+	b.StopTimer()
+	elapsed := b.Elapsed()
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N)/float64(spans), "ns/span")
+	b.ReportMetric(0, "ns/op")
+	_ = elapsed
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Factory) {
 		{"Tenancy_ProjectsAreIsolated", testTenancy},
 		{"WriteSpans_ConcurrentWritersAllDurable", testConcurrent},
 	}
+	tests = append(tests, queryTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
 	}

@@ -53,6 +53,8 @@ type collector struct {
 	extraEnv                    []string
 	// key is an API key of project "default", created before the first start.
 	key string
+	// args are extra command-line arguments, e.g. a --config that replaces the default one.
+	args []string
 }
 
 func freePort(t *testing.T) string {
@@ -84,7 +86,7 @@ func newCollector(t *testing.T, extraEnv ...string) *collector {
 func (c *collector) start() {
 	c.t.Helper()
 	c.log = &bytes.Buffer{}
-	c.cmd = exec.Command(binary)
+	c.cmd = exec.Command(binary, c.args...)
 	c.cmd.Dir = c.dataDir
 	c.cmd.Env = append(os.Environ(),
 		"TRACEHOUND_OTLP_GRPC_ENDPOINT="+c.grpcAddr,
@@ -137,6 +139,32 @@ func (c *collector) stop() {
 		c.t.Errorf("tracehound did not stop within 20s:\n%s", c.log.String())
 	}
 	c.cmd = nil
+}
+
+// newCollectorWithConfig runs tracehound with a configuration file instead of the embedded
+// default; the file may use the same TRACEHOUND_* environment variables.
+func newCollectorWithConfig(t *testing.T, yaml string) *collector {
+	c := &collector{t: t, dataDir: t.TempDir(), grpcAddr: freePort(t), httpAddr: freePort(t), apiAddr: freePort(t)}
+	path := filepath.Join(c.dataDir, "config.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.args = []string{"--config", path}
+	c.key = c.addKey("default")
+	c.start()
+	t.Cleanup(c.stop)
+	return c
+}
+
+// defaultConfig is the embedded default configuration's source.
+func defaultConfig(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(file)), "cmd", "tracehound", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // addKey creates an API key for a project in the collector's keys file, as

@@ -78,6 +78,10 @@ type recordView struct {
 	Start        time.Time
 	End          time.Time
 	DurationMS   float64 `json:"duration_ms"`
+	RunID        string  `json:"run_id"`
+	Input        string  `json:"input"`
+	Output       string  `json:"output"`
+	CostUSD      float64 `json:"cost_usd"`
 	Usage        struct{ Input, Output, Total int64 }
 	SpanCount    int `json:"span_count"`
 	LLMCallCount int `json:"llm_call_count"`
@@ -116,6 +120,9 @@ func checkAgentRecord(t *testing.T, c *collector, tid trace.TraceID, service str
 		{"service", r.Service, service},
 		{"models", fmt.Sprint(r.Models), "[gpt-4o-mini-2024-07-18]"},
 		{"usage", fmt.Sprint(r.Usage), "{93 46 139}"},
+		{"run_id", r.RunID, "batch-job-123"},
+		{"input", r.Input, "What is the capital of France?"},
+		{"output", r.Output, "The capital of France is Paris."},
 		{"span_count", r.SpanCount, 4},
 		{"llm_call_count", r.LLMCallCount, 1},
 		{"tree roots", len(r.Spans), 1},
@@ -125,6 +132,10 @@ func checkAgentRecord(t *testing.T, c *collector, tid trace.TraceID, service str
 		if fmt.Sprint(ch.got) != fmt.Sprint(ch.want) {
 			t.Errorf("%s = %v, want %v", ch.field, ch.got, ch.want)
 		}
+	}
+	// gpt-4o-mini at $0.15 / $0.60 per 1M tokens: 93 in, 46 out.
+	if want := (93*0.15 + 46*0.60) / 1e6; r.CostUSD < want*0.999 || r.CostUSD > want*1.001 {
+		t.Errorf("cost_usd = %v, want %v", r.CostUSD, want)
 	}
 	if r.DurationMS <= 0 || !r.End.After(r.Start) {
 		t.Errorf("timing: start %v end %v duration %v", r.Start, r.End, r.DurationMS)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,5 +157,56 @@ func TestE2E_FirstStartGeneratesKeyAndKeysCLI(t *testing.T) {
 	list, err := exec.Command(binary, "keys", "list", "--file", keysFile).CombinedOutput()
 	if err != nil || !strings.Contains(string(list), "cli-project") || strings.Contains(string(list), cliKey) {
 		t.Fatalf("keys list: %v\n%s", err, list)
+	}
+}
+
+// TestE2E_ProjectsSurviveBatching mixes two projects' requests through the default pipeline with
+// a batch processor after llmextract. The batch processor drops the request's auth context, so
+// the project must already be stamped on the spans.
+func TestE2E_ProjectsSurviveBatching(t *testing.T) {
+	cfg := defaultConfig(t)
+	for _, r := range [][2]string{
+		{"  llmextract: {}\n", "  llmextract: {}\n  batch: {timeout: 300ms, send_batch_size: 1000}\n"},
+		{"processors: [memory_limiter, llmextract]", "processors: [memory_limiter, llmextract, batch]"},
+	} {
+		if !strings.Contains(cfg, r[0]) {
+			t.Fatalf("default config has no %q to extend", r[0])
+		}
+		cfg = strings.Replace(cfg, r[0], r[1], 1)
+	}
+	c := newCollectorWithConfig(t, cfg)
+	keys := map[string]string{"alpha": c.addKey("alpha"), "beta": c.addKey("beta")}
+	waitFor(t, "keys loaded", func() bool {
+		return c.apiGet("/api/v1/records", nil, "Authorization", "Bearer "+keys["beta"]) == http.StatusOK
+	})
+	type sent struct{ project, id string }
+	var all []sent
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		project := []string{"alpha", "beta"}[i%2]
+		wg.Add(1)
+		go func(i int, project string) {
+			defer wg.Done()
+			td, id := claimingTrace(byte(100 + i))
+			body, _ := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+			if code := c.post("/v1/traces", "application/x-protobuf", body, "Bearer "+keys[project]); code != http.StatusOK {
+				t.Errorf("send for %s: %d", project, code)
+			}
+			mu.Lock()
+			all = append(all, sent{project, id})
+			mu.Unlock()
+		}(i, project)
+	}
+	wg.Wait()
+	for _, s := range all {
+		other := map[string]string{"alpha": "beta", "beta": "alpha"}[s.project]
+		// The batch processor acknowledges before the store commits: poll.
+		waitFor(t, "record "+s.id, func() bool {
+			return c.apiGet("/api/v1/records/"+s.id, nil, "Authorization", "Bearer "+keys[s.project]) == http.StatusOK
+		})
+		if code := c.apiGet("/api/v1/records/"+s.id, nil, "Authorization", "Bearer "+keys[other]); code != http.StatusNotFound {
+			t.Errorf("%s's record visible to %s: %d", s.project, other, code)
+		}
 	}
 }

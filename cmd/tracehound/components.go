@@ -12,6 +12,7 @@ import (
 	recordsexporter "github.com/tracehound/tracehound/exporter/recordsexporter"
 	bearerauthextension "github.com/tracehound/tracehound/extension/bearerauthextension"
 	pathaliasextension "github.com/tracehound/tracehound/extension/pathaliasextension"
+	llmextractprocessor "github.com/tracehound/tracehound/processor/llmextractprocessor"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/exporter"
@@ -94,6 +95,7 @@ func components() (otelcol.Factories, error) {
 	})
 
 	factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
+		llmextractprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 		batchprocessor.NewFactory(),
 		resourceprocessor.NewFactory(),
@@ -105,6 +107,7 @@ func components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	factories.ProcessorModules = makeModulesMap(factories.Processors, map[component.Type]string{
+		llmextractprocessor.NewFactory().Type():           "github.com/tracehound/tracehound v0.0.0",
 		memorylimiterprocessor.NewFactory().Type():        "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
 		batchprocessor.NewFactory().Type():                "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0",
 		resourceprocessor.NewFactory().Type():             "github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor v0.165.0",

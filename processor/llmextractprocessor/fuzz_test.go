@@ -68,8 +68,21 @@ func FuzzExtract(f *testing.F) {
 		ev.Attributes().PutStr(llmschema.EventAttrMessage, value)
 		ev.Attributes().PutStr(llmschema.EventAttrToolCalls, value)
 
+		_, hadIn := span.Attributes().Get(llmschema.InputMessages)
+		_, hadOut := span.Attributes().Get(llmschema.OutputMessages)
+
 		ri := ex.resourceInfo(td.ResourceSpans().At(0).Resource())
 		ex.extractSpan(span, &ri, "p")
+
+		// Message lists that llmextract wrote (rather than kept) must be valid JSON.
+		for k, had := range map[string]bool{llmschema.InputMessages: hadIn, llmschema.OutputMessages: hadOut} {
+			if v, ok := span.Attributes().Get(k); ok && !had {
+				var msgs []llmschema.Message
+				if err := json.Unmarshal([]byte(v.Str()), &msgs); err != nil {
+					t.Fatalf("written %s is not a message list: %v\n%s", k, err, v.Str())
+				}
+			}
+		}
 
 		kind, ok := span.Attributes().Get(llmschema.SpanKind)
 		if !ok || !validKinds[kind.Str()] {
@@ -90,6 +103,74 @@ func FuzzExtract(f *testing.F) {
 			if v, ok := span.Attributes().Get(k); ok && !json.Valid([]byte(v.Str())) {
 				t.Fatalf("%s is not valid JSON: %s", k, v.Str())
 			}
+		}
+	})
+}
+
+// FuzzScanMessages checks the in-place message reader against encoding/json: whenever a
+// message list decodes with plain string text contents, both must agree on the texts.
+func FuzzScanMessages(f *testing.F) {
+	for _, seed := range []string{
+		`[]`, `[{"role":"user","parts":[{"type":"text","content":"hi"}]}]`,
+		`[{"role":"user","parts":[{"type":"text","content":"a\"b\u00e9"},{"type":"text","content":"c"}]},{"parts":[{"type":"text","content":"x"}],"role":"assistant"}]`,
+		`[{"role":"assistant","parts":[{"type":"tool_call","id":"1","name":"f","arguments":{"a":[1,{"b":"]"}]}}]}]`,
+		`[{"role":"user","parts":[{"type":"blob","content":{"k":1}},{"type":"text","content":"t"}],"extra":[1,2,{"x":null}]}]`,
+		`[{"role":"user"`, `{"role":"user"}`, `[1]`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		user, assistant, _, ok := scanMessages(s)
+		// Decode into maps: struct decoding would match keys case-insensitively.
+		var list []map[string]any
+		if json.Unmarshal([]byte(s), &list) != nil {
+			return
+		}
+		var conv []llmschema.Message
+		for _, m := range list {
+			if m == nil {
+				return
+			}
+			role, isStr := m["role"].(string)
+			if _, has := m["role"]; has && !isStr {
+				return
+			}
+			cm := llmschema.Message{Role: role}
+			if rawParts, has := m["parts"]; has {
+				parts, isList := rawParts.([]any)
+				if !isList {
+					return
+				}
+				for _, el := range parts {
+					p, isObj := el.(map[string]any)
+					if !isObj {
+						return
+					}
+					typ, _ := p["type"].(string)
+					if _, has := p["type"]; has {
+						if _, isStr := p["type"].(string); !isStr {
+							return
+						}
+					}
+					if typ == "tool_call" {
+						return // argument rendering is compared by the golden tests
+					}
+					if _, isStr := p["content"].(string); !isStr && typ == "text" && p["content"] != nil {
+						return // non-string text content: the readers are allowed to differ
+					}
+					cm.Parts = append(cm.Parts, llmschema.Part{Type: typ, Content: p["content"]})
+				}
+			}
+			conv = append(conv, cm)
+		}
+		if !ok {
+			t.Fatalf("scanMessages rejected a list encoding/json accepts: %s", s)
+		}
+		if want := lastUserText(conv); user != want {
+			t.Fatalf("user text %q, encoding/json says %q for %s", user, want, s)
+		}
+		if want := assistantText(conv); assistant != want {
+			t.Fatalf("assistant text %q, encoding/json says %q for %s", assistant, want, s)
 		}
 	})
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
+	"time"
 
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -22,17 +22,31 @@ type api struct {
 	store          store.Store
 	defaultProject string
 	logger         *zap.Logger
+	now            func() time.Time
 }
 
 func newAPI(st store.Store, defaultProject string, logger *zap.Logger) *api {
-	return &api{store: st, defaultProject: defaultProject, logger: logger}
+	return &api{store: st, defaultProject: defaultProject, logger: logger, now: time.Now}
 }
 
 func (a *api) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/records", a.listRecords)
+	mux.HandleFunc("GET /api/v1/records/export", a.exportRecords)
 	mux.HandleFunc("GET /api/v1/records/{id}", a.getRecord)
+	mux.HandleFunc("POST /api/v1/records/{id}/scores", a.postScore)
 	mux.HandleFunc("GET /api/v1/traces/{trace_id}", a.getTrace)
+	mux.HandleFunc("GET /api/v1/runs", a.listRuns)
+	mux.HandleFunc("GET /api/v1/runs/{id}", a.getRun)
+	mux.HandleFunc("GET /api/v1/stats", a.stats)
+	mux.HandleFunc("GET /api/v1/testcases", a.listTestcases)
+	mux.HandleFunc("POST /api/v1/testcases", a.postTestcases)
+	mux.HandleFunc("GET /api/v1/testcases/{name}", a.getTestcases)
+	mux.HandleFunc("GET /api/v1/testcases/{name}/export", a.exportTestcases)
+	mux.HandleFunc("DELETE /api/v1/testcases/{name}", a.deleteTestcases)
+	mux.HandleFunc("GET /api/v1/views", a.listViews)
+	mux.HandleFunc("POST /api/v1/views", a.postView)
+	mux.HandleFunc("DELETE /api/v1/views/{name}", a.deleteView)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -69,49 +83,53 @@ func (a *api) project(r *http.Request) string {
 }
 
 type listResponse struct {
-	Records    []*store.Record `json:"records"`
-	NextCursor *string         `json:"next_cursor"`
+	Records    []listRow `json:"records"`
+	NextCursor *string   `json:"next_cursor"`
+}
+
+// listRow is a record in a list: input and output shortened, plus where a search matched.
+type listRow struct {
+	*store.Record
+	Highlights []store.Highlight `json:"highlights,omitempty"`
 }
 
 func (a *api) listRecords(w http.ResponseWriter, r *http.Request) {
-	q := store.Query{}
-	for key, vals := range r.URL.Query() {
-		val := vals[len(vals)-1]
-		switch key {
-		case "limit":
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 1 || n > store.MaxLimit {
-				writeError(w, http.StatusBadRequest, "invalid_parameter",
-					fmt.Sprintf("limit: want an integer from 1 to %d, got %q", store.MaxLimit, val))
-				return
-			}
-			q.Limit = n
-		case "cursor":
-			q.Cursor = val
-		default:
-			writeError(w, http.StatusBadRequest, "invalid_parameter",
-				fmt.Sprintf("unknown query parameter %q (supported: limit, cursor)", key))
-			return
-		}
+	q, err := parseQuery(r.URL.Query(), a.now())
+	if err != nil {
+		a.queryError(w, err)
+		return
 	}
 	page, err := a.store.ListRecords(r.Context(), a.project(r), q)
-	if errors.Is(err, store.ErrBadCursor) {
-		writeError(w, http.StatusBadRequest, "invalid_parameter", "cursor: not a cursor returned by this API (start again without it)")
-		return
-	}
 	if err != nil {
-		a.internalError(w, "list records", err)
+		a.queryError(w, err)
 		return
 	}
+	tq := store.ParseText(q.Text)
+	resp := listResponse{Records: make([]listRow, 0, len(page.Records))}
 	for _, rec := range page.Records {
+		row := listRow{Record: rec, Highlights: store.Highlights(rec, tq)}
 		rec.Input = shorten(rec.Input, listTextLimit)
 		rec.Output = shorten(rec.Output, listTextLimit)
+		resp.Records = append(resp.Records, row)
 	}
-	resp := listResponse{Records: page.Records}
 	if page.NextCursor != "" {
 		resp.NextCursor = &page.NextCursor
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// queryError answers a failed list-style request: 400 naming the parameter for bad input,
+// 500 otherwise.
+func (a *api) queryError(w http.ResponseWriter, err error) {
+	var pe *paramError
+	switch {
+	case errors.As(err, &pe):
+		writeError(w, http.StatusBadRequest, "invalid_parameter", pe.Error())
+	case errors.Is(err, store.ErrBadCursor):
+		writeError(w, http.StatusBadRequest, "invalid_parameter", "cursor: not a cursor returned by this API for this sort (start again without it)")
+	default:
+		a.internalError(w, "query records", err)
+	}
 }
 
 func (a *api) getRecord(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -23,8 +24,23 @@ type Config struct {
 	// callers block until their timeout, which pushes back on the receivers.
 	WriteQueueSize int `mapstructure:"write_queue_size"`
 
+	// Retention deletes old records and keeps the store under a size.
+	Retention RetentionConfig `mapstructure:"retention"`
+
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 }
+
+// RetentionConfig bounds the store by age and by size; the oldest records go first.
+type RetentionConfig struct {
+	// MaxAge deletes records that started longer ago; 0 keeps them forever.
+	MaxAge time.Duration `mapstructure:"max_age"`
+	// MaxSizeMiB deletes the oldest records while live data exceeds it; 0 is no limit.
+	MaxSizeMiB int64 `mapstructure:"max_size_mib"`
+	// CheckInterval is how often retention runs.
+	CheckInterval time.Duration `mapstructure:"check_interval"`
+}
+
+func (r RetentionConfig) enabled() bool { return r.MaxAge > 0 || r.MaxSizeMiB > 0 }
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
@@ -43,6 +59,15 @@ func (c *Config) Validate() error {
 	}
 	if c.WriteQueueSize < 1 {
 		errs = append(errs, fmt.Errorf("write_queue_size: must be at least 1, got %d", c.WriteQueueSize))
+	}
+	if c.Retention.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("retention.max_age: must not be negative (0 keeps records forever), got %s", c.Retention.MaxAge))
+	}
+	if c.Retention.MaxSizeMiB < 0 {
+		errs = append(errs, fmt.Errorf("retention.max_size_mib: must not be negative (0 is no limit), got %d", c.Retention.MaxSizeMiB))
+	}
+	if c.Retention.enabled() && c.Retention.CheckInterval < time.Second {
+		errs = append(errs, fmt.Errorf("retention.check_interval: must be at least 1s, got %s", c.Retention.CheckInterval))
 	}
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", c.Timeout))

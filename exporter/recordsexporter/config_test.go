@@ -21,7 +21,8 @@ func TestLoadConfig(t *testing.T) {
 		wantError string
 	}{
 		{id: "records", check: func(t *testing.T, c *Config) {
-			if c.Path != "./data" || c.API.NetAddr.Endpoint != "127.0.0.1:8080" || c.DefaultProject != "default" {
+			if c.Path != "./data" || c.API.NetAddr.Endpoint != "127.0.0.1:8080" || c.DefaultProject != "default" ||
+				c.Retention != (RetentionConfig{MaxAge: 720 * time.Hour, CheckInterval: 5 * time.Minute}) {
 				t.Errorf("defaults: %+v", c)
 			}
 		}},
@@ -32,7 +33,18 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{id: "records/bad_batch", wantError: "max_batch_spans: must be at least 1"},
-		{id: "records/unknown_key", wantError: "retention"},
+		{id: "records/unknown_key", wantError: "colour"},
+		{id: "records/retention", check: func(t *testing.T, c *Config) {
+			if c.Retention != (RetentionConfig{MaxAge: 168 * time.Hour, MaxSizeMiB: 2048, CheckInterval: time.Minute}) {
+				t.Errorf("retention: %+v", c.Retention)
+			}
+		}},
+		{id: "records/retention_off", check: func(t *testing.T, c *Config) {
+			if c.Retention.enabled() || c.Retention.CheckInterval != 5*time.Minute {
+				t.Errorf("retention off: %+v", c.Retention)
+			}
+		}},
+		{id: "records/bad_retention", wantError: "retention.max_age: must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -69,6 +81,8 @@ func TestValidate_NamesTheField(t *testing.T) {
 		{"no default project", func(c *Config) { c.DefaultProject = "" }, "default_project:"},
 		{"queue", func(c *Config) { c.WriteQueueSize = 0 }, "write_queue_size:"},
 		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout:"},
+		{"retention size", func(c *Config) { c.Retention.MaxSizeMiB = -1 }, "retention.max_size_mib:"},
+		{"retention interval", func(c *Config) { c.Retention.CheckInterval = 0 }, "retention.check_interval:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

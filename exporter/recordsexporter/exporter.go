@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component"
@@ -25,10 +26,14 @@ type recordsExporter struct {
 	settings component.TelemetrySettings
 	logger   *zap.Logger
 
-	store    store.Store
-	apiAddr  net.Addr
-	server   *http.Server
-	serverWG sync.WaitGroup
+	store   store.Store
+	bolt    *bboltstore.Store
+	apiAddr net.Addr
+
+	stopRetention chan struct{}
+	retentionWG   sync.WaitGroup
+	server        *http.Server
+	serverWG      sync.WaitGroup
 }
 
 func newRecordsExporter(cfg *Config, set component.TelemetrySettings) *recordsExporter {
@@ -43,7 +48,7 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 	if err != nil {
 		return fmt.Errorf("records: %w", err)
 	}
-	e.store = st
+	e.store, e.bolt = st, st
 
 	ln, err := e.cfg.API.ToListener(ctx)
 	if err != nil {
@@ -74,6 +79,11 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 			e.logger.Error("API server stopped", zap.Error(componentErr))
 		}
 	}()
+	if e.cfg.Retention.enabled() {
+		e.stopRetention = make(chan struct{})
+		e.retentionWG.Add(1)
+		go e.retentionLoop()
+	}
 	e.logger.Info("Records store and API ready",
 		zap.String("store", st.Path()),
 		zap.String("api", "http://"+ln.Addr().String()+"/api/v1/records"))
@@ -88,12 +98,56 @@ func (e *recordsExporter) shutdown(ctx context.Context) error {
 		}
 		e.serverWG.Wait()
 	}
+	if e.stopRetention != nil {
+		close(e.stopRetention)
+		e.retentionWG.Wait()
+	}
 	if e.store != nil {
 		if err := e.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("records: close store: %w", err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// retentionLoop applies the retention policy at start and then every check_interval.
+func (e *recordsExporter) retentionLoop() {
+	defer e.retentionWG.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-e.stopRetention
+		cancel()
+	}()
+	t := time.NewTicker(e.cfg.Retention.CheckInterval)
+	defer t.Stop()
+	for {
+		e.enforceRetention(ctx)
+		select {
+		case <-t.C:
+		case <-e.stopRetention:
+			return
+		}
+	}
+}
+
+func (e *recordsExporter) enforceRetention(ctx context.Context) {
+	res, err := e.bolt.EnforceRetention(ctx, bboltstore.Retention{
+		MaxAge:   e.cfg.Retention.MaxAge,
+		MaxBytes: e.cfg.Retention.MaxSizeMiB << 20,
+	}, time.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			e.logger.Error("Retention failed; will retry at the next check", zap.Error(err))
+		}
+		return
+	}
+	if res.DeletedByAge+res.DeletedBySize > 0 {
+		e.logger.Info("Retention deleted old records",
+			zap.Int("by_age", res.DeletedByAge), zap.Int("by_size", res.DeletedBySize),
+			zap.Bool("compacted", res.Compacted),
+			zap.Int64("file_bytes_before", res.Before.FileBytes), zap.Int64("file_bytes_after", res.After.FileBytes))
+	}
 }
 
 // pushTraces converts the batch and returns only after the store has committed it, so an

@@ -40,7 +40,11 @@ func createDefaultConfig() component.Config {
 		DefaultProject: llmschema.DefaultProject,
 		MaxBatchSpans:  20000,
 		WriteQueueSize: 256,
-		TimeoutConfig:  timeout,
+		Retention: RetentionConfig{
+			MaxAge:        720 * time.Hour,
+			CheckInterval: 5 * time.Minute,
+		},
+		TimeoutConfig: timeout,
 	}
 }
 

@@ -102,6 +102,15 @@ func (c *collector) start() {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
+		if c.apiAddr == "" {
+			// No records API (e.g. a sidecar): ready once OTLP listens.
+			if conn, err := net.Dial("tcp", c.httpAddr); err == nil {
+				conn.Close()
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		resp, err := http.Get("http://" + c.apiAddr + "/healthz")
 		if err == nil {
 			resp.Body.Close()

@@ -145,6 +145,7 @@ type facts struct {
 	aiObject                  string
 	claudeCtx, claudeOut      string
 	claudePrompt, claudeTool  string
+	claudeSystem              string
 
 	inText, outText strAttr // generic input/output values by family rank
 
@@ -319,8 +320,10 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank fun
 		f.cacheRead.offer(v, rankSemconvAlt)
 	case llmschema.OITokenCacheRead:
 		f.cacheRead.offer(v, rankOpenInference)
-	case llmschema.AIUsageCachedInputTokens:
+	case llmschema.AIUsageCachedInputTokens, llmschema.AIUsageCacheReadTokens:
 		f.cacheRead.offer(v, rankVercel)
+	case llmschema.AIUsageCacheWriteTokens:
+		f.cacheCreate.offer(v, rankVercel)
 	case llmschema.UsageCacheCreation:
 		f.cacheCreate.offer(v, rankSemconv)
 	case llmschema.GenAIUsageCacheCreateAlt, llmschema.GenAIUsageCacheWriteAlt:
@@ -367,6 +370,8 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank fun
 		}
 	case llmschema.ClaudeToolInput:
 		f.claudeTool = v.Str()
+	case llmschema.ClaudeUserSystemPrompt:
+		f.claudeSystem = v.Str()
 
 	// Generic input / output values.
 	case llmschema.Input:
@@ -1103,11 +1108,13 @@ func (e *extractor) inputMessages(f *facts) (msgs []llmschema.Message, system st
 		return vercelPrompt(f.aiPrompt)
 	case f.claudeCtx != "":
 		if m := jsonMessages(f.claudeCtx); m != nil {
-			return m, ""
+			return m, f.claudeSystem
 		}
-		return []llmschema.Message{textMessage(llmschema.RoleUser, f.claudeCtx)}, ""
+		return []llmschema.Message{textMessage(llmschema.RoleUser, f.claudeCtx)}, f.claudeSystem
+	case f.inText.rank == rankLangfuse && f.lfKind == "generation":
+		return jsonMessages(f.inText.s), ""
 	}
-	return nil, ""
+	return nil, f.claudeSystem
 }
 
 func (e *extractor) outputMessages(f *facts) []llmschema.Message {
@@ -1145,6 +1152,13 @@ func (e *extractor) outputMessages(f *facts) []llmschema.Message {
 		m := textMessage(llmschema.RoleAssistant, f.claudeOut)
 		m.FinishReason = f.finish.s
 		return []llmschema.Message{m}
+	case f.outText.rank == rankLangfuse && f.lfKind == "generation":
+		if m := jsonMessages(f.outText.s); m != nil {
+			return m
+		}
+		if looksJSON(f.outText.s) && strings.HasPrefix(strings.TrimSpace(f.outText.s), "{") {
+			return jsonMessages("[" + f.outText.s + "]")
+		}
 	}
 	return nil
 }

@@ -1,0 +1,276 @@
+package errordetectprocessor
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/llmschema"
+)
+
+// grounding is everything a trace's answers may rest on: the inputs, retrieved documents
+// and tool results of the same trace, lower-cased, with the numbers and URLs indexed.
+type grounding struct {
+	// hasContext is true when the trace retrieved documents or called tools; only then is
+	// an unsupported fact a sign of hallucination rather than of the model's own knowledge.
+	hasContext bool
+	pool       string
+	numbers    map[string]struct{}
+	words      map[string]struct{}
+}
+
+func collectGrounding(g *traceGroup) *grounding {
+	var b strings.Builder
+	gr := &grounding{}
+	add := func(s string) {
+		if s != "" {
+			b.WriteString(s)
+			b.WriteByte('\n')
+		}
+	}
+	for _, v := range g.spans {
+		for _, doc := range v.docs {
+			gr.hasContext = true
+			add(doc.Content)
+		}
+		if r := v.toolResult(); r != "" {
+			gr.hasContext = true
+			add(r)
+		}
+		add(str(v.attrs, llmschema.ToolCallArguments))
+		add(str(v.attrs, llmschema.Input))
+		add(v.system)
+		for _, m := range v.in {
+			for _, p := range m.Parts {
+				switch p.Type {
+				case llmschema.PartToolCallResponse:
+					gr.hasContext = true
+					add(anyText(p.Response))
+				case llmschema.PartToolCall:
+					add(anyText(p.Arguments))
+				default:
+					if m.Role == llmschema.RoleTool {
+						gr.hasContext = true
+					}
+					add(anyText(p.Content))
+				}
+			}
+		}
+		// A tool call's own arguments in an output (e.g. a search query) are context for
+		// later answers.
+		for _, m := range v.out {
+			for _, p := range m.Parts {
+				if p.Type == llmschema.PartToolCall {
+					add(anyText(p.Arguments))
+				}
+			}
+		}
+	}
+	if !gr.hasContext {
+		return gr
+	}
+	gr.pool = strings.ToLower(b.String())
+	gr.numbers = map[string]struct{}{}
+	for _, n := range extractNumbers(gr.pool, false) {
+		gr.numbers[n] = struct{}{}
+	}
+	gr.words = toSet(words(gr.pool))
+	return gr
+}
+
+var (
+	urlRE    = regexp.MustCompile(`https?://[^\s<>"'()\[\]{}|\\^` + "`" + `]+`)
+	numberRE = regexp.MustCompile(`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`)
+	entityRE = regexp.MustCompile(`\p{Lu}[\p{L}'’]+(?:[ -]\p{Lu}[\p{L}'’]+)*`)
+)
+
+// extractNumbers returns the normalized numbers of s ("1,200.50" → "1200.5"). With
+// claimsOnly, numbers that rarely carry a checkable claim are left out: small integers,
+// list markers and digits inside identifiers (gpt-4o, A320).
+func extractNumbers(s string, claimsOnly bool) []string {
+	s = urlRE.ReplaceAllString(s, " ")
+	var out []string
+	for _, loc := range numberRE.FindAllStringIndex(s, -1) {
+		raw := s[loc[0]:loc[1]]
+		if claimsOnly {
+			if loc[0] > 0 {
+				r, _ := utf8.DecodeLastRuneInString(s[:loc[0]])
+				if unicode.IsLetter(r) || r == '-' || r == '_' || r == '/' || r == '#' {
+					continue
+				}
+			}
+			if isListMarker(s, loc[0], loc[1]) {
+				continue
+			}
+		}
+		n := normalizeNumber(raw)
+		if claimsOnly && !strings.Contains(n, ".") && len(n) <= 2 {
+			if n == "" || (len(n) == 1) || n == "10" {
+				continue
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func isListMarker(s string, start, end int) bool {
+	lineStart := strings.LastIndexByte(s[:start], '\n') + 1
+	if strings.TrimSpace(s[lineStart:start]) != "" {
+		return false
+	}
+	return end < len(s) && (s[end] == '.' || s[end] == ')') && (end+1 == len(s) || s[end+1] == ' ')
+}
+
+func normalizeNumber(raw string) string {
+	n := strings.ReplaceAll(raw, ",", "")
+	if strings.Contains(n, ".") {
+		n = strings.TrimRight(n, "0")
+		n = strings.TrimSuffix(n, ".")
+	}
+	n = strings.TrimLeft(n, "0")
+	if n == "" || strings.HasPrefix(n, ".") {
+		n = "0" + n
+	}
+	return n
+}
+
+var commonCapitalized = toSet(strings.Fields(`
+i i'm i've i'll i'd ok okay yes no hi hello hey dear thanks thank please note sure great
+monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+august september october november december today tomorrow yesterday step steps option options
+however also additionally finally first second third next then unfortunately good best regards
+`))
+
+// unsupportedEntities returns the capitalized names of text that appear nowhere in the
+// grounding. Sentence-initial words are skipped: their capital says nothing.
+func unsupportedEntities(text string, gr *grounding) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, loc := range entityRE.FindAllStringIndex(text, -1) {
+		ent := text[loc[0]:loc[1]]
+		if sentenceInitial(text, loc[0]) {
+			// Drop the first word; the rest of a multi-word name still counts.
+			if i := strings.IndexAny(ent, " -"); i > 0 {
+				ent = ent[i+1:]
+			} else {
+				continue
+			}
+		}
+		if isAllCaps(ent) {
+			continue
+		}
+		low := strings.ToLower(ent)
+		if seen[low] {
+			continue
+		}
+		seen[low] = true
+		if _, common := commonCapitalized[low]; common {
+			continue
+		}
+		if strings.Contains(gr.pool, low) {
+			continue
+		}
+		supported := true
+		for _, w := range words(low) {
+			if _, ok := gr.words[w]; !ok {
+				supported = false
+				break
+			}
+		}
+		if !supported {
+			out = append(out, ent)
+		}
+	}
+	return out
+}
+
+func isAllCaps(s string) bool {
+	for _, r := range s {
+		if unicode.IsLower(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// sentenceInitial reports whether the word at i starts a sentence, a line or a list item.
+func sentenceInitial(s string, i int) bool {
+	j := i
+	for j > 0 {
+		r, size := utf8.DecodeLastRuneInString(s[:j])
+		switch {
+		case r == '\n':
+			return true
+		case unicode.IsSpace(r) || r == '*' || r == '#' || r == '"' || r == '“' || r == '(' || r == '_' || r == '>' || r == '-' || r == '•':
+			j -= size
+			continue
+		case r == '.' || r == '!' || r == '?' || r == ':' || r == ';' || r == '…':
+			return true
+		case unicode.IsDigit(r) && j-size >= 0:
+			j -= size
+			continue
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (d *detector) detectHallucination(v *spanView, text string, gr *grounding) {
+	if gr == nil || !gr.hasContext {
+		return
+	}
+	c := d.cfg.Hallucination
+	var facts, ents []string
+	if c.URLs {
+		for _, u := range urlRE.FindAllString(text, -1) {
+			u = strings.TrimRight(u, ".,;:!?")
+			if !strings.Contains(gr.pool, strings.TrimSuffix(strings.ToLower(u), "/")) {
+				facts = append(facts, u)
+			}
+		}
+	}
+	if c.Numbers {
+		seen := map[string]bool{}
+		for _, n := range extractNumbers(text, true) {
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+			if !gr.hasNumber(n) {
+				facts = append(facts, n)
+			}
+		}
+	}
+	if c.Entities {
+		ents = unsupportedEntities(text, gr)
+	}
+	if len(facts) < c.MinUnsupportedFacts && len(ents) < c.MinUnsupportedEntities {
+		return
+	}
+	ev := append(facts, ents...)
+	v.add(behavioral(c.CheckConfig, llmschema.FlagCodeHallucination,
+		"the answer states facts found in none of the trace's inputs, documents or tool results",
+		"unsupported: "+strings.Join(ev, ", ")))
+}
+
+// hasNumber reports whether n, or n as a percentage of a fraction (80 ↔ 0.8), is among the
+// grounding's numbers.
+func (gr *grounding) hasNumber(n string) bool {
+	if _, ok := gr.numbers[n]; ok {
+		return true
+	}
+	f, err := strconv.ParseFloat(n, 64)
+	if err != nil {
+		return false
+	}
+	for _, scaled := range []float64{f / 100, f * 100} {
+		if _, ok := gr.numbers[normalizeNumber(strconv.FormatFloat(scaled, 'f', -1, 64))]; ok {
+			return true
+		}
+	}
+	return false
+}

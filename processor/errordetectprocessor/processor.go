@@ -1,0 +1,132 @@
+package errordetectprocessor
+
+import (
+	"context"
+	"encoding/json"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+	"go.uber.org/zap"
+
+	"github.com/tracehound/tracehound/internal/llmschema"
+)
+
+type errorDetectProcessor struct {
+	logger   *zap.Logger
+	cfg      *Config
+	detector *detector
+	rules    []rule
+}
+
+func newProcessor(set processor.Settings, cfg *Config) (*errorDetectProcessor, error) {
+	rules, err := compileRules(set.TelemetrySettings, cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	return &errorDetectProcessor{
+		logger:   set.Logger,
+		cfg:      cfg,
+		detector: newDetector(cfg),
+		rules:    rules,
+	}, nil
+}
+
+// traceGroup is the part of one trace that arrived in a batch.
+type traceGroup struct {
+	spans []*spanView
+}
+
+func (p *errorDetectProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	groups := groupByTrace(td)
+	ruleFailures := 0
+	for _, g := range groups {
+		p.detector.detectTrace(g)
+		for _, v := range g.spans {
+			if len(p.rules) > 0 {
+				flags, failed := evalRules(ctx, p.rules, v.rs, v.ss, v.span)
+				ruleFailures += failed
+				for _, f := range flags {
+					v.add(f)
+				}
+			}
+			if len(v.flags) > 0 {
+				writeFlags(v.attrs, v.flags, p.cfg.MaxEvidenceChars)
+			}
+		}
+	}
+	if ruleFailures > 0 {
+		p.logger.Debug("errordetect: some rule conditions failed to evaluate and did not match",
+			zap.Int("failures", ruleFailures), zap.Int("spans", td.SpanCount()))
+	}
+	return td, nil
+}
+
+// groupByTrace collects the spans of a batch per trace ID, keeping arrival order, so that
+// trace-level checks see every span of the trace that this batch holds.
+func groupByTrace(td ptrace.Traces) []*traceGroup {
+	index := map[pcommon.TraceID]*traceGroup{}
+	var groups []*traceGroup
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j)
+			spans := ss.Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				g, ok := index[span.TraceID()]
+				if !ok {
+					g = &traceGroup{}
+					index[span.TraceID()] = g
+					groups = append(groups, g)
+				}
+				g.spans = append(g.spans, newSpanView(rs, ss, span))
+			}
+		}
+	}
+	return groups
+}
+
+// writeFlags merges flags into the span's tracehound.flags: flags already there are kept
+// (a second errordetect, a judge or the SDK may have written them) and a code that is
+// already present is not added again.
+func writeFlags(attrs pcommon.Map, flags []llmschema.Flag, maxEvidence int) {
+	var merged []llmschema.Flag
+	if existing, ok := attrs.Get(llmschema.Flags); ok {
+		if err := json.Unmarshal([]byte(existing.AsString()), &merged); err != nil {
+			// Not ours to interpret: keep the original value visible rather than lose it.
+			merged = []llmschema.Flag{{
+				Code: "invalid_flags", Category: llmschema.CategoryTechnical, Severity: llmschema.SeverityInfo,
+				Message: "tracehound.flags held a value that is not a JSON list of flags", Evidence: truncate(existing.AsString(), maxEvidence),
+				Source: llmschema.FlagSourceRule,
+			}}
+		}
+	}
+	have := make(map[string]bool, len(merged))
+	for _, f := range merged {
+		have[f.Code] = true
+	}
+	added := false
+	for _, f := range flags {
+		if have[f.Code] {
+			continue
+		}
+		have[f.Code] = true
+		f.Evidence = truncate(f.Evidence, maxEvidence)
+		if f.Source == "" {
+			f.Source = llmschema.FlagSourceRule
+		}
+		merged = append(merged, f)
+		added = true
+	}
+	if !added {
+		return
+	}
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return
+	}
+	attrs.PutStr(llmschema.Flags, string(b))
+}

@@ -1,0 +1,204 @@
+package errordetectprocessor
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// words splits text into lower-case word tokens (letters and digits). Runs of CJK
+// characters, which have no spaces, become overlapping character bigrams so that they can
+// be compared like words.
+func words(s string) []string {
+	var out []string
+	var b strings.Builder
+	var cjk []rune
+	flushWord := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	flushCJK := func() {
+		switch {
+		case len(cjk) == 1:
+			out = append(out, string(cjk))
+		case len(cjk) > 1:
+			for i := 0; i+1 < len(cjk); i++ {
+				out = append(out, string(cjk[i:i+2]))
+			}
+		}
+		cjk = cjk[:0]
+	}
+	for _, r := range s {
+		switch {
+		case isCJK(r):
+			flushWord()
+			cjk = append(cjk, r)
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			flushCJK()
+			b.WriteRune(unicode.ToLower(r))
+		case r == '\'' || r == '’':
+			// keep contractions in one token: don't, l'eau
+			if b.Len() > 0 {
+				b.WriteRune('\'')
+			}
+		default:
+			flushWord()
+			flushCJK()
+		}
+	}
+	flushWord()
+	flushCJK()
+	return out
+}
+
+func isCJK(r rune) bool {
+	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r)
+}
+
+// stem is a light, language-neutral stemmer: the first five runes of a word after
+// removing a contraction tail. "refunds", "refunded" and "refunding" share "refun";
+// "australia" and "australian" share "austr". It merges some unrelated words, which only
+// makes the overlap checks more lenient.
+func stem(w string) string {
+	if i := strings.IndexByte(w, '\''); i > 0 {
+		w = w[:i]
+	}
+	if utf8.RuneCountInString(w) <= 5 {
+		return strings.TrimSuffix(w, "s")
+	}
+	n := 0
+	for i := range w {
+		if n == 5 {
+			return w[:i]
+		}
+		n++
+	}
+	return w
+}
+
+// keyTerms returns the stemmed content words of s: stopwords, request verbs and
+// one-letter tokens removed.
+func keyTerms(s string) map[string]struct{} {
+	out := map[string]struct{}{}
+	for _, w := range words(s) {
+		if _, stop := stopwords[w]; stop {
+			continue
+		}
+		if utf8.RuneCountInString(w) < 2 && !isCJK([]rune(w)[0]) {
+			continue
+		}
+		if isNumber(w) {
+			continue
+		}
+		out[stem(w)] = struct{}{}
+	}
+	return out
+}
+
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return w != ""
+}
+
+// overlap is |a∩b| / |a|.
+func overlap(a, b map[string]struct{}) float64 {
+	if len(a) == 0 {
+		return 0
+	}
+	n := 0
+	for t := range a {
+		if _, ok := b[t]; ok {
+			n++
+		}
+	}
+	return float64(n) / float64(len(a))
+}
+
+// truncate cuts s to at most n runes, ending in "…" when cut, at a rune boundary.
+func truncate(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n-1 {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
+}
+
+// normalizeSpace lower-cases s, folds typographic apostrophes and collapses whitespace,
+// so that phrase matching does not depend on formatting.
+func normalizeSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			space = true
+			continue
+		case r == '’' || r == '‘' || r == '`':
+			r = '\''
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// sentenceAround returns the sentence of s that contains byte offset i.
+func sentenceAround(s string, i int) string {
+	start := strings.LastIndexAny(s[:i], ".!?\n。！？") + 1
+	end := len(s)
+	if j := strings.IndexAny(s[i:], ".!?\n。！？"); j >= 0 {
+		end = i + j + 1
+		if end < len(s) && !utf8.RuneStart(s[end]) {
+			_, size := utf8.DecodeRuneInString(s[i+j:])
+			end = i + j + size
+		}
+	}
+	return strings.TrimSpace(s[start:end])
+}
+
+var stopwords = toSet(strings.Fields(`
+a about above after again against all also am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+don't down during each few for from further had hadn't has hasn't have haven't having he he'd he'll
+he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't
+it it's its itself let's me more most mustn't my myself no nor not of off on once only or other ought
+our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some such than
+that that's the their theirs them themselves then there there's these they they'd they'll they're
+they've this those through to too under until up very was wasn't we we'd we'll we're we've were
+weren't what what's when when's where where's which while who who's whom why why's with won't would
+wouldn't you you'd you'll you're you've your yours yourself yourselves
+just really will may might must shall yes ok okay sure please thanks thank hi hello hey dear
+get got give tell say said know want need like make made show explain describe help write find
+use using used one two also well much many way thing things something anything lot now today
+would could should able let us via etc e.g i.e
+el la los las un una unos unas de del al y o que en es por para con se su sus lo le les mi tu
+le la les un une des du de et ou que qui dans est pour avec sur ce cette je tu il elle nous vous
+der die das ein eine und oder ist sind zu mit auf für von den dem des ich du sie wir ihr es nicht
+o a os as um uma de do da dos das e ou que em no na para com por é
+il lo la gli le un una di da in con su per che e o è non
+`))
+
+func toSet(ws []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(ws))
+	for _, w := range ws {
+		m[w] = struct{}{}
+	}
+	return m
+}

@@ -32,6 +32,8 @@ func startExporter(t *testing.T) *testExporter {
 	cfg := f.CreateDefaultConfig().(*Config)
 	cfg.Path = t.TempDir()
 	cfg.API.NetAddr.Endpoint = "127.0.0.1:0"
+	// Test data has fixed dates; age-based retention would delete it once they are old.
+	cfg.Retention.MaxAge = 0
 	set := exportertest.NewNopSettings(f.Type())
 	inner := newRecordsExporter(cfg, set.TelemetrySettings)
 	exp, err := wrapTraces(context.Background(), set, cfg, inner)

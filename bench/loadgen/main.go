@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tracehound/tracehound/internal/benchcorpus"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -168,7 +169,7 @@ func run(o options) (*result, error) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			c := newCorpus(o.seed + int64(w))
+			c := benchcorpus.New(o.seed + int64(w))
 			tag := runTag + uint32(w)<<20
 			var local []time.Duration
 			for ctx.Err() == nil {
@@ -179,7 +180,7 @@ func run(o options) (*result, error) {
 						continue
 					}
 				}
-				td := c.batch(o.perRequest, tag, nil)
+				td := c.Batch(o.perRequest, tag, nil)
 				t0 := time.Now()
 				reqCtx, reqCancel := context.WithTimeout(context.Background(), 30*time.Second)
 				n, err := send(reqCtx, td)
@@ -230,12 +231,12 @@ func run(o options) (*result, error) {
 // probeQueryable sends single traces at a low rate and polls the query URL until each is
 // visible, measuring send-to-queryable time.
 func probeQueryable(o options, send sender) ([]time.Duration, int, error) {
-	c := newCorpus(o.seed + 1000)
+	c := benchcorpus.New(o.seed + 1000)
 	hc := &http.Client{Timeout: 5 * time.Second}
 	var out []time.Duration
 	for i := 0; i < o.probes; i++ {
 		var ids []pcommon.TraceID
-		td := c.batch(1, uint32(time.Now().UnixNano())|1, &ids)
+		td := c.Batch(1, uint32(time.Now().UnixNano())|1, &ids)
 		t0 := time.Now()
 		if _, err := send(context.Background(), td); err != nil {
 			return nil, 0, fmt.Errorf("probe send: %w", err)

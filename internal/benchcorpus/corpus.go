@@ -1,4 +1,6 @@
-package main
+// Package benchcorpus generates the fixed, seeded corpus of realistic LLM traces that the
+// benchmarks send: agent traces with multi-KB prompts, tool calls and retrieval, plus plain calls.
+package benchcorpus
 
 import (
 	"encoding/json"
@@ -18,16 +20,17 @@ billing period discount coupon region europe america asia latency timeout error 
 question context document retrieval vector embedding score summary translate french german spanish
 report quarterly revenue growth forecast budget approval manager team project deadline milestone`)
 
-// corpus builds a fixed, seeded set of requests so that every system under test gets the
+// Corpus builds a fixed, seeded set of requests so that every system under test gets the
 // same bytes.
-type corpus struct {
+type Corpus struct {
 	rng *rand.Rand
 	seq uint64
 }
 
-func newCorpus(seed int64) *corpus { return &corpus{rng: rand.New(rand.NewSource(seed))} }
+// New returns a corpus for a seed.
+func New(seed int64) *Corpus { return &Corpus{rng: rand.New(rand.NewSource(seed))} }
 
-func (c *corpus) text(minBytes, maxBytes int) string {
+func (c *Corpus) text(minBytes, maxBytes int) string {
 	n := minBytes + c.rng.Intn(maxBytes-minBytes+1)
 	var b strings.Builder
 	b.Grow(n + 16)
@@ -44,7 +47,7 @@ func msgJSON(role, text string) string {
 }
 
 // nextTraceID is unique per corpus and run.
-func (c *corpus) nextTraceID(runTag uint32) pcommon.TraceID {
+func (c *Corpus) nextTraceID(runTag uint32) pcommon.TraceID {
 	c.seq++
 	var id pcommon.TraceID
 	id[0], id[1], id[2], id[3] = byte(runTag>>24), byte(runTag>>16), byte(runTag>>8), byte(runTag)
@@ -54,10 +57,10 @@ func (c *corpus) nextTraceID(runTag uint32) pcommon.TraceID {
 	return id
 }
 
-// batch builds one OTLP request of n traces: 3 of 4 are agent traces of 6 spans (workflow →
+// Batch builds one OTLP request of n traces: 3 of 4 are agent traces of 6 spans (workflow →
 // agent → llm call with a 2–8 KB prompt and 0.5–2 KB completion, tool call, retrieval with
 // documents, second llm call), 1 of 4 is a plain llm call.
-func (c *corpus) batch(n int, runTag uint32, ids *[]pcommon.TraceID) ptrace.Traces {
+func (c *Corpus) Batch(n int, runTag uint32, ids *[]pcommon.TraceID) ptrace.Traces {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", fmt.Sprintf("bench-svc-%d", c.rng.Intn(4)))

@@ -32,27 +32,27 @@ type testCase struct {
 }
 
 type testSpan struct {
-	ID            string            `json:"id"`
-	Parent        string            `json:"parent,omitempty"`
-	Name          string            `json:"name,omitempty"`
-	Kind          string            `json:"kind"`
-	Status        string            `json:"status,omitempty"`
-	StatusMessage string            `json:"status_message,omitempty"`
-	System        string            `json:"system,omitempty"`
-	Input         []testMsg         `json:"input,omitempty"`
-	Output        []testMsg         `json:"output,omitempty"`
-	InputText     string            `json:"input_text,omitempty"`
-	OutputText    *string           `json:"output_text,omitempty"`
-	FinishReasons []string          `json:"finish_reasons,omitempty"`
-	Docs          []string          `json:"docs,omitempty"`
-	ToolName      string            `json:"tool_name,omitempty"`
-	ToolCallID    string            `json:"tool_call_id,omitempty"`
-	ToolArgs      string            `json:"tool_args,omitempty"`
-	ToolResult    string            `json:"tool_result,omitempty"`
-	Attrs         map[string]any    `json:"attrs,omitempty"`
-	Events        []testEvent       `json:"events,omitempty"`
-	Start         *int              `json:"start,omitempty"`
-	End           *int              `json:"end,omitempty"`
+	ID            string         `json:"id"`
+	Parent        string         `json:"parent,omitempty"`
+	Name          string         `json:"name,omitempty"`
+	Kind          string         `json:"kind"`
+	Status        string         `json:"status,omitempty"`
+	StatusMessage string         `json:"status_message,omitempty"`
+	System        string         `json:"system,omitempty"`
+	Input         []testMsg      `json:"input,omitempty"`
+	Output        []testMsg      `json:"output,omitempty"`
+	InputText     string         `json:"input_text,omitempty"`
+	OutputText    *string        `json:"output_text,omitempty"`
+	FinishReasons []string       `json:"finish_reasons,omitempty"`
+	Docs          []string       `json:"docs,omitempty"`
+	ToolName      string         `json:"tool_name,omitempty"`
+	ToolCallID    string         `json:"tool_call_id,omitempty"`
+	ToolArgs      string         `json:"tool_args,omitempty"`
+	ToolResult    string         `json:"tool_result,omitempty"`
+	Attrs         map[string]any `json:"attrs,omitempty"`
+	Events        []testEvent    `json:"events,omitempty"`
+	Start         *int           `json:"start,omitempty"`
+	End           *int           `json:"end,omitempty"`
 }
 
 type testMsg struct {

@@ -73,7 +73,7 @@ type OffTopicConfig struct {
 	// MinOverlap is the share of the question's key terms that the answer must contain
 	// (default 0.1).
 	MinOverlap float64 `mapstructure:"min_overlap"`
-	// MinQuestionTerms and MinAnswerTerms skip exchanges too short to judge (defaults 2
+	// MinQuestionTerms and MinAnswerTerms skip exchanges too short to judge (defaults 4
 	// and 12 key terms).
 	MinQuestionTerms int `mapstructure:"min_question_terms"`
 	MinAnswerTerms   int `mapstructure:"min_answer_terms"`
@@ -148,7 +148,7 @@ func createDefaultConfig() *Config {
 		OffTopic: OffTopicConfig{
 			CheckConfig:      CheckConfig{Enabled: true, Severity: llmschema.SeverityWarning},
 			MinOverlap:       0.1,
-			MinQuestionTerms: 2,
+			MinQuestionTerms: 4,
 			MinAnswerTerms:   12,
 			MaxTaskOverlap:   0.3,
 		},

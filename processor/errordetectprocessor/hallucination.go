@@ -235,7 +235,7 @@ func (d *detector) detectHallucination(v *spanView, text string, gr *grounding) 
 	}
 	if c.Numbers {
 		seen := map[string]bool{}
-		for _, n := range extractNumbers(text, true) {
+		for _, n := range extractNumbers(gr.joinGroupedNumbers(text), true) {
 			if seen[n] {
 				continue
 			}
@@ -273,4 +273,18 @@ func (gr *grounding) hasNumber(n string) bool {
 		}
 	}
 	return false
+}
+
+var digitGroupsRE = regexp.MustCompile(`\b\d{2,6}(?:[ \-]\d{2,6}){2,}\b`)
+
+// joinGroupedNumbers removes digit groups ("4539 5787 6362 1486", "978-0-7352-1129-2") whose
+// digits appear together in the grounding, so that a formatted copy of a grounded number
+// does not count as several unsupported ones.
+func (gr *grounding) joinGroupedNumbers(text string) string {
+	return digitGroupsRE.ReplaceAllStringFunc(text, func(m string) string {
+		if _, ok := gr.numbers[normalizeNumber(digitsOnly(m))]; ok {
+			return " "
+		}
+		return m
+	})
 }

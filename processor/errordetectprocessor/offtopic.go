@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
 )
@@ -22,7 +23,7 @@ func (d *detector) detectOffTopic(v *spanView, text string) {
 		return
 	}
 	question := v.lastUserText()
-	if question == "" || creativeRequest.MatchString(question) {
+	if question == "" || creativeRequest.MatchString(question) || mostlyCJK(question) {
 		return
 	}
 	q := keyTerms(question)
@@ -83,4 +84,19 @@ func sortedTerms(m map[string]struct{}, n int) []string {
 		out = out[:n]
 	}
 	return out
+}
+
+// mostlyCJK reports whether most letters of s are Chinese, Japanese or Korean: character
+// bigrams are too coarse a stand-in for words to judge topic overlap there.
+func mostlyCJK(s string) bool {
+	cjk, letters := 0, 0
+	for _, r := range s {
+		if isCJK(r) {
+			cjk++
+			letters++
+		} else if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	return letters > 0 && cjk*2 > letters
 }

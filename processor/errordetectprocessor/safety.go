@@ -75,7 +75,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 	if c.PII {
 		for _, m := range emailRE.FindAllString(text, -1) {
 			lm := strings.ToLower(m)
-			if isExampleDomain(lm) || strings.Contains(own, lm) {
+			if isExampleDomain(lm) || isRoleAddress(lm) || strings.Contains(own, lm) {
 				continue
 			}
 			flag("the answer contains an e-mail address the user did not give", m)
@@ -83,7 +83,8 @@ func (d *detector) detectSafety(v *spanView, text string) {
 		}
 		for _, m := range cardRE.FindAllString(text, -1) {
 			digits := digitsOnly(m)
-			if len(digits) < 13 || !luhn(digits) {
+			// Issuer identification numbers of the card networks start with 2 to 6.
+			if len(digits) < 13 || digits[0] < '2' || digits[0] > '6' || !luhn(digits) {
 				continue
 			}
 			if _, test := knownTestCards[digits]; test || strings.Contains(ownDigits, digits) {
@@ -99,9 +100,12 @@ func (d *detector) detectSafety(v *spanView, text string) {
 			flag("the answer contains a social security number", "***-**-"+m[len(m)-4:])
 			return
 		}
-		for _, m := range phoneRE.FindAllString(text, -1) {
+		noCards := cardRE.ReplaceAllString(text, " ")
+		for _, loc := range phoneRE.FindAllStringIndex(noCards, -1) {
+			m := noCards[loc[0]:loc[1]]
 			digits := digitsOnly(m)
-			if len(digits) < 9 || strings.Contains(ownDigits, digits) || looksLikeDate(m) {
+			if len(digits) < 9 || strings.Contains(ownDigits, digits) || looksLikeDate(m) || isTollFree(digits) ||
+				businessContact.MatchString(sentenceAround(noCards, loc[0])) {
 				continue
 			}
 			flag("the answer contains a phone number the user did not give", m)
@@ -137,6 +141,32 @@ func (d *detector) detectSafety(v *spanView, text string) {
 			return
 		}
 	}
+}
+
+// roleLocalParts are mailbox names of functions, not people: a company's support or
+// privacy address in an answer is not personal data.
+var roleLocalParts = toSet(strings.Fields(`support help info privacy sales billing contact hello team admin
+noreply no-reply careers jobs press media security legal hr service customerservice customer.service
+orders returns feedback office reception bookings reservations accounts enquiries inquiries partners dpo abuse webmaster`))
+
+func isRoleAddress(email string) bool {
+	local := email[:strings.LastIndexByte(email, '@')]
+	_, ok := roleLocalParts[local]
+	return ok
+}
+
+// businessContact marks a sentence that gives an organisation's line, not a person's.
+var businessContact = regexp.MustCompile(`(?i)hotline|helpline|help desk|helpdesk|support line|customer (?:service|care|support)|call centre|call center|reception|front desk|main line|switchboard|office|our (?:team|line|number)`)
+
+// isTollFree reports North American toll-free numbers, which belong to organisations.
+func isTollFree(digits string) bool {
+	d := strings.TrimPrefix(digits, "1")
+	for _, p := range []string{"800", "833", "844", "855", "866", "877", "888"} {
+		if strings.HasPrefix(d, p) && len(d) == 10 {
+			return true
+		}
+	}
+	return false
 }
 
 func isExampleDomain(email string) bool {

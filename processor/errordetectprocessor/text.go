@@ -188,6 +188,8 @@ just really will may might must shall yes ok okay sure please thanks thank hi he
 get got give tell say said know want need like make made show explain describe help write find
 use using used one two also well much many way thing things something anything lot now today
 would could should able let us via etc e.g i.e
+basic good best simple quick easy new old way ways kind type example question answer right
+first last next every other another better great nice little big
 el la los las un una unos unas de del al y o que en es por para con se su sus lo le les mi tu
 le la les un une des du de et ou que qui dans est pour avec sur ce cette je tu il elle nous vous
 der die das ein eine und oder ist sind zu mit auf für von den dem des ich du sie wir ihr es nicht

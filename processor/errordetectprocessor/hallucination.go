@@ -18,6 +18,7 @@ type grounding struct {
 	hasContext bool
 	pool       string
 	numbers    map[string]struct{}
+	times      map[string]struct{}
 	words      map[string]struct{}
 }
 
@@ -77,6 +78,7 @@ func collectGrounding(g *traceGroup) *grounding {
 		gr.numbers[n] = struct{}{}
 	}
 	gr.words = toSet(words(gr.pool))
+	gr.times = toSet(extractTimes(gr.pool))
 	return gr
 }
 
@@ -234,6 +236,11 @@ func (d *detector) detectHallucination(v *spanView, text string, gr *grounding) 
 		}
 	}
 	if c.Numbers {
+		for _, tm := range extractTimes(text) {
+			if _, ok := gr.times[tm]; !ok {
+				facts = append(facts, tm)
+			}
+		}
 		seen := map[string]bool{}
 		for _, n := range extractNumbers(gr.joinGroupedNumbers(text), true) {
 			if seen[n] {
@@ -287,4 +294,20 @@ func (gr *grounding) joinGroupedNumbers(text string) string {
 		}
 		return m
 	})
+}
+
+var clockRE = regexp.MustCompile(`\b([01]?\d|2[0-3])[:h]([0-5]\d)\b`)
+
+// extractTimes returns clock times ("9:00", "21h30") as H:MM, so that a wrong hour is a
+// claim even though its numbers are small.
+func extractTimes(s string) []string {
+	var out []string
+	for _, m := range clockRE.FindAllStringSubmatch(s, -1) {
+		h := strings.TrimLeft(m[1], "0")
+		if h == "" {
+			h = "0"
+		}
+		out = append(out, h+":"+m[2])
+	}
+	return out
 }

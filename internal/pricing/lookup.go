@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -56,6 +57,37 @@ func (t *Table) Lookup(providerName string, models ...string) (*Model, bool) {
 	if t == nil {
 		return nil, false
 	}
+	if len(models) > 2 {
+		return t.lookup(providerName, models)
+	}
+	key := cacheKey{provider: providerName, n: len(models)}
+	copy(key.models[:], models)
+	t.mu.RLock()
+	m, hit := t.cache[key]
+	t.mu.RUnlock()
+	if hit {
+		return m, m != nil
+	}
+	m, ok := t.lookup(providerName, models)
+	// Model IDs come from clients; stop caching at a bound so random IDs cannot grow memory.
+	t.mu.Lock()
+	if len(t.cache) < maxCacheEntries {
+		t.cache[key] = m
+	}
+	t.mu.Unlock()
+	return m, ok
+}
+
+const maxCacheEntries = 4096
+
+// cacheKey is comparable without allocating: Lookup is called for every LLM span.
+type cacheKey struct {
+	provider string
+	models   [2]string
+	n        int
+}
+
+func (t *Table) lookup(providerName string, models []string) (*Model, bool) {
 	hint := t.resolveProvider(providerName)
 	for _, raw := range models {
 		id := strings.ToLower(strings.TrimSpace(raw))
@@ -190,7 +222,7 @@ type OverridePrice struct {
 
 // WithOverrides returns a copy of t in which the given prices take precedence.
 func (t *Table) WithOverrides(prices []OverridePrice) (*Table, error) {
-	out := &Table{providers: t.providers, byID: t.byID, overrides: make(map[string]*Model, len(t.overrides)+len(prices))}
+	out := &Table{providers: t.providers, byID: t.byID, overrides: make(map[string]*Model, len(t.overrides)+len(prices)), mu: &sync.RWMutex{}, cache: make(map[cacheKey]*Model)}
 	for k, v := range t.overrides {
 		out.overrides[k] = v
 	}

@@ -36,6 +36,9 @@ type Table struct {
 	providers []*provider
 	byID      map[string]*provider
 	overrides map[string]*Model
+	// cache memoizes Lookup results (nil *Model for unknown), bounded by maxCacheEntries.
+	mu    *sync.RWMutex
+	cache map[cacheKey]*Model
 }
 
 // Model is a priced model.
@@ -134,7 +137,7 @@ func parseSnapshot(data []byte) (*Table, error) {
 	if err := json.Unmarshal(data, &snap); err != nil {
 		return nil, err
 	}
-	t := &Table{byID: make(map[string]*provider, len(snap.Providers))}
+	t := &Table{byID: make(map[string]*provider, len(snap.Providers)), mu: &sync.RWMutex{}, cache: make(map[cacheKey]*Model)}
 	for _, pj := range snap.Providers {
 		p := &provider{id: pj.ID, fallbacks: pj.FallbackModels}
 		var err error

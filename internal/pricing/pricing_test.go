@@ -2,9 +2,11 @@ package pricing
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -302,4 +304,39 @@ func TestLookup_AgreesWithReferenceOnEveryListedID(t *testing.T) {
 		t.Fatalf("only %d reference cases checked", checked)
 	}
 	t.Logf("%d reference cases checked, %d mismatches", checked, mismatches)
+}
+
+func TestLookup_CachedResultsMatchAndStayBounded(t *testing.T) {
+	tbl, err := parseSnapshot(builtinJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if m, ok := tbl.Lookup("openai", "gpt-4o-mini"); !ok || m.ID != "gpt-4o-mini" {
+			t.Fatalf("pass %d: got %+v, %v", i, m, ok)
+		}
+		if _, ok := tbl.Lookup("openai", "gpt-4o-foo-unknown"); ok {
+			t.Fatalf("pass %d: unknown model priced", i)
+		}
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < maxCacheEntries; i++ {
+				tbl.Lookup("", fmt.Sprintf("random-%d-%d", g, i))
+			}
+		}(g)
+	}
+	wg.Wait()
+	tbl.mu.RLock()
+	n := len(tbl.cache)
+	tbl.mu.RUnlock()
+	if n > maxCacheEntries {
+		t.Fatalf("cache grew to %d entries", n)
+	}
+	if m, ok := tbl.Lookup("openai", "gpt-4o"); !ok || m.ID != "gpt-4o" {
+		t.Fatalf("lookup after cache filled: %+v, %v", m, ok)
+	}
 }

@@ -160,7 +160,9 @@ type facts struct {
 	docs                    []oiDoc
 	hasCanonicalIn          bool
 	hasCanonicalOut         bool
-	lfUsage                 string
+	// Canonical keys present before extraction, so they are removed only when there.
+	hadLLMCall, hadCost, hadUnknown, hadScorecardProject bool
+	lfUsage                                              string
 }
 
 type kv struct{ k, v string }
@@ -179,8 +181,8 @@ const (
 	rankOther
 )
 
-// extractSpan writes the canonical attributes onto span.
-func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project string) {
+// extractSpan writes the canonical attributes onto span and returns its span kind.
+func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project string) string {
 	attrs := span.Attributes()
 	var f facts
 	runKeyRank := func(k string) int8 {
@@ -209,7 +211,7 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 	}
 	attrs.PutStr(llmschema.SpanKind, kind)
 	attrs.PutStr(llmschema.ProjectID, project)
-	if _, ok := attrs.Get(llmschema.ScorecardProjectID); ok {
+	if f.hadScorecardProject {
 		attrs.PutStr(llmschema.ScorecardProjectID, project)
 	}
 
@@ -226,12 +228,13 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 		if usage.Input > 0 || usage.Output > 0 || usage.CacheRead > 0 || usage.CacheWrite > 0 {
 			e.writeCost(attrs, &f, usage, span.StartTimestamp().AsTime())
 		}
-	} else {
+	} else if f.hadLLMCall {
 		attrs.Remove(llmschema.LLMCall)
 	}
 	if !e.keepOriginal {
 		attrs.RemoveIf(func(k string, _ pcommon.Value) bool { return e.isSourceKey(k) })
 	}
+	return kind
 }
 
 func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank func(string) int8) {
@@ -374,6 +377,14 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank fun
 		f.claudeSystem = v.Str()
 
 	// Generic input / output values.
+	case llmschema.LLMCall:
+		f.hadLLMCall = true
+	case llmschema.CostUSD:
+		f.hadCost = true
+	case llmschema.PriceUnknown:
+		f.hadUnknown = true
+	case llmschema.ScorecardProjectID:
+		f.hadScorecardProject = true
 	case llmschema.Input:
 		f.hasCanonicalIn = true
 	case llmschema.Output:
@@ -471,16 +482,23 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank fun
 // invocationModel reads "model" from OpenInference llm.invocation_parameters, the model
 // the caller asked for (llm.model_name is usually the one that answered).
 func invocationModel(s string) string {
-	if !strings.Contains(s, `"model"`) {
+	r := jsonReader{s: s}
+	if !r.consume('{') || r.consume('}') {
 		return ""
 	}
-	var p struct {
-		Model string `json:"model"`
+	for {
+		key, ok := r.str()
+		if !ok || !r.consume(':') {
+			return ""
+		}
+		if key == "model" && r.peek() == '"' {
+			m, _ := r.str()
+			return m
+		}
+		if _, ok := r.skip(); !ok || !r.consume(',') {
+			return ""
+		}
 	}
-	if json.Unmarshal([]byte(s), &p) != nil {
-		return ""
-	}
-	return p.Model
 }
 
 func (e *extractor) readPrefixed(f *facts, k string, v pcommon.Value, str func() string) {
@@ -1457,7 +1475,9 @@ func (e *extractor) writeCost(attrs pcommon.Map, f *facts, u pricing.Usage, at t
 	m, ok := e.prices.Lookup(f.provider.s, f.respModel.s, f.model.s)
 	if !ok {
 		attrs.PutBool(llmschema.PriceUnknown, true)
-		attrs.Remove(llmschema.CostUSD)
+		if f.hadCost {
+			attrs.Remove(llmschema.CostUSD)
+		}
 		if e.unknownPrice != nil {
 			model := f.respModel.s
 			if model == "" {
@@ -1468,7 +1488,9 @@ func (e *extractor) writeCost(attrs pcommon.Map, f *facts, u pricing.Usage, at t
 		return
 	}
 	attrs.PutDouble(llmschema.CostUSD, m.Cost(u, at))
-	attrs.Remove(llmschema.PriceUnknown)
+	if f.hadUnknown {
+		attrs.Remove(llmschema.PriceUnknown)
+	}
 }
 
 // isSourceKey reports whether k is a source-convention key that the canonical view

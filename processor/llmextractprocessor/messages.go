@@ -344,7 +344,7 @@ func assistantText(msgs []llmschema.Message) string {
 // fitMessages marshals msgs into at most max bytes of valid JSON: long string contents are
 // cut first (with the truncation marker), then the oldest messages are dropped.
 func fitMessages(msgs []llmschema.Message, max int) (string, bool) {
-	raw, err := json.Marshal(msgs)
+	raw, err := appendMessages(make([]byte, 0, 256), msgs)
 	if err != nil {
 		return "", false
 	}
@@ -368,7 +368,7 @@ func fitMessages(msgs []llmschema.Message, max int) (string, bool) {
 		}
 	}
 	for len(cut) > 0 {
-		raw, err = json.Marshal(cut)
+		raw, err = appendMessages(raw[:0], cut)
 		if err != nil {
 			return "", false
 		}

@@ -103,11 +103,7 @@ func (p *llmExtractProcessor) processTraces(ctx context.Context, td ptrace.Trace
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
-				span := spans.At(k)
-				ex.extractSpan(span, &ri, project)
-				if v, ok := span.Attributes().Get(llmschema.SpanKind); ok {
-					kinds[v.Str()]++
-				}
+				kinds[ex.extractSpan(spans.At(k), &ri, project)]++
 			}
 		}
 	}

@@ -1,0 +1,161 @@
+package llmextractprocessor
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/llmschema"
+)
+
+// appendMessages encodes msgs exactly as encoding/json would encode []llmschema.Message
+// (same field names, order and omitempty rules) except that it does not HTML-escape, and
+// it avoids reflection: messages are written for most LLM spans, so this is hot.
+func appendMessages(b []byte, msgs []llmschema.Message) ([]byte, error) {
+	if msgs == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	for i, m := range msgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"role":`...)
+		b = appendString(b, m.Role)
+		b = append(b, `,"parts":`...)
+		if m.Parts == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for j, p := range m.Parts {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				var err error
+				if b, err = appendPart(b, p); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+		if m.Name != "" {
+			b = append(b, `,"name":`...)
+			b = appendString(b, m.Name)
+		}
+		if m.FinishReason != "" {
+			b = append(b, `,"finish_reason":`...)
+			b = appendString(b, m.FinishReason)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
+}
+
+func appendPart(b []byte, p llmschema.Part) ([]byte, error) {
+	var err error
+	b = append(b, `{"type":`...)
+	b = appendString(b, p.Type)
+	if p.Content != nil {
+		b = append(b, `,"content":`...)
+		if b, err = appendAny(b, p.Content); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range [...]struct{ key, val string }{{`,"id":`, p.ID}, {`,"name":`, p.Name}} {
+		if f.val != "" {
+			b = append(b, f.key...)
+			b = appendString(b, f.val)
+		}
+	}
+	if p.Arguments != nil {
+		b = append(b, `,"arguments":`...)
+		if b, err = appendAny(b, p.Arguments); err != nil {
+			return nil, err
+		}
+	}
+	if p.Response != nil {
+		b = append(b, `,"response":`...)
+		if b, err = appendAny(b, p.Response); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range [...]struct{ key, val string }{{`,"mime_type":`, p.MIMEType}, {`,"modality":`, p.Modality}, {`,"uri":`, p.URI}} {
+		if f.val != "" {
+			b = append(b, f.key...)
+			b = appendString(b, f.val)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendAny(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendString(b, x), nil
+	case json.RawMessage:
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, x); err != nil {
+			return nil, err
+		}
+		return append(b, buf.Bytes()...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, raw...), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string, replacing invalid UTF-8 with U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

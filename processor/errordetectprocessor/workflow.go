@@ -81,11 +81,22 @@ func (d *detector) detectWorkflow(g *traceGroup) {
 	}
 }
 
+// maxMarkerOutputChars: a framework's stop message is short ("Agent stopped due to
+// iteration limit or time limit."); a long output that mentions iteration limits is an
+// answer about them.
+const maxMarkerOutputChars = 300
+
 func (d *detector) iterationMarker(g *traceGroup) (string, bool) {
+	answers := map[string]bool{}
+	for _, v := range g.spans {
+		if v.isLLM() && v.outText != "" {
+			answers[strings.TrimSpace(v.outText)] = true
+		}
+	}
 	for _, v := range g.spans {
 		texts := []string{v.span.Status().Message(), str(v.attrs, llmschema.ErrorType)}
-		if !v.isLLM() {
-			texts = append(texts, str(v.attrs, llmschema.Output))
+		if out := strings.TrimSpace(str(v.attrs, llmschema.Output)); !v.isLLM() && len(out) <= maxMarkerOutputChars && !answers[out] {
+			texts = append(texts, out)
 		}
 		events := v.span.Events()
 		for i := 0; i < events.Len(); i++ {

@@ -205,11 +205,15 @@ const (
 	LangfuseObsMetadata       = "langfuse.observation.metadata."
 )
 
-// LangSmith OpenTelemetry attributes.
+// LangSmith OpenTelemetry attributes. Its message JSON travels in the unindexed
+// gen_ai.prompt / gen_ai.completion keys; conversation and user identities in metadata.
 const (
-	LangSmithSpanKind  = "langsmith.span.kind"
-	LangSmithSessionID = "langsmith.trace.session_id"
-	LangSmithMetadata  = "langsmith.metadata."
+	LangSmithSpanKind   = "langsmith.span.kind"
+	LangSmithMetadata   = "langsmith.metadata."
+	GenAIPromptJSON     = "gen_ai.prompt"
+	GenAICompletionJSON = "gen_ai.completion"
+	LSMetaThreadID      = "thread_id"
+	LSMetaConversation  = "conversation_id"
 )
 
 // MLflow span attributes.

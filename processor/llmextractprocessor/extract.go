@@ -136,16 +136,17 @@ type facts struct {
 	finish                     strAttr
 	hasFinishReasons           bool
 
-	inMsgs, outMsgs, sysInstr string // current semconv JSON, already canonical
-	legacyIn, legacyOut       []legacyMsg
-	oiIn, oiOut               []oiMsg
-	oiPrompts, oiChoices      []string
-	aiPromptMsgs, aiPrompt    string
-	aiText, aiToolCalls       string
-	aiObject                  string
-	claudeCtx, claudeOut      string
-	claudePrompt, claudeTool  string
-	claudeSystem              string
+	inMsgs, outMsgs, sysInstr  string // current semconv JSON, already canonical
+	legacyIn, legacyOut        []legacyMsg
+	oiIn, oiOut                []oiMsg
+	oiPrompts, oiChoices       []string
+	aiPromptMsgs, aiPrompt     string
+	aiText, aiToolCalls        string
+	aiObject                   string
+	claudeCtx, claudeOut       string
+	claudePrompt, claudeTool   string
+	claudeSystem               string
+	jsonPrompt, jsonCompletion string // LangSmith-style gen_ai.prompt / gen_ai.completion JSON
 
 	inText, outText strAttr // generic input/output values by family rank
 
@@ -218,6 +219,7 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 	e.writeModelInfo(attrs, &f)
 	usage := e.writeUsage(attrs, &f)
 	inMsgs, outMsgs := e.writeMessages(attrs, &f)
+	e.writeFinishReasons(attrs, &f, outMsgs)
 	e.writeText(attrs, &f, kind, inMsgs, outMsgs)
 	e.writeTool(attrs, &f, kind)
 	e.writeIdentity(attrs, &f, ri)
@@ -442,8 +444,12 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank fun
 		f.session.offer(str(), rankSemconvAlt)
 	case llmschema.LangfuseSessionID:
 		f.session.offer(str(), rankLangfuse)
-	case llmschema.LangSmithSessionID:
-		f.session.offer(str(), rankLangfuse+1)
+	case llmschema.GenAIPromptJSON:
+		f.jsonPrompt = str()
+	case llmschema.GenAICompletionJSON:
+		f.jsonCompletion = str()
+	case llmschema.AIValue, llmschema.AIValues:
+		f.inText.offer(str(), rankVercel)
 	case llmschema.UserID:
 		f.user.offer(str(), rankSemconv)
 	case llmschema.LangfuseUserID:
@@ -546,7 +552,15 @@ func (e *extractor) readPrefixed(f *facts, k string, v pcommon.Value, str func()
 	case strings.HasPrefix(k, llmschema.LangfuseObsMetadata):
 		f.metadata = append(f.metadata, kv{k[len(llmschema.LangfuseObsMetadata):], str()})
 	case strings.HasPrefix(k, llmschema.LangSmithMetadata):
-		f.metadata = append(f.metadata, kv{k[len(llmschema.LangSmithMetadata):], str()})
+		name := k[len(llmschema.LangSmithMetadata):]
+		switch name {
+		case llmschema.LSMetaThreadID, llmschema.AssocSessionID, llmschema.LSMetaConversation:
+			f.session.offer(str(), rankLangfuse+1)
+		case llmschema.AssocUserID:
+			f.user.offer(str(), rankLangfuse+1)
+		default:
+			f.metadata = append(f.metadata, kv{name, str()})
+		}
 	}
 }
 
@@ -985,24 +999,25 @@ func (e *extractor) writeModelInfo(attrs pcommon.Map, f *facts) {
 			attrs.PutStr(llmschema.OperationName, op)
 		}
 	}
-	if !f.hasFinishReasons {
-		var reasons []string
-		if f.finish.s != "" {
-			reasons = append(reasons, f.finish.s)
-		} else {
-			for _, m := range f.legacyOut {
-				if m.finishReason != "" {
-					reasons = append(reasons, m.finishReason)
-				}
-			}
-		}
-		if len(reasons) > 0 {
-			sl := attrs.PutEmptySlice(llmschema.FinishReasons)
-			sl.EnsureCapacity(len(reasons))
-			for _, r := range reasons {
-				sl.AppendEmpty().SetStr(clean(r, e.maxBytes))
-			}
-		}
+}
+
+// writeFinishReasons fills gen_ai.response.finish_reasons from the best source: the
+// family's own finish-reason key, else the converted output messages.
+func (e *extractor) writeFinishReasons(attrs pcommon.Map, f *facts, out msgText) {
+	if f.hasFinishReasons {
+		return
+	}
+	reasons := out.finishReasons
+	if f.finish.s != "" {
+		reasons = []string{f.finish.s}
+	}
+	if len(reasons) == 0 {
+		return
+	}
+	sl := attrs.PutEmptySlice(llmschema.FinishReasons)
+	sl.EnsureCapacity(len(reasons))
+	for _, r := range reasons {
+		sl.AppendEmpty().SetStr(clean(r, e.maxBytes))
 	}
 }
 
@@ -1069,6 +1084,7 @@ func (e *extractor) writeUsage(attrs pcommon.Map, f *facts) pricing.Usage {
 type msgText struct {
 	user, assistant string
 	present         bool
+	finishReasons   []string
 }
 
 // writeMessages writes gen_ai.input.messages / gen_ai.output.messages from the best
@@ -1096,6 +1112,11 @@ func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out msgText)
 		out = canonicalText(f.outMsgs)
 	} else if msgs := e.outputMessages(f); len(msgs) > 0 {
 		out = msgText{user: lastUserText(msgs), assistant: assistantText(msgs), present: true}
+		for _, m := range msgs {
+			if m.FinishReason != "" {
+				out.finishReasons = append(out.finishReasons, m.FinishReason)
+			}
+		}
 		if s, ok := fitMessages(msgs, e.maxBytes); ok {
 			attrs.PutStr(llmschema.OutputMessages, s)
 		}
@@ -1129,8 +1150,10 @@ func (e *extractor) inputMessages(f *facts) (msgs []llmschema.Message, system st
 			return m, f.claudeSystem
 		}
 		return []llmschema.Message{textMessage(llmschema.RoleUser, f.claudeCtx)}, f.claudeSystem
+	case f.jsonPrompt != "":
+		return genericMessages(f.jsonPrompt), ""
 	case f.inText.rank == rankLangfuse && f.lfKind == "generation":
-		return jsonMessages(f.inText.s), ""
+		return genericMessages(f.inText.s), ""
 	}
 	return nil, f.claudeSystem
 }
@@ -1170,13 +1193,10 @@ func (e *extractor) outputMessages(f *facts) []llmschema.Message {
 		m := textMessage(llmschema.RoleAssistant, f.claudeOut)
 		m.FinishReason = f.finish.s
 		return []llmschema.Message{m}
+	case f.jsonCompletion != "":
+		return genericMessages(f.jsonCompletion)
 	case f.outText.rank == rankLangfuse && f.lfKind == "generation":
-		if m := jsonMessages(f.outText.s); m != nil {
-			return m
-		}
-		if looksJSON(f.outText.s) && strings.HasPrefix(strings.TrimSpace(f.outText.s), "{") {
-			return jsonMessages("[" + f.outText.s + "]")
-		}
+		return genericMessages(f.outText.s)
 	}
 	return nil
 }
@@ -1198,6 +1218,57 @@ func jsonMessages(s string) []llmschema.Message {
 		return nil
 	}
 	return msgs
+}
+
+// genericMessages reads the message shapes that framework exporters put in one JSON
+// attribute: a message list, {"messages": [...]} (LangChain nests one list per prompt),
+// an OpenAI response {"choices": [{"message": {...}}]}, or a single message object.
+func genericMessages(s string) []llmschema.Message {
+	if !looksJSON(s) {
+		return nil
+	}
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return nil
+	}
+	return messagesFromValue(v, 0)
+}
+
+func messagesFromValue(v any, depth int) []llmschema.Message {
+	if depth > 3 {
+		return nil
+	}
+	switch x := v.(type) {
+	case []any:
+		if msgs, ok := messagesFromAny(x); ok {
+			return msgs
+		}
+		if len(x) == 1 {
+			return messagesFromValue(x[0], depth+1)
+		}
+	case map[string]any:
+		if role, ok := x["role"].(string); ok {
+			return []llmschema.Message{convertMessage(role, x)}
+		}
+		if msgs, ok := x["messages"]; ok {
+			return messagesFromValue(msgs, depth+1)
+		}
+		if choices, ok := x["choices"].([]any); ok {
+			var out []llmschema.Message
+			for _, c := range choices {
+				if cm, ok := c.(map[string]any); ok {
+					if m, ok := cm["message"].(map[string]any); ok {
+						role, _ := m["role"].(string)
+						msg := convertMessage(role, m)
+						msg.FinishReason, _ = cm["finish_reason"].(string)
+						out = append(out, msg)
+					}
+				}
+			}
+			return out
+		}
+	}
+	return nil
 }
 
 // vercelPrompt reads ai.prompt: {"system": "...", "prompt": "..." | "messages": [...]}.
@@ -1516,7 +1587,7 @@ func (e *extractor) isSourceKey(k string) bool {
 		llmschema.LangfuseTraceOutput, llmschema.LangfuseSessionID, llmschema.LangfuseUserID,
 		llmschema.MLflowSpanInputs, llmschema.MLflowSpanOutputs,
 		llmschema.ScorecardTracingGroupID, llmschema.ScorecardTestcaseID, llmschema.ScorecardExpected,
-		llmschema.TestcaseIDAlt, llmschema.LangSmithSessionID:
+		llmschema.TestcaseIDAlt, llmschema.GenAIPromptJSON, llmschema.GenAICompletionJSON:
 		return true
 	}
 	for _, p := range []string{

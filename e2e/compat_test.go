@@ -1,0 +1,500 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracehound/tracehound/internal/pricing"
+)
+
+var updateCompat = flag.Bool("update-compat", false,
+	"write docs/compatibility.md from this run's results instead of failing when they differ")
+
+// compatClient is one real instrumentation library driven by a script in e2e/clients.
+type compatClient struct {
+	// ID names the script (<ID>.cjs or .mjs), the project its key belongs to and its run.
+	ID     string
+	Script string
+	// Library is the name a user knows; Packages are the npm packages whose installed
+	// versions the matrix shows (aliases such as ai-v6 are shown by their real name).
+	Library   string
+	Packages  []string
+	Transport string
+	// Env is the configuration a user of this library would set, beyond the common one.
+	Env func(h *compatHarness, key string) []string
+	// NotApplicable names checks the library gives no way to satisfy, with the reason.
+	NotApplicable map[string]string
+}
+
+var compatClients = []compatClient{
+	{
+		ID: "plain-otel", Script: "plain-otel.cjs",
+		Library:   "OpenTelemetry JS SDK, hand-written GenAI semconv spans",
+		Packages:  []string{"@opentelemetry/sdk-trace-node", "@opentelemetry/exporter-trace-otlp-http"},
+		Transport: "OTLP/HTTP JSON, `Authorization: Bearer`",
+		NotApplicable: map[string]string{
+			"embeddings/input": "the GenAI semconv has no attribute for embedding inputs",
+		},
+	},
+}
+
+// compatCases are the columns of the matrix: one per scenario of e2e/clients/scenarios.json
+// plus the run that groups all of a client's traces.
+var compatCases = []struct{ ID, Title, Verified string }{
+	{"chat", "chat", "input and output text, model, exact token usage, cost, status ok, run id"},
+	{"stream", "stream", "streaming chat with usage in the last chunk: same checks as chat"},
+	{"tools", "tools", "tool call and follow-up in one trace: first input, final output, tool call in the conversation, usage of both calls summed once, cost, run id"},
+	{"embeddings", "embeddings", "input text, model, input tokens, cost, status ok, run id"},
+	{"error", "429", "rate-limited call: status error, input, model, run id"},
+	{"server_error", "500", "server error: status error, input, model, run id"},
+	{"run", "run", "`GET /api/v1/runs/{id}` counts every trace of the client once, errors included"},
+}
+
+type compatHarness struct {
+	t       *testing.T
+	dir     string
+	sc      *compatScenarios
+	llm     *fakeLLM
+	c       *collector
+	prices  *pricing.Table
+	results map[string][]string // "client/case" → failures, empty when it passed
+}
+
+func compatRoot(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// requireNode fails (never skips: CI installs Node) when node or npm is missing or too old.
+func requireNode(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: the client compatibility suite needs Node.js 20+ and npm (Debian: apt-get install nodejs npm)", tool)
+		}
+	}
+	out, err := exec.Command("node", "-p", "process.versions.node.split('.')[0]").Output()
+	if err != nil {
+		t.Fatalf("node -p: %v", err)
+	}
+	if major, _ := strconv.Atoi(strings.TrimSpace(string(out))); major < 20 {
+		t.Fatalf("node %s is too old: the client libraries need Node.js 20+", strings.TrimSpace(string(out)))
+	}
+}
+
+// npmCI installs e2e/clients/node_modules from package-lock.json, once per lock file content.
+func npmCI(t *testing.T, dir string) {
+	t.Helper()
+	lock, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(lock)
+	want := hex.EncodeToString(sum[:])
+	stamp := filepath.Join(dir, "node_modules", ".tracehound-compat-lock")
+	if got, err := os.ReadFile(stamp); err == nil && string(got) == want {
+		return
+	}
+	start := time.Now()
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
+	}
+	t.Logf("npm ci: %s", time.Since(start).Round(time.Second))
+	if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// packageVersion is the installed version of an npm package (or alias) and its real name.
+func packageVersion(t *testing.T, dir, pkg string) (name, version string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "node_modules", pkg, "package.json"))
+	if err != nil {
+		t.Fatalf("installed package %s: %v", pkg, err)
+	}
+	var p struct{ Name, Version string }
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatalf("%s/package.json: %v", pkg, err)
+	}
+	return p.Name, p.Version
+}
+
+type compatReport struct {
+	Scenario string   `json:"scenario"`
+	TraceIDs []string `json:"trace_ids"`
+}
+
+// runClient runs one script and returns its report lines by scenario.
+func (h *compatHarness) runClient(cl compatClient, key string) (map[string][]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", cl.Script)
+	cmd.Dir = h.dir
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OTEL_") && !strings.HasPrefix(kv, "TRACELOOP_") && !strings.HasPrefix(kv, "COMPAT_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env,
+		"COMPAT_OTLP_HTTP=http://"+h.c.httpAddr,
+		"COMPAT_KEY="+key,
+		"COMPAT_LLM_BASE_URL="+h.llm.baseURL(),
+		"COMPAT_RUN_ID="+compatRunID(cl),
+	)
+	if cl.Env != nil {
+		cmd.Env = append(cmd.Env, cl.Env(h, key)...)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	h.t.Logf("%s: node %s took %s", cl.ID, cl.Script, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		h.t.Logf("%s: %v\nstdout:\n%s\nstderr:\n%s", cl.ID, err, stdout.String(), stderr.String())
+		return nil, fmt.Errorf("the client script failed (%v); its output is in the test log", err)
+	}
+	if stderr.Len() > 0 {
+		h.t.Logf("%s stderr:\n%s", cl.ID, stderr.String())
+	}
+	reports := map[string][]string{}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		rest, ok := strings.CutPrefix(line, "COMPAT ")
+		if !ok {
+			continue
+		}
+		var r compatReport
+		if err := json.Unmarshal([]byte(rest), &r); err != nil {
+			return nil, fmt.Errorf("bad report line %q: %v", line, err)
+		}
+		reports[r.Scenario] = r.TraceIDs
+	}
+	return reports, nil
+}
+
+func compatRunID(cl compatClient) string { return "compat-" + cl.ID }
+
+type compatRecord struct {
+	ID           string   `json:"id"`
+	ProjectID    string   `json:"project_id"`
+	RunID        string   `json:"run_id"`
+	Status       string   `json:"status"`
+	Models       []string `json:"models"`
+	Input        string   `json:"input"`
+	Output       string   `json:"output"`
+	Usage        struct{ Input, Output, Total int64 }
+	CostUSD      *float64 `json:"cost_usd"`
+	LLMCallCount int      `json:"llm_call_count"`
+	SpanCount    int      `json:"span_count"`
+	Conversation []struct {
+		Role  string `json:"role"`
+		Parts []struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+		} `json:"parts"`
+	} `json:"conversation"`
+}
+
+// record fetches a record with the client's key, waiting briefly for it to appear.
+func (h *compatHarness) record(key, traceID string) (*compatRecord, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var r compatRecord
+		code := h.c.apiGet("/api/v1/records/"+traceID, &r, "Authorization", "Bearer "+key)
+		if code == http.StatusOK {
+			return &r, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no record for the trace the client produced (GET /api/v1/records/{id} = %d)", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// expectation is what a user checks in the record of one scenario.
+type expectation struct {
+	input, output string
+	model         string // every entry of models starts with it
+	in, out       int64
+	llmCalls      int // 0: not checked
+	costCalls     []pricing.Usage
+	costModel     string
+	status        string
+	toolCall      string
+}
+
+func (h *compatHarness) expect(scenario string) expectation {
+	sc := h.sc
+	chat := func(prompt, answer string, in, out int64) expectation {
+		return expectation{input: prompt, output: answer, model: sc.ChatModel, in: in, out: out, llmCalls: 1,
+			costCalls: []pricing.Usage{{Input: in, Output: out}}, costModel: sc.ChatResponseModel, status: "ok"}
+	}
+	switch scenario {
+	case "chat":
+		return chat(sc.Chat.Prompt, sc.Chat.Answer, sc.Chat.InputTokens, sc.Chat.OutputTokens)
+	case "stream":
+		return chat(sc.Stream.Prompt, sc.Stream.Answer, sc.Stream.InputTokens, sc.Stream.OutputTokens)
+	case "tools":
+		t := sc.Tools
+		return expectation{input: t.Prompt, output: t.Answer, model: sc.ChatModel,
+			in: t.CallInputTokens[0] + t.CallInputTokens[1], out: t.CallOutputTokens[0] + t.CallOutputTokens[1], llmCalls: 2,
+			costCalls: []pricing.Usage{
+				{Input: t.CallInputTokens[0], Output: t.CallOutputTokens[0]},
+				{Input: t.CallInputTokens[1], Output: t.CallOutputTokens[1]},
+			},
+			costModel: sc.ChatResponseModel, status: "ok", toolCall: t.ToolName}
+	case "embeddings":
+		e := sc.Embeddings
+		return expectation{input: e.Input, model: e.Model, in: e.InputTokens,
+			costCalls: []pricing.Usage{{Input: e.InputTokens}}, costModel: e.Model, status: "ok"}
+	case "error":
+		return expectation{input: sc.Error.Prompt, model: sc.ChatModel, status: "error", llmCalls: 1}
+	case "server_error":
+		return expectation{input: sc.ServerError.Prompt, model: sc.ChatModel, status: "error", llmCalls: 1}
+	}
+	h.t.Fatalf("no expectation for scenario %q", scenario)
+	return expectation{}
+}
+
+// isJSONDocument reports text that is a raw JSON object or array rather than display text.
+func isJSONDocument(s string) bool {
+	s = strings.TrimSpace(s)
+	return (strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[")) && json.Valid([]byte(s))
+}
+
+func short(s string) string {
+	if len(s) > 80 {
+		return strconv.Quote(s[:80]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// checkScenario returns what a user would find wrong in the record of one scenario.
+func (h *compatHarness) checkScenario(cl compatClient, key, scenario string, traceIDs []string) []string {
+	if len(traceIDs) != 1 {
+		return []string{fmt.Sprintf("the client produced %d traces for one call, want 1", len(traceIDs))}
+	}
+	r, err := h.record(key, traceIDs[0])
+	if err != nil {
+		return []string{err.Error()}
+	}
+	want := h.expect(scenario)
+	var fails []string
+	failf := func(check, format string, args ...any) {
+		if reason, ok := cl.NotApplicable[scenario+"/"+check]; ok {
+			h.t.Logf("%s/%s: %s not checked: %s", cl.ID, scenario, check, reason)
+			return
+		}
+		fails = append(fails, check+": "+fmt.Sprintf(format, args...))
+	}
+	if r.ProjectID != cl.ID {
+		failf("project", "project_id = %q, want %q (the key's project)", r.ProjectID, cl.ID)
+	}
+	if r.Status != want.status {
+		failf("status", "status = %q, want %q", r.Status, want.status)
+	}
+	switch {
+	case !strings.Contains(r.Input, want.input):
+		failf("input", "input = %s, want the prompt %q", short(r.Input), want.input)
+	case isJSONDocument(r.Input):
+		failf("input", "input is raw JSON %s, not text", short(r.Input))
+	}
+	if want.output != "" {
+		switch {
+		case !strings.Contains(r.Output, want.output):
+			failf("output", "output = %s, want the answer %q", short(r.Output), want.output)
+		case isJSONDocument(r.Output):
+			failf("output", "output is raw JSON %s, not text", short(r.Output))
+		}
+	}
+	if len(r.Models) == 0 || slices.ContainsFunc(r.Models, func(m string) bool { return !strings.HasPrefix(m, want.model) }) {
+		failf("model", "models = %v, want %s", r.Models, want.model)
+	}
+	if r.Usage.Input != want.in || r.Usage.Output != want.out || r.Usage.Total != want.in+want.out {
+		failf("usage", "usage = in %d / out %d / total %d, want %d / %d / %d",
+			r.Usage.Input, r.Usage.Output, r.Usage.Total, want.in, want.out, want.in+want.out)
+	}
+	if want.llmCalls > 0 && r.LLMCallCount != want.llmCalls {
+		failf("llm_call_count", "llm_call_count = %d, want %d", r.LLMCallCount, want.llmCalls)
+	}
+	if len(want.costCalls) > 0 {
+		m, ok := h.prices.Lookup("openai", want.costModel)
+		if !ok {
+			h.t.Fatalf("the price table does not know %s", want.costModel)
+		}
+		var cost float64
+		for _, u := range want.costCalls {
+			cost += m.Cost(u, time.Now())
+		}
+		switch {
+		case r.CostUSD == nil || *r.CostUSD == 0:
+			failf("cost", "cost_usd missing, want %.8g (%s is priced)", cost, want.costModel)
+		case math.Abs(*r.CostUSD-cost) > 1e-6*cost:
+			failf("cost", "cost_usd = %.8g, want %.8g", *r.CostUSD, cost)
+		}
+	}
+	if r.RunID != compatRunID(cl) {
+		failf("run", "run_id = %q, want %q (scorecard.tracing_group_id)", r.RunID, compatRunID(cl))
+	}
+	if want.toolCall != "" {
+		found := false
+		for _, m := range r.Conversation {
+			for _, p := range m.Parts {
+				found = found || (p.Type == "tool_call" && p.Name == want.toolCall)
+			}
+		}
+		if !found {
+			failf("conversation", "no tool_call %q in the conversation (%d messages)", want.toolCall, len(r.Conversation))
+		}
+	}
+	return fails
+}
+
+// checkRun checks that the client's run holds each of its traces once.
+func (h *compatHarness) checkRun(cl compatClient, key string, reports map[string][]string) []string {
+	traces := map[string]bool{}
+	for _, ids := range reports {
+		for _, id := range ids {
+			traces[id] = true
+		}
+	}
+	var run struct {
+		RecordCount  int64 `json:"record_count"`
+		StatusCounts struct {
+			OK, Error, Flagged int64
+		} `json:"status_counts"`
+	}
+	code := h.c.apiGet("/api/v1/runs/"+compatRunID(cl), &run, "Authorization", "Bearer "+key)
+	if code != http.StatusOK {
+		return []string{fmt.Sprintf("GET /api/v1/runs/%s = %d, want 200", compatRunID(cl), code)}
+	}
+	var fails []string
+	if run.RecordCount != int64(len(traces)) {
+		fails = append(fails, fmt.Sprintf("record_count = %d, want %d", run.RecordCount, len(traces)))
+	}
+	if run.StatusCounts.Error != 2 {
+		fails = append(fails, fmt.Sprintf("status_counts.error = %d, want 2", run.StatusCounts.Error))
+	}
+	return fails
+}
+
+// expectedFailures is e2e/clients/expected_failures.json: cases ("client/case") known to
+// fail, with the reason. The test fails when a listed case passes, so the list cannot go stale.
+func loadExpectedFailures(t *testing.T, path string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Cases map[string]string `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return doc.Cases
+}
+
+func TestCompat_Clients(t *testing.T) {
+	requireNode(t)
+	root := compatRoot(t)
+	dir := filepath.Join(root, "e2e", "clients")
+	npmCI(t, dir)
+	expected := loadExpectedFailures(t, filepath.Join(dir, "expected_failures.json"))
+	prices, err := pricing.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := loadCompatScenarios(t, filepath.Join(dir, "scenarios.json"))
+	h := &compatHarness{t: t, dir: dir, sc: sc, llm: startFakeLLM(t, sc), c: newCollector(t), prices: prices,
+		results: map[string][]string{}}
+
+	keys := map[string]string{}
+	for _, cl := range compatClients {
+		keys[cl.ID] = h.c.addKey(cl.ID)
+	}
+	// Keys added to the running collector are picked up by its keys-file reload.
+	for _, cl := range compatClients {
+		waitFor(t, "key of project "+cl.ID, func() bool {
+			return h.c.apiGet("/api/v1/records?limit=1", nil, "Authorization", "Bearer "+keys[cl.ID]) == http.StatusOK
+		})
+	}
+
+	for _, cl := range compatClients {
+		reports, err := h.runClient(cl, keys[cl.ID])
+		for _, cs := range compatCases {
+			name := cl.ID + "/" + cs.ID
+			switch {
+			case err != nil:
+				h.results[name] = []string{err.Error()}
+			case cs.ID == "run":
+				h.results[name] = h.checkRun(cl, keys[cl.ID], reports)
+			default:
+				ids, ok := reports[cs.ID]
+				if !ok {
+					h.results[name] = []string{"the client script did not report this scenario"}
+					continue
+				}
+				h.results[name] = h.checkScenario(cl, keys[cl.ID], cs.ID, ids)
+			}
+		}
+	}
+
+	for _, cl := range compatClients {
+		for _, cs := range compatCases {
+			name := cl.ID + "/" + cs.ID
+			fails := h.results[name]
+			t.Run(name, func(t *testing.T) {
+				reason, listed := expected[name]
+				switch {
+				case listed && len(fails) == 0:
+					t.Errorf("listed in e2e/clients/expected_failures.json (%s) but passes now: remove it from the list and run with -update-compat", reason)
+				case listed:
+					t.Logf("expected failure (%s):\n  %s", reason, strings.Join(fails, "\n  "))
+				default:
+					for _, f := range fails {
+						t.Error(f)
+					}
+				}
+			})
+		}
+	}
+	for name := range expected {
+		if _, ok := h.results[name]; !ok {
+			t.Errorf("e2e/clients/expected_failures.json lists %q, which is not a case of this suite", name)
+		}
+	}
+
+	doc := h.matrix()
+	docPath := filepath.Join(root, "docs", "compatibility.md")
+	if *updateCompat {
+		if err := os.WriteFile(docPath, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	committed, err := os.ReadFile(docPath)
+	if errors.Is(err, os.ErrNotExist) || string(committed) != doc {
+		t.Errorf("docs/compatibility.md does not match this run's results: run `go test ./e2e -run Compat -update-compat` and commit it.\nThis run:\n%s", doc)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+}

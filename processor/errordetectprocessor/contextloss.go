@@ -28,7 +28,7 @@ var (
 
 	infoSlots = []infoSlot{
 		{"email address", regexp.MustCompile(`\be-?mail(?: address)?\b`), findRE(emailRE)},
-		{"order or reference number", regexp.MustCompile(`\b(?:order|booking|reservation|confirmation|ticket|case|tracking|reference|invoice|account|policy|claim)(?: id| number| no\.?| #| code|#)`), findRE(idTokenRE)},
+		{"order or reference number", regexp.MustCompile(`\b(?:order|booking|reservation|confirmation|ticket|case|tracking|reference|invoice|account|policy|claim)(?: id| number| no\.?| #| code|#| reference| ref)\b`), findRE(idTokenRE)},
 		{"name", regexp.MustCompile(`\byour (?:full |first |last )?name\b|\bthe name on the (?:account|booking|order|reservation|card)\b|\bwho (?:am i|i am) speaking with\b`), func(s string) string {
 			if m := givenNameRE.FindStringSubmatch(s); m != nil {
 				return m[1]
@@ -43,8 +43,12 @@ var (
 
 	// askRE marks a sentence that requests something from the user.
 	askRE = regexp.MustCompile(`\?|\b(?:could|can|would) you\b|\bplease (?:provide|share|send|give|tell|enter|type|let me know|reply)|\bmay i (?:have|get|ask)|\bwhat(?:'s| is| was) (?:your|the)\b|\bi(?:'ll| will)? need (?:your|the)\b|\blet me know (?:your|the)\b|\bsend (?:me|us) (?:your|the)\b`)
-	// notARepeat marks requests for a different or confirmed value, which are legitimate.
-	notARepeat = regexp.MustCompile(`\b(?:confirm|verify|double-check|correct|another|different|other|alternate|alternative|backup|second|new|updated|spell)\b`)
+	// confirmation marks requests to check or spell a value, which are legitimate.
+	confirmation = regexp.MustCompile(`\b(?:confirm|verify|double-check|correct|spell)\b`)
+	// otherValue, right before the noun, marks a request for a different value or for
+	// someone else's ("another email", "his date of birth", "your son's name").
+	contractionRE = regexp.MustCompile(`\b(what|that|it|here|there|let|who|where|how|he|she)'s\b`)
+	otherValue    = regexp.MustCompile(`(?:\b(?:another|different|other|alternate|alternative|backup|second|new|updated|his|her|their)|'s)\s+(?:[a-z-]+\s+)?$`)
 
 	greetingNameRE = regexp.MustCompile(`(?:^|[.!?\n]\s*)(?:Thanks|Thank you|Hi|Hello|Hey|Dear|Sorry|Great|Of course|Certainly|Absolutely|Welcome back|Good (?:morning|afternoon|evening)),?\s+(\p{Lu}\p{Ll}+)\b`)
 )
@@ -60,11 +64,12 @@ func (d *detector) detectContextLoss(v *spanView, text string) {
 	all := strings.Join(users, "\n")
 	low := normalizeSpace(text)
 	for _, sentence := range splitSentences(low) {
-		if !askRE.MatchString(sentence) || notARepeat.MatchString(sentence) {
+		if !askRE.MatchString(sentence) || confirmation.MatchString(sentence) {
 			continue
 		}
 		for _, s := range infoSlots {
-			if !s.noun.MatchString(sentence) {
+			loc := s.noun.FindStringIndex(sentence)
+			if loc == nil || otherValue.MatchString(contractionRE.ReplaceAllString(sentence[:loc[0]], "$1 is")) {
 				continue
 			}
 			if given := s.given(all); given != "" {

@@ -31,12 +31,17 @@ const (
 	GenAIEventToolMessage      = "gen_ai.tool.message"
 	GenAIEventChoice           = "gen_ai.choice"
 	GenAIEventOperationDetails = "gen_ai.client.inference.operation.details"
-	EventAttrContent           = "content"
-	EventAttrRole              = "role"
-	EventAttrID                = "id"
-	EventAttrToolCalls         = "tool_calls"
-	EventAttrMessage           = "message"
-	EventAttrFinishReason      = "finish_reason"
+	// Older still: one event per direction, with the JSON in gen_ai.prompt / gen_ai.completion.
+	GenAIEventContentPrompt     = "gen_ai.content.prompt"
+	GenAIEventContentCompletion = "gen_ai.content.completion"
+	// Azure AI Inference / Semantic Kernel put the event body JSON in this attribute.
+	EventAttrGenAIContent = "gen_ai.event.content"
+	EventAttrContent      = "content"
+	EventAttrRole         = "role"
+	EventAttrID           = "id"
+	EventAttrToolCalls    = "tool_calls"
+	EventAttrMessage      = "message"
+	EventAttrFinishReason = "finish_reason"
 )
 
 // Values of OperationName.

@@ -137,6 +137,7 @@ type facts struct {
 	hasFinishReasons           bool
 
 	inMsgs, outMsgs, sysInstr  string // current semconv JSON, already canonical
+	eventIn, eventOut          []llmschema.Message
 	legacyIn, legacyOut        []legacyMsg
 	oiIn, oiOut                []oiMsg
 	oiPrompts, oiChoices       []string
@@ -714,56 +715,37 @@ func readOIDoc(docs *[]oiDoc, rest string, v pcommon.Value) {
 	}
 }
 
-// eventMsgs collects the event-based gen_ai message form.
+// readEvents collects the event-based gen_ai message forms and vector-DB results.
 func (e *extractor) readEvents(f *facts, events ptrace.SpanEventSlice) {
 	for i := 0; i < events.Len(); i++ {
 		ev := events.At(i)
 		attrs := ev.Attributes()
-		switch ev.Name() {
+		switch name := ev.Name(); name {
 		case llmschema.GenAIEventSystemMessage, llmschema.GenAIEventUserMessage,
 			llmschema.GenAIEventAssistantMessage, llmschema.GenAIEventToolMessage:
-			role := strings.TrimSuffix(strings.TrimPrefix(ev.Name(), "gen_ai."), ".message")
+			role := strings.TrimSuffix(strings.TrimPrefix(name, "gen_ai."), ".message")
 			if r, ok := attrs.Get(llmschema.EventAttrRole); ok && r.Str() != "" {
 				role = r.Str()
 			}
-			m := legacyMsg{role: role}
-			if c, ok := attrs.Get(llmschema.EventAttrContent); ok {
-				m.content = c.AsString()
-			}
-			if id, ok := attrs.Get(llmschema.EventAttrID); ok {
-				m.toolCallID = id.AsString()
-			}
-			if tc, ok := attrs.Get(llmschema.EventAttrToolCalls); ok {
-				m.toolCalls = eventToolCalls(tc.AsString())
-			}
-			f.legacyIn = append(f.legacyIn, m)
+			f.eventIn = append(f.eventIn, eventMessage(role, attrs))
 		case llmschema.GenAIEventChoice:
-			m := legacyMsg{role: llmschema.RoleAssistant}
-			if fr, ok := attrs.Get(llmschema.EventAttrFinishReason); ok {
-				m.finishReason = fr.Str()
+			m := eventMessage(llmschema.RoleAssistant, attrs)
+			if fr, ok := attrs.Get(llmschema.EventAttrFinishReason); ok && m.FinishReason == "" {
+				m.FinishReason = fr.AsString()
 			}
-			if msg, ok := attrs.Get(llmschema.EventAttrMessage); ok {
-				var body struct {
-					Role      string          `json:"role"`
-					Content   any             `json:"content"`
-					ToolCalls json.RawMessage `json:"tool_calls"`
-				}
-				if json.Unmarshal([]byte(msg.AsString()), &body) == nil {
-					if body.Role != "" {
-						m.role = body.Role
-					}
-					if s, ok := body.Content.(string); ok {
-						m.content = s
-					} else if body.Content != nil {
-						raw, _ := json.Marshal(body.Content)
-						m.content = string(raw)
-					}
-					m.toolCalls = eventToolCalls(string(body.ToolCalls))
-				}
-			} else if c, ok := attrs.Get(llmschema.EventAttrContent); ok {
-				m.content = c.AsString()
+			f.eventOut = append(f.eventOut, m)
+		case llmschema.GenAIEventContentPrompt:
+			if v, ok := attrs.Get(llmschema.GenAIPromptJSON); ok {
+				f.eventIn = append(f.eventIn, genericMessages(v.AsString())...)
 			}
-			f.legacyOut = append(f.legacyOut, m)
+		case llmschema.GenAIEventContentCompletion:
+			if v, ok := attrs.Get(llmschema.GenAICompletionJSON); ok {
+				if msgs := genericMessages(v.AsString()); msgs != nil {
+					f.eventOut = append(f.eventOut, msgs...)
+				} else {
+					f.eventOut = append(f.eventOut, textMessage(llmschema.RoleAssistant, v.AsString()))
+				}
+			}
 		case llmschema.GenAIEventOperationDetails:
 			if v, ok := attrs.Get(llmschema.InputMessages); ok && f.inMsgs == "" {
 				f.inMsgs = v.AsString()
@@ -785,12 +767,61 @@ func (e *extractor) readEvents(f *facts, events ptrace.SpanEventSlice) {
 			if v, ok := attrs.Get(llmschema.DBQueryResultScore); ok {
 				d.score, d.hasScore = numberOf(v)
 			} else if v, ok := attrs.Get(llmschema.DBQueryResultDist); ok {
-				// Smaller distance means closer; keep it as a score only when nothing better exists.
+				// Smaller distance means closer; kept as the score only when nothing better exists.
 				d.score, d.hasScore = numberOf(v)
 			}
 			f.docs = append(f.docs, d)
 		}
 	}
+}
+
+// eventMessage reads one gen_ai message event. The body is either separate attributes
+// (content, tool_calls, id) or one JSON document in gen_ai.event.content or message
+// ({role, content, tool_calls} or, for a choice, {message, finish_reason}).
+func eventMessage(role string, attrs pcommon.Map) llmschema.Message {
+	for _, k := range []string{llmschema.EventAttrGenAIContent, llmschema.EventAttrMessage} {
+		v, ok := attrs.Get(k)
+		if !ok {
+			continue
+		}
+		body := v.AsString()
+		var obj map[string]any
+		if looksJSON(body) && json.Unmarshal([]byte(body), &obj) == nil && obj != nil {
+			if inner, ok := obj["message"].(map[string]any); ok {
+				m := eventBody(role, inner)
+				m.FinishReason, _ = obj["finish_reason"].(string)
+				return m
+			}
+			return eventBody(role, obj)
+		}
+		return textMessage(role, body)
+	}
+	m := map[string]any{}
+	if c, ok := attrs.Get(llmschema.EventAttrContent); ok {
+		m["content"] = c.AsString()
+	}
+	if id, ok := attrs.Get(llmschema.EventAttrID); ok {
+		m["tool_call_id"] = id.AsString()
+	}
+	if tc, ok := attrs.Get(llmschema.EventAttrToolCalls); ok {
+		var calls []any
+		if json.Unmarshal([]byte(tc.AsString()), &calls) == nil {
+			m["tool_calls"] = calls
+		}
+	}
+	return convertMessage(role, m)
+}
+
+func eventBody(role string, obj map[string]any) llmschema.Message {
+	if r, ok := obj["role"].(string); ok && r != "" {
+		role = r
+	}
+	if id, ok := obj["id"].(string); ok && role == llmschema.RoleTool {
+		if _, has := obj["tool_call_id"]; !has {
+			obj["tool_call_id"] = id
+		}
+	}
+	return convertMessage(role, obj)
 }
 
 func numberOf(v pcommon.Value) (float64, bool) {
@@ -804,32 +835,6 @@ func numberOf(v pcommon.Value) (float64, bool) {
 		return x, err == nil
 	}
 	return 0, false
-}
-
-func eventToolCalls(s string) []toolCallAttrs {
-	if !looksJSON(s) {
-		return nil
-	}
-	var calls []struct {
-		ID       string `json:"id"`
-		Function struct {
-			Name      string `json:"name"`
-			Arguments any    `json:"arguments"`
-		} `json:"function"`
-	}
-	if json.Unmarshal([]byte(s), &calls) != nil {
-		return nil
-	}
-	out := make([]toolCallAttrs, 0, len(calls))
-	for _, c := range calls {
-		args, ok := c.Function.Arguments.(string)
-		if !ok && c.Function.Arguments != nil {
-			raw, _ := json.Marshal(c.Function.Arguments)
-			args = string(raw)
-		}
-		out = append(out, toolCallAttrs{id: c.ID, name: c.Function.Name, args: args})
-	}
-	return out
 }
 
 // vercelCallOps are the Vercel AI operation IDs of provider calls; their parents
@@ -929,7 +934,7 @@ func classify(f *facts, name string) (kind string, llmCall bool) {
 			kind = llmschema.SpanKindReranker
 		}
 	}
-	if kind == "" && (len(f.legacyIn) > 0 || len(f.legacyOut) > 0 || len(f.oiIn) > 0 || f.inMsgs != "") && (f.model.s != "" || hasUsage) {
+	if kind == "" && (len(f.legacyIn) > 0 || len(f.legacyOut) > 0 || len(f.eventIn) > 0 || len(f.eventOut) > 0 || len(f.oiIn) > 0 || f.inMsgs != "") && (f.model.s != "" || hasUsage) {
 		kind = llmschema.SpanKindLLM
 	}
 	if kind == "" && (vectorDBs[f.dbSystem] || f.hasTopK || (len(f.docs) > 0 && f.dbSystem != "")) {
@@ -954,13 +959,12 @@ func classify(f *facts, name string) (kind string, llmCall bool) {
 func normalizeProvider(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	switch s {
-	case "aws.bedrock", "azure.ai.openai", "azure.ai.inference", "gcp.gemini", "gcp.vertex_ai", "gcp.gen_ai", "ibm.watsonx.ai":
-		return s
+	case "az.ai.inference":
+		return "azure.ai.inference"
+	case "az.ai.openai":
+		return "azure.ai.openai"
 	}
-	head := s
-	if i := strings.IndexByte(s, '.'); i > 0 {
-		head = s[:i]
-	}
+	head, _, _ := strings.Cut(s, ".")
 	switch head {
 	case "google":
 		if strings.Contains(s, "vertex") {
@@ -971,14 +975,19 @@ func normalizeProvider(s string) string {
 		return "gcp.vertex_ai"
 	case "amazon-bedrock", "bedrock":
 		return "aws.bedrock"
-	case "azure", "azure-openai":
+	case "azure-openai":
 		return "azure.ai.openai"
 	case "mistral", "mistralai":
 		return "mistral_ai"
 	case "xai":
 		return "x_ai"
+	case "openai", "anthropic", "groq", "deepseek", "cohere", "perplexity", "togetherai",
+		"fireworks", "cerebras", "deepinfra", "ollama", "openrouter":
+		// Vercel AI spells the API next to the provider: "openai.chat", "anthropic.messages".
+		return head
 	}
-	return head
+	// Anything else is kept: it is a semconv name ("aws.bedrock", "gcp.gemini") or unknown.
+	return s
 }
 
 func (e *extractor) writeModelInfo(attrs pcommon.Map, f *facts) {
@@ -1136,6 +1145,8 @@ func (e *extractor) inputMessages(f *facts) (msgs []llmschema.Message, system st
 		return oiMessages(f.oiIn), ""
 	case len(f.legacyIn) > 0:
 		return legacyMessages(f.legacyIn), ""
+	case len(f.eventIn) > 0:
+		return f.eventIn, ""
 	case len(f.oiPrompts) > 0:
 		for _, p := range f.oiPrompts {
 			msgs = append(msgs, textMessage(llmschema.RoleUser, p))
@@ -1164,6 +1175,8 @@ func (e *extractor) outputMessages(f *facts) []llmschema.Message {
 		return oiMessages(f.oiOut)
 	case len(f.legacyOut) > 0:
 		return legacyMessages(f.legacyOut)
+	case len(f.eventOut) > 0:
+		return f.eventOut
 	case len(f.oiChoices) > 0:
 		var msgs []llmschema.Message
 		for _, c := range f.oiChoices {

@@ -63,3 +63,54 @@ func TestInvocationModel(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeProvider(t *testing.T) {
+	for in, want := range map[string]string{
+		"openai": "openai", "openai.chat": "openai", "openai.responses": "openai", "OpenAI": "openai",
+		"anthropic.messages": "anthropic", "google.generative-ai": "gcp.gemini", "google.vertex.chat": "gcp.vertex_ai",
+		"amazon-bedrock": "aws.bedrock", "aws.bedrock": "aws.bedrock", "azure.ai.openai": "azure.ai.openai",
+		"az.ai.inference": "azure.ai.inference", "mistral.chat": "mistral_ai", "xai.chat": "x_ai",
+		"gcp.vertex_ai": "gcp.vertex_ai", "ibm.watsonx.ai": "ibm.watsonx.ai", "acme": "acme",
+	} {
+		if got := normalizeProvider(in); got != want {
+			t.Errorf("normalizeProvider(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestConvertMessage_MultimodalAndToolPartsSurvive(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []llmschema.Part
+	}{
+		{"openai image_url and text", `{"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}`,
+			[]llmschema.Part{{Type: "text", Content: "look"}, {Type: "blob", Modality: "image", MIMEType: "image/png", Content: "AAAA"}}},
+		{"openai audio input", `{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"UklG","format":"wav"}}]}`,
+			[]llmschema.Part{{Type: "blob", Modality: "audio", MIMEType: "audio/wav", Content: "UklG"}}},
+		{"anthropic base64 image", `{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"/9j/"}}]}`,
+			[]llmschema.Part{{Type: "blob", Modality: "image", MIMEType: "image/jpeg", Content: "/9j/"}}},
+		{"vercel pdf file", `{"role":"user","content":[{"type":"file","mediaType":"application/pdf","data":"JVBERi0="}]}`,
+			[]llmschema.Part{{Type: "blob", Modality: "file", MIMEType: "application/pdf", Content: "JVBERi0="}}},
+		{"anthropic tool_use and thinking", `{"role":"assistant","content":[{"type":"thinking","thinking":"hmm"},{"type":"tool_use","id":"t1","name":"calc","input":{"x":1}}]}`,
+			[]llmschema.Part{{Type: "reasoning", Content: "hmm"}, {Type: "tool_call", ID: "t1", Name: "calc", Arguments: map[string]any{"x": 1.0}}}},
+		{"anthropic tool_result", `{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"2"}]}]}`,
+			[]llmschema.Part{{Type: "tool_call_response", ID: "t1", Response: "2"}}},
+		{"openai tool message", `{"role":"tool","tool_call_id":"c9","content":"{\"ok\":true}"}`,
+			[]llmschema.Part{{Type: "tool_call_response", ID: "c9", Response: `{"ok":true}`}}},
+		{"openai assistant tool_calls", `{"role":"assistant","content":null,"tool_calls":[{"id":"c9","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]}`,
+			[]llmschema.Part{{Type: "tool_call", ID: "c9", Name: "f", Arguments: json.RawMessage(`{"a":1}`)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(tt.in), &m); err != nil {
+				t.Fatal(err)
+			}
+			got := convertMessage(m["role"].(string), m)
+			if !reflect.DeepEqual(got.Parts, tt.want) {
+				t.Errorf("parts = %#v\nwant %#v", got.Parts, tt.want)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ var (
 	flagQueries = flag.Int("queries", 200, "requests per query kind")
 	flagDays    = flag.Int("days", 28, "the records' start times spread over this many days before now")
 	flagSkip    = flag.Bool("skip-load", false, "query the store in -dir as it is")
+	flagProfile = flag.String("cpuprofile", "", "write a CPU profile of the load to this file")
 )
 
 const (
@@ -103,6 +105,16 @@ func run() error {
 func load(ctx context.Context, exp interface {
 	ConsumeTraces(context.Context, ptrace.Traces) error
 }, g *gen) error {
+	if *flagProfile != "" {
+		f, err := os.Create(*flagProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	var next, done atomic.Int64
 	errs := make(chan error, *flagLoaders)

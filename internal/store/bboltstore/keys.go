@@ -19,7 +19,7 @@ import (
 //	records_by_time  P | start(8) | trace(16)               → summary (binary)
 //	idx_eq           P | len(2) | field 0 value | start(8) | trace(16)  → -
 //	idx_sort         P | sort(1) | value(8) | trace(16)     → start(8)
-//	idx_text         P | len(2) | token | hour(4)           → doc IDs (delta uvarints)
+//	idx_text         P | hour(4) | token                    → doc IDs (delta uvarints)
 //	docs             P | doc(8)                             → start(8) | trace(16)
 //	runs             P | run ID                             → run aggregate JSON
 //	objects          P | kind 0 name                        → document
@@ -80,7 +80,12 @@ func eqField(field, value string) string { return field + "\x00" + value }
 
 func eqPrefix(pp []byte, fv string) []byte { return cat(pp, lenPrefixed(fv)) }
 
-func textPrefix(pp []byte, token string) []byte { return cat(pp, lenPrefixed(token)) }
+// textKey is hour-major: records arrive roughly in time order, so a commit rewrites the
+// few pages of the current hour instead of one page per token all over the index.
+func textKey(pp []byte, h uint32, token string) []byte {
+	k := binary.BigEndian.AppendUint32(append(make([]byte, 0, len(pp)+4+len(token)), pp...), h)
+	return append(k, token...)
+}
 
 // hourOf is the text-index hour of a start time, consistent with position order (which
 // compares starts as unsigned).
@@ -92,9 +97,6 @@ func hourOf(start int64) uint32 {
 	return uint32(h)
 }
 
-func hourKey(prefix []byte, h uint32) []byte {
-	return binary.BigEndian.AppendUint32(append([]byte{}, prefix...), h)
-}
 
 // Sort indexes.
 var sortIDs = map[store.SortField]byte{store.SortDuration: 'd', store.SortCost: 'c', store.SortTokens: 't'}

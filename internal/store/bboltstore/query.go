@@ -86,12 +86,13 @@ func (it *keyIter) seek(target pos, desc bool) (pos, bool) {
 }
 
 // textIter walks the records containing a token, by start time. Its postings are doc IDs
-// per hour; one hour at a time is resolved to positions and sorted.
+// per hour; one hour at a time is resolved to positions and sorted. Hours without the token
+// cost one lookup; stretches without any record are skipped with the cursor.
 type textIter struct {
 	c        *bolt.Cursor
 	docs     *bolt.Bucket
 	pp       []byte
-	prefix   []byte
+	token    string
 	resolved map[uint64]pos
 	hour     int64 // loaded hour, -1 for none
 	list     []pos
@@ -100,7 +101,7 @@ type textIter struct {
 func (it *textIter) load(h uint32) {
 	it.hour = int64(h)
 	it.list = it.list[:0]
-	for _, doc := range decodePostings(it.c.Bucket().Get(hourKey(it.prefix, h))) {
+	for _, doc := range decodePostings(it.c.Bucket().Get(textKey(it.pp, h, it.token))) {
 		p, ok := it.resolved[doc]
 		if !ok {
 			v := it.docs.Get(docKey(it.pp, doc))
@@ -119,6 +120,32 @@ func (it *textIter) load(h uint32) {
 	sort.Slice(it.list, func(i, j int) bool { return bytes.Compare(it.list[i][:], it.list[j][:]) < 0 })
 }
 
+// prevHour is the latest hour before h that holds any token of the project.
+func (it *textIter) prevHour(h uint32) (uint32, bool) {
+	k, _ := it.c.Seek(binary.BigEndian.AppendUint32(append([]byte{}, it.pp...), h))
+	if k == nil {
+		k, _ = it.c.Last()
+	} else {
+		k, _ = it.c.Prev()
+	}
+	if k == nil || !hasPrefix(k, it.pp) || len(k) < len(it.pp)+4 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(k[len(it.pp):]), true
+}
+
+// nextHour is the earliest hour after h that holds any token of the project.
+func (it *textIter) nextHour(h uint32) (uint32, bool) {
+	if h == math.MaxUint32 {
+		return 0, false
+	}
+	k, _ := it.c.Seek(binary.BigEndian.AppendUint32(append([]byte{}, it.pp...), h+1))
+	if k == nil || !hasPrefix(k, it.pp) || len(k) < len(it.pp)+4 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(k[len(it.pp):]), true
+}
+
 func (it *textIter) seek(target pos, desc bool) (pos, bool) {
 	h := hourOf(target.start())
 	if it.hour != int64(h) {
@@ -130,31 +157,22 @@ func (it *textIter) seek(target pos, desc bool) (pos, bool) {
 			if i > 0 {
 				return it.list[i-1], true
 			}
-			// Previous hour that has postings.
-			k, _ := it.c.Seek(hourKey(it.prefix, uint32(it.hour)))
-			if k == nil {
-				k, _ = it.c.Last()
-			} else {
-				k, _ = it.c.Prev()
-			}
-			if k == nil || !hasPrefix(k, it.prefix) || len(k) != len(it.prefix)+4 {
+			prev, ok := it.prevHour(uint32(it.hour))
+			if !ok {
 				return pos{}, false
 			}
-			it.load(binary.BigEndian.Uint32(k[len(it.prefix):]))
+			it.load(prev)
 			target = maxPos
 		} else {
 			i := sort.Search(len(it.list), func(i int) bool { return bytes.Compare(it.list[i][:], target[:]) >= 0 })
 			if i < len(it.list) {
 				return it.list[i], true
 			}
-			if it.hour == 0xffffffff {
+			next, ok := it.nextHour(uint32(it.hour))
+			if !ok {
 				return pos{}, false
 			}
-			k, _ := it.c.Seek(hourKey(it.prefix, uint32(it.hour)+1))
-			if k == nil || !hasPrefix(k, it.prefix) || len(k) != len(it.prefix)+4 {
-				return pos{}, false
-			}
-			it.load(binary.BigEndian.Uint32(k[len(it.prefix):]))
+			it.load(next)
 			target = pos{}
 		}
 	}
@@ -320,7 +338,7 @@ func (m *matcher) iterators() []iterator {
 		text, docs := m.tx.Bucket(bucketText), m.tx.Bucket(bucketDocs)
 		resolved := map[uint64]pos{}
 		for _, t := range m.tq.Terms {
-			its = append(its, &textIter{c: text.Cursor(), docs: docs, pp: m.pp, prefix: textPrefix(m.pp, t), resolved: resolved, hour: -1})
+			its = append(its, &textIter{c: text.Cursor(), docs: docs, pp: m.pp, token: t, resolved: resolved, hour: -1})
 		}
 	}
 	if len(its) == 0 {

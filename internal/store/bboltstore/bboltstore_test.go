@@ -2,11 +2,13 @@ package bboltstore
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/tracehound/tracehound/internal/store"
@@ -210,5 +212,68 @@ func TestCompact_WhileWritersAndReadersRun(t *testing.T) {
 	wg.Wait()
 	if n, want := count(t, s, store.Filter{}), 500+<-written; n != want {
 		t.Fatalf("%d records after compactions under load, want %d", n, want)
+	}
+}
+
+func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTraces(t, s, 1, 20, 0)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Turn the file into what schema 1 wrote: records and a bare time index only.
+	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects} {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+		bt := tx.Bucket(bucketByTime)
+		var keys [][]byte
+		_ = bt.ForEach(func(k, _ []byte) error { keys = append(keys, append([]byte{}, k...)); return nil })
+		for _, k := range keys {
+			if err := bt.Put(k, nil); err != nil {
+				return err
+			}
+		}
+		recs := tx.Bucket(bucketRecords)
+		var rks [][]byte
+		_ = recs.ForEach(func(k, _ []byte) error { rks = append(rks, append([]byte{}, k...)); return nil })
+		for _, k := range rks {
+			r, err := decodeRecord(recs.Get(k))
+			if err != nil {
+				return err
+			}
+			r.Assembly.DocID = 0
+			v, _ := encodeRecord(r)
+			if err := recs.Put(k, v); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	s, err = Open(dir, zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := count(t, s, store.Filter{Text: "paris", RunID: "batch-job-123", Status: store.StatusOK}); n != 20 {
+		t.Fatalf("after migration, search and filters find %d records, want 20", n)
+	}
+	run, err := s.GetRun(context.Background(), "p1", "batch-job-123")
+	if err != nil || run.RecordCount != 20 {
+		t.Fatalf("run after migration: %+v, %v", run, err)
 	}
 }

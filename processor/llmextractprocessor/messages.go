@@ -288,12 +288,21 @@ func modalityOf(mime string) string {
 }
 
 func joinText(parts []llmschema.Part) string {
+	first, count := "", 0
+	for _, p := range parts {
+		if s, ok := p.Content.(string); ok && s != "" && p.Type == llmschema.PartText {
+			if count == 0 {
+				first = s
+			}
+			count++
+		}
+	}
+	if count <= 1 {
+		return first
+	}
 	var b strings.Builder
 	for _, p := range parts {
-		if p.Type != llmschema.PartText {
-			continue
-		}
-		if s, ok := p.Content.(string); ok && s != "" {
+		if s, ok := p.Content.(string); ok && s != "" && p.Type == llmschema.PartText {
 			if b.Len() > 0 {
 				b.WriteByte('\n')
 			}

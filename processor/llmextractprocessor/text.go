@@ -152,6 +152,27 @@ func unwrapValue(v any, depth int) (string, bool) {
 				return unwrapValue(inner, depth+1)
 			}
 		}
+		// Provider responses: OpenAI chat {"choices":[{"message":...}]}, OpenAI Responses
+		// {"output":[{"type":"message","content":[{"type":"output_text",...}]}]}.
+		if msgs := messagesFromValue(x, 0); len(msgs) > 0 && x["choices"] != nil {
+			if t := assistantText(msgs); t != "" {
+				return t, true
+			}
+		}
+		if items, ok := x["output"].([]any); ok {
+			var texts []string
+			for _, it := range items {
+				if m, ok := it.(map[string]any); ok && m["type"] == "message" {
+					role, _ := m["role"].(string)
+					if t := joinText(convertMessage(role, m).Parts); t != "" {
+						texts = append(texts, t)
+					}
+				}
+			}
+			if len(texts) > 0 {
+				return strings.Join(texts, "\n"), true
+			}
+		}
 		if msgs, ok := x["messages"].([]any); ok {
 			if t, ok := unwrapValue(msgs, depth+1); ok && t != "" {
 				return t, true

@@ -11,6 +11,7 @@ import (
 	resourceprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor"
 	recordsexporter "github.com/tracehound/tracehound/exporter/recordsexporter"
 	bearerauthextension "github.com/tracehound/tracehound/extension/bearerauthextension"
+	bodylimitextension "github.com/tracehound/tracehound/extension/bodylimitextension"
 	pathaliasextension "github.com/tracehound/tracehound/extension/pathaliasextension"
 	llmextractprocessor "github.com/tracehound/tracehound/processor/llmextractprocessor"
 	"go.opentelemetry.io/collector/component"
@@ -53,6 +54,7 @@ func components() (otelcol.Factories, error) {
 	factories.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
 		bearerauthextension.NewFactory(),
 		pathaliasextension.NewFactory(),
+		bodylimitextension.NewFactory(),
 		healthcheckv2extension.NewFactory(),
 		filestorage.NewFactory(),
 	)
@@ -62,6 +64,7 @@ func components() (otelcol.Factories, error) {
 	factories.ExtensionModules = makeModulesMap(factories.Extensions, map[component.Type]string{
 		bearerauthextension.NewFactory().Type():    "github.com/tracehound/tracehound v0.0.0",
 		pathaliasextension.NewFactory().Type():     "github.com/tracehound/tracehound v0.0.0",
+		bodylimitextension.NewFactory().Type():     "github.com/tracehound/tracehound v0.0.0",
 		healthcheckv2extension.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckv2extension v0.165.0",
 		filestorage.NewFactory().Type():            "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.0",
 	})

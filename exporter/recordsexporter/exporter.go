@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/client"
@@ -34,6 +35,10 @@ type recordsExporter struct {
 	retentionWG   sync.WaitGroup
 	server        *http.Server
 	serverWG      sync.WaitGroup
+
+	// invalidSpans counts spans dropped for missing IDs; invalidLoggedAt rate-limits the log.
+	invalidSpans    atomic.Int64
+	invalidLoggedAt atomic.Int64
 }
 
 func newRecordsExporter(cfg *Config, set component.TelemetrySettings) *recordsExporter {
@@ -162,7 +167,14 @@ func (e *recordsExporter) pushTraces(ctx context.Context, td ptrace.Traces) erro
 		for j := 0; j < sss.Len(); j++ {
 			ss := sss.At(j)
 			for k := 0; k < ss.Spans().Len(); k++ {
-				sp, err := store.FromPData(project, rs.Resource(), ss.Scope(), ss.Spans().At(k))
+				span := ss.Spans().At(k)
+				if span.TraceID().IsEmpty() || span.SpanID().IsEmpty() {
+					// Invalid per OTLP: such spans cannot be merged or found again. Keep the
+					// rest of the batch.
+					e.dropInvalid()
+					continue
+				}
+				sp, err := store.FromPData(project, rs.Resource(), ss.Scope(), span)
 				if err != nil {
 					return fmt.Errorf("records: %w", err)
 				}
@@ -178,6 +190,20 @@ func (e *recordsExporter) pushTraces(ctx context.Context, td ptrace.Traces) erro
 	}
 	return nil
 }
+
+// dropInvalid counts a span without a trace or span ID and logs the count at most every
+// invalidLogInterval, so that a misbehaving client cannot flood the log.
+func (e *recordsExporter) dropInvalid() {
+	n := e.invalidSpans.Add(1)
+	now := time.Now().UnixNano()
+	last := e.invalidLoggedAt.Load()
+	if now-last < int64(invalidLogInterval) || !e.invalidLoggedAt.CompareAndSwap(last, now) {
+		return
+	}
+	e.logger.Warn("Dropped spans without a trace ID or span ID", zap.Int64("total_dropped", n))
+}
+
+const invalidLogInterval = 10 * time.Second
 
 // authenticatedProject is the project of the authenticated caller, or "" when the request
 // carried no authentication (or it was dropped by a batch processor or a persistent queue;

@@ -56,9 +56,9 @@ type call struct {
 	runID, userID, sessionID string
 	metadata                 [][2]string
 
-	// providerKey is kept only to scrub it from upstream error text; it is never
-	// written anywhere.
-	providerKey string
+	// secrets are the request's credentials, kept only to scrub them from upstream
+	// error text; they are never written anywhere.
+	secrets []string
 
 	reqBody  []byte
 	respBody []byte
@@ -105,11 +105,8 @@ func newCall(r *http.Request, kind routeKind, up *upstream, body []byte, start t
 			}
 		}
 	}
-	if kind == routeMessages {
-		c.providerKey = r.Header.Get(headerAnthropicKey)
-	} else {
-		c.providerKey, _ = strings.CutPrefix(r.Header.Get(headerAuthorization), "Bearer ")
-	}
+	bearer, _ := strings.CutPrefix(r.Header.Get(headerAuthorization), "Bearer ")
+	c.secrets = []string{bearer, r.Header.Get(headerAnthropicKey), r.Header.Get(headerTracehoundKey), r.Header.Get(headerScorecardKey)}
 	return c
 }
 
@@ -370,7 +367,7 @@ func (c *call) setStatus(span ptrace.Span, ex *exchange) {
 	}
 	span.Attributes().PutStr(llmschema.ErrorType, errType)
 	span.Status().SetCode(ptrace.StatusCodeError)
-	span.Status().SetMessage(truncate(scrubSecret(msg, c.providerKey), maxStatusMessage))
+	span.Status().SetMessage(truncate(scrubSecret(msg, c.secrets...), maxStatusMessage))
 }
 
 func putParams(a pcommon.Map, p *requestParams) {

@@ -197,14 +197,11 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 	}
 
 	attrs.Range(func(k string, v pcommon.Value) bool {
-		if v.Type() == pcommon.ValueTypeStr {
-			if s := v.Str(); len(s) > e.maxBytes || !utf8.ValidString(s) {
-				v.SetStr(clean(s, e.maxBytes))
-			}
-		}
+		e.cleanValue(v, 0)
 		e.readAttr(&f, k, v, runKeyRank)
 		return true
 	})
+	e.cleanSpanFields(span)
 	e.readEvents(&f, span.Events())
 
 	kind, llmCall := classify(&f, span.Name())
@@ -238,6 +235,58 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 		attrs.RemoveIf(func(k string, _ pcommon.Value) bool { return e.isSourceKey(k) })
 	}
 	return kind
+}
+
+// cleanSpanFields applies cleanValue to the span's other strings: name, status message,
+// and event and link attributes.
+func (e *extractor) cleanSpanFields(span ptrace.Span) {
+	if n := span.Name(); len(n) > e.maxBytes || !utf8.ValidString(n) {
+		span.SetName(clean(n, e.maxBytes))
+	}
+	if m := span.Status().Message(); len(m) > e.maxBytes || !utf8.ValidString(m) {
+		span.Status().SetMessage(clean(m, e.maxBytes))
+	}
+	cleanAttrs := func(_ string, v pcommon.Value) bool {
+		e.cleanValue(v, 0)
+		return true
+	}
+	events := span.Events()
+	for i := 0; i < events.Len(); i++ {
+		ev := events.At(i)
+		if n := ev.Name(); len(n) > e.maxBytes || !utf8.ValidString(n) {
+			ev.SetName(clean(n, e.maxBytes))
+		}
+		ev.Attributes().Range(cleanAttrs)
+	}
+	links := span.Links()
+	for i := 0; i < links.Len(); i++ {
+		links.At(i).Attributes().Range(cleanAttrs)
+	}
+}
+
+// cleanValue makes the strings in v valid UTF-8 and at most maxBytes long, also inside
+// arrays and maps (to a bounded depth), so that no exporter rejects the span.
+func (e *extractor) cleanValue(v pcommon.Value, depth int) {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		if s := v.Str(); len(s) > e.maxBytes || !utf8.ValidString(s) {
+			v.SetStr(clean(s, e.maxBytes))
+		}
+	case pcommon.ValueTypeSlice:
+		if depth < 4 {
+			sl := v.Slice()
+			for i := 0; i < sl.Len(); i++ {
+				e.cleanValue(sl.At(i), depth+1)
+			}
+		}
+	case pcommon.ValueTypeMap:
+		if depth < 4 {
+			v.Map().Range(func(_ string, mv pcommon.Value) bool {
+				e.cleanValue(mv, depth+1)
+				return true
+			})
+		}
+	}
 }
 
 func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank func(string) int8) {

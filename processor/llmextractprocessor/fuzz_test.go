@@ -88,6 +88,9 @@ func FuzzExtract(f *testing.F) {
 		if !ok || !validKinds[kind.Str()] {
 			t.Fatalf("span kind %q", kind.Str())
 		}
+		if !utf8.ValidString(span.Name()) || len(span.Name()) > ex.maxBytes {
+			t.Fatalf("span name not cleaned: %q", span.Name())
+		}
 		span.Attributes().Range(func(k string, v pcommon.Value) bool {
 			if v.Type() == pcommon.ValueTypeStr {
 				if !utf8.ValidString(v.Str()) {

@@ -97,6 +97,10 @@ func (p *llmExtractProcessor) processTraces(ctx context.Context, td ptrace.Trace
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
+		rs.Resource().Attributes().Range(func(_ string, v pcommon.Value) bool {
+			ex.cleanValue(v, 0)
+			return true
+		})
 		stampResourceProject(rs.Resource().Attributes(), project)
 		ri := ex.resourceInfo(rs.Resource())
 		sss := rs.ScopeSpans()

@@ -167,16 +167,29 @@ func TestRobustness_InvalidUTF8AndHugeStringsAreCleaned(t *testing.T) {
 		llmschema.GenAIUsageCompletionToks: 2,
 	})
 	s := firstSpan(runProcessor(t, context.Background(), cfg, td))
+	var check func(k string, v pcommon.Value)
+	check = func(k string, v pcommon.Value) {
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			if !utf8.ValidString(v.Str()) {
+				t.Errorf("%s is not valid UTF-8", k)
+			}
+			if len(v.Str()) > cfg.MaxAttributeBytes {
+				t.Errorf("%s is %d bytes, limit %d", k, len(v.Str()), cfg.MaxAttributeBytes)
+			}
+		case pcommon.ValueTypeSlice:
+			for i := 0; i < v.Slice().Len(); i++ {
+				check(k+"[]", v.Slice().At(i))
+			}
+		case pcommon.ValueTypeMap:
+			v.Map().Range(func(mk string, mv pcommon.Value) bool {
+				check(k+"."+mk, mv)
+				return true
+			})
+		}
+	}
 	s.Attributes().Range(func(k string, v pcommon.Value) bool {
-		if v.Type() != pcommon.ValueTypeStr {
-			return true
-		}
-		if !utf8.ValidString(v.Str()) {
-			t.Errorf("%s is not valid UTF-8", k)
-		}
-		if len(v.Str()) > cfg.MaxAttributeBytes {
-			t.Errorf("%s is %d bytes, limit %d", k, len(v.Str()), cfg.MaxAttributeBytes)
-		}
+		check(k, v)
 		return true
 	})
 	if got := attrStr(t, s, "some.other.attribute"); !strings.Contains(got, "…[truncated ") {

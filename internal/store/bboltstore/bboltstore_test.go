@@ -2,6 +2,7 @@ package bboltstore
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -275,5 +276,27 @@ func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
 	run, err := s.GetRun(context.Background(), "p1", "batch-job-123")
 	if err != nil || run.RecordCount != 20 {
 		t.Fatalf("run after migration: %+v, %v", run, err)
+	}
+}
+
+func TestCompression_ReadsUncompressedValues(t *testing.T) {
+	raw := storetest.MakeSpans(t, "p1", storetest.AgentTrace(1, 0)...)[0].Raw
+	for _, v := range [][]byte{raw, compress(raw)} {
+		got, err := decompress(v)
+		if err != nil || string(got) != string(raw) {
+			t.Fatalf("decompress(%x…) = %d bytes, %v", v[:4], len(got), err)
+		}
+	}
+	rec := store.NewRecord("p1", storetest.TraceHex(1))
+	rec.Input = strings.Repeat("capital of France ", 50)
+	plain, _ := json.Marshal(storedRecord{Record: rec, Asm: &rec.Assembly})
+	packed, _ := encodeRecord(rec)
+	if len(packed) >= len(plain)/2 {
+		t.Errorf("compressed record %d bytes, plain %d", len(packed), len(plain))
+	}
+	for _, v := range [][]byte{plain, packed} {
+		if r, err := decodeRecord(v); err != nil || r.Input != rec.Input {
+			t.Fatalf("decodeRecord: %v", err)
+		}
 	}
 }

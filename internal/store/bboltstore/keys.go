@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/tracehound/tracehound/internal/store"
 )
 
@@ -97,7 +99,6 @@ func hourOf(start int64) uint32 {
 	return uint32(h)
 }
 
-
 // Sort indexes.
 var sortIDs = map[store.SortField]byte{store.SortDuration: 'd', store.SortCost: 'c', store.SortTokens: 't'}
 
@@ -137,11 +138,40 @@ type storedRecord struct {
 	Asm *store.Assembly `json:"_asm"`
 }
 
+// Records and spans are stored S2-compressed behind a marker byte that neither JSON ('{')
+// nor protobuf (no field 0) starts with, so values written before compression still read.
+const compressedMarker = 0x00
+
+func compress(b []byte) []byte {
+	dst := make([]byte, 1+s2.MaxEncodedLen(len(b)))
+	dst[0] = compressedMarker
+	return dst[:1+len(s2.Encode(dst[1:], b))]
+}
+
+func decompress(b []byte) ([]byte, error) {
+	if len(b) == 0 || b[0] != compressedMarker {
+		return b, nil
+	}
+	out, err := s2.Decode(nil, b[1:])
+	if err != nil {
+		return nil, fmt.Errorf("decompress stored value: %w", err)
+	}
+	return out, nil
+}
+
 func encodeRecord(r *store.Record) ([]byte, error) {
-	return json.Marshal(storedRecord{Record: r, Asm: &r.Assembly})
+	b, err := json.Marshal(storedRecord{Record: r, Asm: &r.Assembly})
+	if err != nil {
+		return nil, err
+	}
+	return compress(b), nil
 }
 
 func decodeRecord(b []byte) (*store.Record, error) {
+	b, err := decompress(b)
+	if err != nil {
+		return nil, err
+	}
 	r := &store.Record{}
 	if err := json.Unmarshal(b, &storedRecord{Record: r, Asm: &r.Assembly}); err != nil {
 		return nil, fmt.Errorf("decode record: %w", err)

@@ -46,7 +46,14 @@ func (s *Store) GetSpans(_ context.Context, project, traceID string) ([]store.Sp
 	err := s.view(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketSpans).Cursor()
 		for k, v := cur.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = cur.Next() {
-			sp, _, err := store.DecodeSpan(project, append([]byte{}, v...))
+			raw, err := decompress(v)
+			if err != nil {
+				return fmt.Errorf("trace %s: %w", traceID, err)
+			}
+			if len(v) > 0 && v[0] != compressedMarker {
+				raw = append([]byte{}, v...) // v lives in the mmap only during the transaction
+			}
+			sp, _, err := store.DecodeSpan(project, raw)
 			if err != nil {
 				return fmt.Errorf("trace %s: %w", traceID, err)
 			}

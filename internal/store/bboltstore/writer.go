@@ -57,7 +57,7 @@ func (w *txWriter) add(sp *store.Span) error {
 	if w.spans.Get(sk) != nil {
 		return nil
 	}
-	if err := w.spans.Put(sk, sp.Raw); err != nil {
+	if err := w.spans.Put(sk, compress(sp.Raw)); err != nil {
 		return fmt.Errorf("put span: %w", err)
 	}
 	d, ok := w.dirty[string(rk)]

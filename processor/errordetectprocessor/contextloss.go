@@ -64,7 +64,7 @@ func (d *detector) detectContextLoss(v *spanView, text string) {
 	all := strings.Join(users, "\n")
 	low := normalizeSpace(text)
 	for _, sentence := range splitSentences(low) {
-		if !askRE.MatchString(sentence) || confirmation.MatchString(sentence) {
+		if !containsAny(sentence, slotKeywords) || !askRE.MatchString(sentence) || confirmation.MatchString(sentence) {
 			continue
 		}
 		for _, s := range infoSlots {
@@ -79,6 +79,9 @@ func (d *detector) detectContextLoss(v *spanView, text string) {
 				return
 			}
 		}
+	}
+	if !containsAny(text, greetingWords) {
+		return
 	}
 	m := givenNameRE.FindStringSubmatch(all)
 	if m == nil {
@@ -113,4 +116,19 @@ func splitSentences(s string) []string {
 		out = append(out, t)
 	}
 	return out
+}
+
+// slotKeywords prefilter sentences: each slot noun contains one of them.
+var slotKeywords = []string{"mail", "name", "number", " id", "#", "ref", " no", "code", "phone", "address", "birth", "dob", "speaking with"}
+
+// greetingWords prefilter the wrong-name check; greetingNameRE needs one of them.
+var greetingWords = []string{"Thank", "Hi", "Hello", "Hey", "Dear", "Sorry", "Great", "Of course", "Certainly", "Absolutely", "Welcome", "Good "}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

@@ -12,11 +12,11 @@ import (
 // the refusal first, while the same words later in a long answer are usually a caveat.
 const refusalWindow = 400
 
-// refusalPatterns match declines in the normalized (lower-case, straight apostrophes,
+// refusalPattern matches declines in the normalized (lower-case, straight apostrophes,
 // single spaces) start of an answer. Each needs a first-person subject or a decline verb
 // together with an act of helping, so that "we can't ship to PO boxes" or "I can't find
 // order 123" are not refusals.
-var refusalPatterns = func() []*regexp.Regexp {
+var refusalPattern = func() *regexp.Regexp {
 	const (
 		neg    = `i (?:can't|cannot|can not|won't|will not|am unable to|am not able to)|i'm (?:unable to|not able to)`
 		act    = `(?:help|assist|provide|fulfill|fulfil|comply|create|write|generate|produce|share|give|support|answer|discuss|engage|do that|do this|continue with|complete this|process this|go along)`
@@ -67,11 +67,8 @@ var refusalPatterns = func() []*regexp.Regexp {
 		// Japanese
 		`(?:お手伝い|お答え|回答|ご回答|提供|ご提供|対応|ご対応|協力|ご協力|お応え|作成)(?:することは|することが|は)?(?:できません|できかねます|いたしかねます)`,
 	}
-	out := make([]*regexp.Regexp, len(src))
-	for i, s := range src {
-		out[i] = regexp.MustCompile(s)
-	}
-	return out
+	// One alternation scans the text once instead of once per pattern.
+	return regexp.MustCompile(`(?:` + strings.Join(src, `)|(?:`) + `)`)
 }()
 
 type refusalMatcher struct {
@@ -100,14 +97,19 @@ func (m *refusalMatcher) match(text string) (string, bool) {
 		}
 	}
 	norm := normalizeSpace(head)
-	for _, re := range refusalPatterns {
-		for _, loc := range re.FindAllStringIndex(norm, -1) {
-			if quoted(norm, loc[0]) {
-				continue
-			}
-			return sentenceAround(norm, loc[0]), true
-		}
+	if !hasRefusalTrigger(norm) {
+		return m.matchExtra(norm)
 	}
+	for _, loc := range refusalPattern.FindAllStringIndex(norm, -1) {
+		if quoted(norm, loc[0]) {
+			continue
+		}
+		return sentenceAround(norm, loc[0]), true
+	}
+	return m.matchExtra(norm)
+}
+
+func (m *refusalMatcher) matchExtra(norm string) (string, bool) {
 	for _, e := range m.extra {
 		if i := strings.Index(norm, e); i >= 0 {
 			return sentenceAround(norm, i), true
@@ -138,4 +140,24 @@ func quoted(s string, i int) bool {
 	return strings.Count(line, "“") > strings.Count(line, "”") ||
 		strings.Count(line, "«") > strings.Count(line, "»") ||
 		strings.Count(line, "「") > strings.Count(line, "」")
+}
+
+// refusalTriggers: every refusal pattern contains one of these substrings. Checking them
+// first keeps the regular expression off the vast majority of answers.
+var refusalTriggers = []string{
+	"sorry", "unfortunately", "apolog", "can't", "cannot", "can not", "won't", "will not", "unable",
+	"not able", "not allowed", "not permitted", "not comfortable", "decline", "refuse", "as an ai",
+	"not something", "against", "violates", "puedo", "podré", "posible", "condiciones", "autorizad",
+	"debo", "ne peux", "ne pourrai", "en mesure", "je dois", "nicht", "ablehnen", "não", "non posso",
+	"non potrò", "non sono in grado", "mi dispiace", "devo", "无法", "不能", "没办法", "不可以",
+	"できません", "できかねます", "いたしかねます",
+}
+
+func hasRefusalTrigger(norm string) bool {
+	for _, t := range refusalTriggers {
+		if strings.Contains(norm, t) {
+			return true
+		}
+	}
+	return false
 }

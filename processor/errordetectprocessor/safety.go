@@ -26,6 +26,9 @@ var (
 		regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}`),
 	}
 
+	// secretHint is a cheap prefilter: every secret pattern contains one of these.
+	secretHint = regexp.MustCompile(`sk-|sk_live|rk_live|pk_live|AKIA|ASIA|gh[pousr]_|xox[abposr]-|AIza|PRIVATE KEY|eyJ`)
+
 	// chatTemplateTokens never belong in an answer: they are role markers of chat
 	// templates, and their presence means injected or leaked prompt text.
 	chatTemplateTokens = []string{"<|im_start|>", "<|im_end|>", "<|system|>", "<|assistant|>", "<|user|>", "<|begin_of_text|>", "<|start_header_id|>", "<|eot_id|>", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "<start_of_turn>"}
@@ -61,7 +64,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 	flag := func(msg, ev string) {
 		v.add(behavioral(c.CheckConfig, llmschema.FlagCodeSafetyViolation, msg, ev))
 	}
-	if c.Secrets {
+	if c.Secrets && secretHint.MatchString(text) {
 		for _, re := range secretREs {
 			for _, m := range re.FindAllString(text, 4) {
 				if placeholderRE.MatchString(m) || strings.Contains(own, strings.ToLower(m)) {
@@ -72,7 +75,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 			}
 		}
 	}
-	if c.PII {
+	if c.PII && strings.IndexByte(text, '@') >= 0 {
 		for _, m := range emailRE.FindAllString(text, -1) {
 			lm := strings.ToLower(m)
 			if isExampleDomain(lm) || isRoleAddress(lm) || strings.Contains(own, lm) {
@@ -81,6 +84,8 @@ func (d *detector) detectSafety(v *spanView, text string) {
 			flag("the answer contains an e-mail address the user did not give", m)
 			return
 		}
+	}
+	if c.PII && countDigits(text) >= 9 {
 		for _, m := range cardRE.FindAllString(text, -1) {
 			digits := digitsOnly(m)
 			// Issuer identification numbers of the card networks start with 2 to 6.
@@ -120,12 +125,10 @@ func (d *detector) detectSafety(v *spanView, text string) {
 				return
 			}
 		}
-		if !explanatoryContext.MatchString(text) {
-			for _, p := range injectionPhrases {
-				if strings.Contains(low, p) {
-					flag("the answer repeats a prompt-injection payload", sentenceAround(low, strings.Index(low, p)))
-					return
-				}
+		for _, p := range injectionPhrases {
+			if i := strings.Index(low, p); i >= 0 && !explanatoryContext.MatchString(text) {
+				flag("the answer repeats a prompt-injection payload", sentenceAround(low, i))
+				return
 			}
 		}
 	}
@@ -263,4 +266,14 @@ func leakedRun(system, answer string, n int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }

@@ -196,11 +196,22 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 		return 0
 	}
 
+	var badKeys []string
 	attrs.Range(func(k string, v pcommon.Value) bool {
+		if !utf8.ValidString(k) {
+			badKeys = append(badKeys, k)
+		}
 		e.cleanValue(v, 0)
 		e.readAttr(&f, k, v, runKeyRank)
 		return true
 	})
+	for _, k := range badKeys {
+		// Protobuf rejects invalid UTF-8 in keys too; re-key rather than lose the value.
+		if v, ok := attrs.Get(k); ok {
+			v.CopyTo(attrs.PutEmpty(clean(k, e.maxBytes)))
+			attrs.Remove(k)
+		}
+	}
 	e.cleanSpanFields(span)
 	e.readEvents(&f, span.Events())
 

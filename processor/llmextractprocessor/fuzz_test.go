@@ -92,6 +92,9 @@ func FuzzExtract(f *testing.F) {
 			t.Fatalf("span name not cleaned: %q", span.Name())
 		}
 		span.Attributes().Range(func(k string, v pcommon.Value) bool {
+			if !utf8.ValidString(k) {
+				t.Fatalf("invalid UTF-8 key %q", k)
+			}
 			if v.Type() == pcommon.ValueTypeStr {
 				if !utf8.ValidString(v.Str()) {
 					t.Fatalf("%s: invalid UTF-8", k)

@@ -163,6 +163,9 @@ func TestRobustness_InvalidUTF8AndHugeStringsAreCleaned(t *testing.T) {
 		"gen_ai.completion.0.role":         "assistant",
 		"gen_ai.completion.0.content":      "ok \xff\xfe bad bytes",
 		"some.other.attribute":             huge,
+		"tag.tags":                         []any{"ok", "bad \xff", huge},
+		"nested":                           map[string]any{"inner": []any{"\xfe"}},
+		"bad\xffkey":                       "kept",
 		llmschema.GenAIUsagePromptTokens:   10,
 		llmschema.GenAIUsageCompletionToks: 2,
 	})
@@ -192,6 +195,9 @@ func TestRobustness_InvalidUTF8AndHugeStringsAreCleaned(t *testing.T) {
 		check(k, v)
 		return true
 	})
+	if got := attrStr(t, s, "bad\uFFFDkey"); got != "kept" {
+		t.Errorf("re-keyed attribute = %q", got)
+	}
 	if got := attrStr(t, s, "some.other.attribute"); !strings.Contains(got, "…[truncated ") {
 		t.Errorf("truncated value lacks marker: ...%s", got[len(got)-40:])
 	}

@@ -7,18 +7,12 @@ package llmschema
 // OpenTelemetry GenAI: keys that are deprecated or non-standard but common in the wild,
 // and the event names of the older event-based message form.
 const (
-	GenAISystem               = "gen_ai.system" // deprecated spelling of ProviderName
-	GenAIUsagePromptTokens    = "gen_ai.usage.prompt_tokens"
-	GenAIUsageCompletionToks  = "gen_ai.usage.completion_tokens"
-	GenAIUsageTotalTokens     = "gen_ai.usage.total_tokens"
-	GenAIUsageCacheReadAlt    = "gen_ai.usage.cache_read_input_tokens"
-	GenAIUsageCacheCreateAlt  = "gen_ai.usage.cache_creation_input_tokens"
-	GenAIUsageCacheWriteAlt   = "gen_ai.usage.cache_write.input_tokens"
-	GenAIToolDefinitions      = "gen_ai.tool.definitions"
-	GenAIAgentID              = "gen_ai.agent.id"
-	GenAIToolType             = "gen_ai.tool.type"
-	GenAIRequestTemperature   = "gen_ai.request.temperature"
-	GenAIEmbeddingsDimensions = "gen_ai.embeddings.dimension.count"
+	GenAISystem              = "gen_ai.system" // deprecated spelling of ProviderName
+	GenAIUsagePromptTokens   = "gen_ai.usage.prompt_tokens"
+	GenAIUsageCompletionToks = "gen_ai.usage.completion_tokens"
+	GenAIUsageCacheReadAlt   = "gen_ai.usage.cache_read_input_tokens"
+	GenAIUsageCacheCreateAlt = "gen_ai.usage.cache_creation_input_tokens"
+	GenAIUsageCacheWriteAlt  = "gen_ai.usage.cache_write.input_tokens"
 
 	// Indexed legacy prompt/completion attributes: gen_ai.prompt.<i>.<field>.
 	GenAIPromptPrefix     = "gen_ai.prompt."
@@ -69,7 +63,6 @@ const (
 
 // Message roles.
 const (
-	RoleSystem    = "system"
 	RoleUser      = "user"
 	RoleAssistant = "assistant"
 	RoleTool      = "tool"
@@ -92,33 +85,31 @@ const (
 
 // OpenInference (Arize): flattened keys; message lists are llm.input_messages.<i>.message.*.
 const (
-	OpenInferenceSpanKind   = "openinference.span.kind"
-	OIInputValue            = "input.value"
-	OIInputMimeType         = "input.mime_type"
-	OIOutputValue           = "output.value"
-	OIOutputMimeType        = "output.mime_type"
-	OIModelName             = "llm.model_name"
-	OIRequestModelName      = "llm.request.model_name"
-	OIResponseModelName     = "llm.response.model_name"
-	OIProvider              = "llm.provider"
-	OISystem                = "llm.system"
-	OIInvocationParameters  = "llm.invocation_parameters"
-	OIFinishReason          = "llm.finish_reason"
-	OITokenPrompt           = "llm.token_count.prompt"
-	OITokenCompletion       = "llm.token_count.completion"
-	OITokenTotal            = "llm.token_count.total"
-	OITokenCacheRead        = "llm.token_count.prompt_details.cache_read"
-	OITokenCacheWrite       = "llm.token_count.prompt_details.cache_write"
-	OIInputMessagesPrefix   = "llm.input_messages."
-	OIOutputMessagesPrefix  = "llm.output_messages."
-	OIPromptsPrefix         = "llm.prompts."
-	OIChoicesPrefix         = "llm.choices."
-	OIEmbeddingModelName    = "embedding.model_name"
-	OIToolName              = "tool.name"
-	OIToolID                = "tool.id"
-	OIMetadata              = "metadata"
-	OIRetrievalDocsPrefix   = "retrieval.documents."
-	OIRerankerOutDocsPrefix = "reranker.output_documents."
+	OpenInferenceSpanKind  = "openinference.span.kind"
+	OIInputValue           = "input.value"
+	OIInputMimeType        = "input.mime_type"
+	OIOutputValue          = "output.value"
+	OIOutputMimeType       = "output.mime_type"
+	OIModelName            = "llm.model_name"
+	OIRequestModelName     = "llm.request.model_name"
+	OIResponseModelName    = "llm.response.model_name"
+	OIProvider             = "llm.provider"
+	OISystem               = "llm.system"
+	OIInvocationParameters = "llm.invocation_parameters"
+	OIFinishReason         = "llm.finish_reason"
+	OITokenPrompt          = "llm.token_count.prompt"
+	OITokenCompletion      = "llm.token_count.completion"
+	OITokenCacheRead       = "llm.token_count.prompt_details.cache_read"
+	OITokenCacheWrite      = "llm.token_count.prompt_details.cache_write"
+	OIInputMessagesPrefix  = "llm.input_messages."
+	OIOutputMessagesPrefix = "llm.output_messages."
+	OIPromptsPrefix        = "llm.prompts."
+	OIChoicesPrefix        = "llm.choices."
+	OIEmbeddingModelName   = "embedding.model_name"
+	OIToolName             = "tool.name"
+	OIToolID               = "tool.id"
+	OIMetadata             = "metadata"
+	OIRetrievalDocsPrefix  = "retrieval.documents."
 
 	// Field paths inside one flattened message, after "<prefix><i>.".
 	OIMessageRole          = "message.role"
@@ -164,7 +155,6 @@ const (
 	// AI SDK v6 input token details.
 	AIUsageCacheReadTokens  = "ai.usage.inputTokenDetails.cacheReadTokens"
 	AIUsageCacheWriteTokens = "ai.usage.inputTokenDetails.cacheWriteTokens"
-	AITelemetryFunctionID   = "ai.telemetry.functionId"
 	AITelemetryMetadata     = "ai.telemetry.metadata."
 	AIToolCallName          = "ai.toolCall.name"
 	AIToolCallID            = "ai.toolCall.id"
@@ -179,20 +169,17 @@ const (
 
 // Claude Code / Claude Agent SDK detailed beta tracing.
 const (
-	ClaudeSpanInteraction    = "claude_code.interaction"
-	ClaudeSpanLLMRequest     = "claude_code.llm_request"
-	ClaudeSpanTool           = "claude_code.tool"
-	ClaudeSpanToolExecution  = "claude_code.tool.execution"
-	ClaudeSpanToolBlocked    = "claude_code.tool.blocked_on_user"
-	ClaudeNewContext         = "new_context"
-	ClaudeResponseOutput     = "response.model_output"
-	ClaudeUserPrompt         = "user_prompt"
-	ClaudeToolInput          = "tool_input"
-	ClaudeStopReason         = "stop_reason"
-	ClaudeQuerySource        = "query_source"
-	ClaudeRedacted           = "<REDACTED>"
-	ClaudeUserSystemPrompt   = "user_system_prompt"
-	ClaudeSystemPromptPrefix = "system_prompt_preview"
+	ClaudeSpanInteraction   = "claude_code.interaction"
+	ClaudeSpanLLMRequest    = "claude_code.llm_request"
+	ClaudeSpanTool          = "claude_code.tool"
+	ClaudeSpanToolExecution = "claude_code.tool.execution"
+	ClaudeNewContext        = "new_context"
+	ClaudeResponseOutput    = "response.model_output"
+	ClaudeUserPrompt        = "user_prompt"
+	ClaudeToolInput         = "tool_input"
+	ClaudeStopReason        = "stop_reason"
+	ClaudeRedacted          = "<REDACTED>"
+	ClaudeUserSystemPrompt  = "user_system_prompt"
 )
 
 // Langfuse OpenTelemetry attributes.
@@ -225,20 +212,18 @@ const (
 const (
 	MLflowSpanInputs  = "mlflow.spanInputs"
 	MLflowSpanOutputs = "mlflow.spanOutputs"
-	MLflowSpanType    = "mlflow.spanType"
 )
 
 // Vector-database client spans (OpenLLMetry vector DB instrumentations).
 const (
-	DBSystem             = "db.system"
-	DBSystemName         = "db.system.name"
-	DBVectorQueryTopK    = "db.vector.query.top_k"
-	DBQueryResultEvent   = "db.query.result"
-	DBQueryResultID      = "db.query.result.id"
-	DBQueryResultScore   = "db.query.result.score"
-	DBQueryResultDist    = "db.query.result.distance"
-	DBQueryResultDoc     = "db.query.result.document"
-	DBQueryEmbeddingsEvt = "db.query.embeddings"
+	DBSystem           = "db.system"
+	DBSystemName       = "db.system.name"
+	DBVectorQueryTopK  = "db.vector.query.top_k"
+	DBQueryResultEvent = "db.query.result"
+	DBQueryResultID    = "db.query.result.id"
+	DBQueryResultScore = "db.query.result.score"
+	DBQueryResultDist  = "db.query.result.distance"
+	DBQueryResultDoc   = "db.query.result.document"
 )
 
 // Scorecard-compatible and tracehound project keys.

@@ -75,7 +75,6 @@ type oiContent struct{ typ, text, imageURL string }
 type oiDoc struct {
 	id, content string
 	score       float64
-	hasScore    bool
 }
 
 // intAttr is a token count with the rank of the source it came from (lower wins).
@@ -479,6 +478,8 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank fun
 		f.toolName.offer(v.Str(), rankSemconv)
 	case llmschema.OIToolName:
 		f.toolName.offer(v.Str(), rankOpenInference)
+	case llmschema.TraceloopEntityName:
+		f.toolName.offer(v.Str(), rankTraceloop)
 	case llmschema.AIToolCallName:
 		f.toolName.offer(v.Str(), rankVercel)
 	case llmschema.ToolCallID:
@@ -762,16 +763,7 @@ func readOIDoc(docs *[]oiDoc, rest string, v pcommon.Value) {
 	case llmschema.OIDocumentContent:
 		d.content = v.AsString()
 	case llmschema.OIDocumentScore:
-		switch v.Type() {
-		case pcommon.ValueTypeDouble:
-			d.score, d.hasScore = v.Double(), true
-		case pcommon.ValueTypeInt:
-			d.score, d.hasScore = float64(v.Int()), true
-		case pcommon.ValueTypeStr:
-			if x, err := strconv.ParseFloat(v.Str(), 64); err == nil {
-				d.score, d.hasScore = x, true
-			}
-		}
+		d.score = numberOf(v)
 	}
 }
 
@@ -825,10 +817,10 @@ func (e *extractor) readEvents(f *facts, events ptrace.SpanEventSlice) {
 				d.content = v.AsString()
 			}
 			if v, ok := attrs.Get(llmschema.DBQueryResultScore); ok {
-				d.score, d.hasScore = numberOf(v)
+				d.score = numberOf(v)
 			} else if v, ok := attrs.Get(llmschema.DBQueryResultDist); ok {
 				// Smaller distance means closer; kept as the score only when nothing better exists.
-				d.score, d.hasScore = numberOf(v)
+				d.score = numberOf(v)
 			}
 			f.docs = append(f.docs, d)
 		}
@@ -884,17 +876,17 @@ func eventBody(role string, obj map[string]any) llmschema.Message {
 	return convertMessage(role, obj)
 }
 
-func numberOf(v pcommon.Value) (float64, bool) {
+func numberOf(v pcommon.Value) float64 {
 	switch v.Type() {
 	case pcommon.ValueTypeDouble:
-		return v.Double(), true
+		return v.Double()
 	case pcommon.ValueTypeInt:
-		return float64(v.Int()), true
+		return float64(v.Int())
 	case pcommon.ValueTypeStr:
-		x, err := strconv.ParseFloat(v.Str(), 64)
-		return x, err == nil
+		x, _ := strconv.ParseFloat(v.Str(), 64)
+		return x
 	}
-	return 0, false
+	return 0
 }
 
 // vercelCallOps are the Vercel AI operation IDs of provider calls; their parents

@@ -340,6 +340,8 @@ func measure(base string, g *gen) error {
 	}
 	word := func() string { return g.words[50+r.Intn(2000)] }
 	pick := func() int { return r.Intn(g.n) }
+	// A run that exists whatever -n is: the run of a random record that has one.
+	someRun := func() string { return g.runOf(r.Intn(g.n/10+1)*10 + r.Intn(3)) }
 	questionWords := func() []string { return strings.Fields(strings.ToLower(strings.Trim(g.question(pick()), "."))) }
 	kinds := []struct {
 		name string
@@ -353,7 +355,7 @@ func measure(base string, g *gen) error {
 			f, t := day()
 			return "/api/v1/records?meta.env=prod&model=" + url.QueryEscape(models[r.Intn(len(models))]) + "&from=" + f + "&to=" + t
 		}},
-		{"filter run_id", func() string { return fmt.Sprintf("/api/v1/records?run_id=run-%04d", r.Intn(runs)) }},
+		{"filter run_id", func() string { return "/api/v1/records?run_id=" + someRun() }},
 		{"sort=-cost (limit 50)", func() string { return "/api/v1/records?sort=-cost&limit=50" }},
 		{"search 1 word", func() string { return "/api/v1/records?q=" + word() }},
 		{"search 2 words of a record", func() string {
@@ -366,7 +368,7 @@ func measure(base string, g *gen) error {
 			return "/api/v1/records?q=" + url.QueryEscape(`"`+w[k]+" "+w[k+1]+`"`)
 		}},
 		{"search word + status=error", func() string { return "/api/v1/records?status=error&q=" + word() }},
-		{"run aggregate GET /runs/{id}", func() string { return fmt.Sprintf("/api/v1/runs/run-%04d", r.Intn(runs)) }},
+		{"run aggregate GET /runs/{id}", func() string { return "/api/v1/runs/" + someRun() }},
 		{"runs list (limit 50)", func() string { return "/api/v1/runs?limit=50" }},
 		{"stats group_by=model 24h+1h buckets", func() string { f, t := day(); return "/api/v1/stats?group_by=model&bucket=1h&from=" + f + "&to=" + t }},
 		{"stats group_by=user 24h", func() string { f, t := day(); return "/api/v1/stats?group_by=user&from=" + f + "&to=" + t }},

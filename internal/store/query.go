@@ -148,7 +148,18 @@ type Query struct {
 	Limit int
 	// Cursor is the opaque NextCursor of a previous page, or empty for the first page.
 	Cursor string
+	// ScanBudget bounds the work of one page, in records examined (a record whose full body
+	// must be checked counts RecordCost). When it runs out the page ends early, possibly
+	// empty, with a NextCursor that continues the scan; only an empty NextCursor means the
+	// end. 0 is DefaultScanBudget.
+	ScanBudget int
 }
+
+// Scan budget defaults: about 100-200 ms of work on a small machine.
+const (
+	DefaultScanBudget = 60000
+	RecordCost        = 25
+)
 
 // TimeBounds are the filter's start-time bounds in Unix nanoseconds, [lo, hi).
 func (f *Filter) TimeBounds() (lo, hi int64) {

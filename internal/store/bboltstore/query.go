@@ -96,12 +96,15 @@ type textIter struct {
 	resolved map[uint64]pos
 	hour     int64 // loaded hour, -1 for none
 	list     []pos
+	budget   *int
 }
 
 func (it *textIter) load(h uint32) {
 	it.hour = int64(h)
 	it.list = it.list[:0]
-	for _, doc := range decodePostings(it.c.Bucket().Get(textKey(it.pp, h, it.token))) {
+	docs := decodePostings(it.c.Bucket().Get(textKey(it.pp, h, it.token)))
+	*it.budget -= len(docs)/8 + 1
+	for _, doc := range docs {
 		p, ok := it.resolved[doc]
 		if !ok {
 			v := it.docs.Get(docKey(it.pp, doc))
@@ -186,6 +189,14 @@ var maxPos = func() pos {
 	return p
 }()
 
+// step moves one position forward (succ) or back (pred).
+func step(p pos, forward bool) (pos, bool) {
+	if forward {
+		return succ(p)
+	}
+	return pred(p)
+}
+
 // succ and pred step one position.
 func succ(p pos) (pos, bool) {
 	for i := len(p) - 1; i >= 0; i-- {
@@ -226,12 +237,16 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 	tq := store.ParseText(q.Text)
 	page := store.Page{Records: []*store.Record{}}
 	err := s.view(func(tx *bolt.Tx) error {
+		budget := q.ScanBudget
+		if budget <= 0 {
+			budget = store.DefaultScanBudget
+		}
 		m := &matcher{
 			tx: tx, pp: projectPrefix(project), f: &q.Filter, tq: tq,
-			byTime: tx.Bucket(bucketByTime), records: tx.Bucket(bucketRecords),
+			byTime: tx.Bucket(bucketByTime), records: tx.Bucket(bucketRecords), budget: budget,
 		}
 		var last pos
-		emit := func(p pos, rec *store.Record) bool {
+		m.emit = func(p pos, rec *store.Record) bool {
 			if len(page.Records) == limit {
 				page.NextCursor = encodeCursor(q.Sort, last)
 				return false
@@ -240,6 +255,10 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 			last = p
 			return true
 		}
+		m.exhausted = func(examined pos) {
+			page.NextCursor = encodeCursor(q.Sort, examined)
+		}
+		emit := m.emit
 		if q.TraceID != "" {
 			return m.byTraceID(emit)
 		}
@@ -258,11 +277,17 @@ type matcher struct {
 	tq              store.TextQuery
 	byTime, records *bolt.Bucket
 	checked         int
+	// budget is the work left for this page; when it runs out the scan stops and calls
+	// exhausted with the last position it examined.
+	budget    int
+	emit      func(pos, *store.Record) bool
+	exhausted func(examined pos)
 }
 
 // check verifies a candidate at time position p against the whole filter and returns the
 // record when it matches.
 func (m *matcher) check(p pos) (*store.Record, error) {
+	m.budget--
 	v := m.byTime.Get(cat(m.pp, p[:]))
 	if v == nil {
 		return nil, nil
@@ -278,6 +303,7 @@ func (m *matcher) check(p pos) (*store.Record, error) {
 	if rv == nil {
 		return nil, nil
 	}
+	m.budget -= store.RecordCost
 	rec, err := decodeRecord(rv)
 	if err != nil {
 		return nil, err
@@ -338,7 +364,7 @@ func (m *matcher) iterators() []iterator {
 		text, docs := m.tx.Bucket(bucketText), m.tx.Bucket(bucketDocs)
 		resolved := map[uint64]pos{}
 		for _, t := range m.tq.Terms {
-			its = append(its, &textIter{c: text.Cursor(), docs: docs, pp: m.pp, token: t, resolved: resolved, hour: -1})
+			its = append(its, &textIter{c: text.Cursor(), docs: docs, pp: m.pp, token: t, resolved: resolved, hour: -1, budget: &m.budget})
 		}
 	}
 	if len(its) == 0 {
@@ -379,6 +405,13 @@ func (m *matcher) scanTime(ctx context.Context, after *pos, desc bool, emit func
 			} else {
 				cand, agreed = p, 1
 			}
+			if m.budget <= 0 {
+				// Nothing beyond cand is left unexamined: the next page starts at cand.
+				if resume, ok := step(cand, !desc); ok {
+					m.exhausted(resume)
+					return nil
+				}
+			}
 		}
 		if desc && cand.start() < lo || !desc && cand.start() >= hi {
 			return nil
@@ -391,6 +424,10 @@ func (m *matcher) scanTime(ctx context.Context, after *pos, desc bool, emit func
 			return err
 		}
 		if rec != nil && !emit(cand, rec) {
+			return nil
+		}
+		if m.budget <= 0 {
+			m.exhausted(cand)
 			return nil
 		}
 		if desc {
@@ -434,6 +471,10 @@ func (m *matcher) scanSort(ctx context.Context, srt store.Sort, after *pos, emit
 			if rec != nil && !emit(p, rec) {
 				return nil
 			}
+		}
+		if m.budget <= 0 {
+			m.exhausted(p)
+			return nil
 		}
 		if desc {
 			cand, ok = pred(p)

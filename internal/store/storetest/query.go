@@ -20,6 +20,7 @@ var queryTests = []struct {
 	{"ListRecords_EachFilterSelects", testFilters},
 	{"ListRecords_SortsWithCursor", testSorts},
 	{"ListRecords_FilteredPagesStableWhileRecordsArrive", testFilteredPagination},
+	{"ListRecords_ScanBudgetEndsPagesEarlyButMissesNothing", testScanBudget},
 	{"Search_WordsPhrasesCaseInsensitive", testSearch},
 	{"Search_RefoldDropsStaleText", testSearchRefold},
 	{"Scores_SurviveRefoldAndFilter", testScores},
@@ -495,5 +496,55 @@ func testQueryTenancy(t *testing.T, open Factory) {
 	st, err := s.Stats(ctx, "p", store.StatsQuery{GroupBy: store.GroupService})
 	if err != nil || st.Total.RecordCount != 0 {
 		t.Fatalf("project p's stats count p1: %+v, %v", st.Total, err)
+	}
+}
+
+func testScanBudget(t *testing.T, open Factory) {
+	s := open(t)
+	for i := 1; i <= 40; i++ {
+		text := "alpha beta gamma"
+		if i%4 == 0 {
+			text = "gamma beta alpha"
+		}
+		write(t, s, MakeSpans(t, "p1", SpanSpec{Trace: i, ID: 1, Name: "t", StartMS: int64(i) * 1000, EndMS: int64(i)*1000 + int64(i%7),
+			Error: i%5 == 0, Attrs: map[string]any{llmschema.SpanKind: "llm", llmschema.LLMCall: true, llmschema.Input: text, llmschema.CostUSD: float64(i % 9)}}))
+	}
+	for _, q := range []store.Query{
+		{Filter: store.Filter{Text: `"gamma beta"`}},
+		{Filter: store.Filter{Status: "error"}},
+		{Filter: store.Filter{MinCost: 5}, Sort: store.Sort{Field: store.SortCost}},
+		{Filter: store.Filter{Text: "alpha", MinDurationMS: 3}, Sort: store.Sort{Field: store.SortTime, Asc: true}},
+	} {
+		want := ids(list(t, s, "p1", q))
+		if want == "" {
+			t.Fatalf("%+v matches nothing; the test needs matches", q.Filter)
+		}
+		q.ScanBudget, q.Limit = 2*store.RecordCost, 3
+		var got []string
+		short := false
+		for pages := 0; ; pages++ {
+			if pages > 200 {
+				t.Fatalf("%+v: paging with a small budget does not end", q.Filter)
+			}
+			page, err := s.ListRecords(context.Background(), "p1", q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Records) < q.Limit && page.NextCursor != "" {
+				short = true
+			}
+			if p := ids(page.Records); p != "" {
+				got = append(got, p)
+			}
+			if q.Cursor = page.NextCursor; q.Cursor == "" {
+				break
+			}
+		}
+		if g := strings.Join(got, ","); g != want {
+			t.Fatalf("%+v with a small scan budget: %s, want %s", q.Filter, g, want)
+		}
+		if !short {
+			t.Errorf("%+v: no page ended early; the budget was not exercised", q.Filter)
+		}
 	}
 }

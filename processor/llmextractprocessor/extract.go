@@ -174,7 +174,6 @@ const (
 	rankSemconvAlt
 	rankOpenInference
 	rankLegacy
-	rankVercelCall
 	rankVercel
 	rankClaude
 	rankTraceloop
@@ -186,14 +185,6 @@ const (
 func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project string) string {
 	attrs := span.Attributes()
 	var f facts
-	runKeyRank := func(k string) int8 {
-		for i, rk := range e.runIDKeys {
-			if rk == k {
-				return int8(3 + min(i, 100))
-			}
-		}
-		return 0
-	}
 
 	var badKeys []string
 	attrs.Range(func(k string, v pcommon.Value) bool {
@@ -201,7 +192,7 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 			badKeys = append(badKeys, k)
 		}
 		e.cleanValue(v, 0)
-		e.readAttr(&f, k, v, runKeyRank)
+		e.readAttr(&f, k, v)
 		return true
 	})
 	for _, k := range badKeys {
@@ -299,7 +290,18 @@ func (e *extractor) cleanValue(v pcommon.Value, depth int) {
 	}
 }
 
-func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank func(string) int8) {
+// runKeyRank ranks a configured run-ID key after tracehound.run.id (1) and
+// scorecard.tracing_group_id (2); 0 means k is not one.
+func (e *extractor) runKeyRank(k string) int8 {
+	for i, rk := range e.runIDKeys {
+		if rk == k {
+			return int8(3 + min(i, 100))
+		}
+	}
+	return 0
+}
+
+func (e *extractor) readAttr(f *facts, k string, v pcommon.Value) {
 	str := func() string {
 		if v.Type() == pcommon.ValueTypeStr {
 			return v.Str()
@@ -541,7 +543,7 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value, runKeyRank fun
 
 	default:
 		e.readPrefixed(f, k, v, str)
-		if r := runKeyRank(k); r != 0 {
+		if r := e.runKeyRank(k); r != 0 {
 			f.runID.offer(str(), r)
 		}
 	}
@@ -1652,14 +1654,19 @@ func (e *extractor) isSourceKey(k string) bool {
 		llmschema.LangfuseTraceOutput, llmschema.LangfuseSessionID, llmschema.LangfuseUserID,
 		llmschema.MLflowSpanInputs, llmschema.MLflowSpanOutputs,
 		llmschema.ScorecardTracingGroupID, llmschema.ScorecardTestcaseID, llmschema.ScorecardExpected,
-		llmschema.TestcaseIDAlt, llmschema.GenAIPromptJSON, llmschema.GenAICompletionJSON:
+		llmschema.TestcaseIDAlt, llmschema.GenAIPromptJSON, llmschema.GenAICompletionJSON,
+		llmschema.OITokenPrompt, llmschema.OITokenCompletion, llmschema.OITokenCacheRead, llmschema.OITokenCacheWrite,
+		llmschema.AIUsagePromptTokens, llmschema.AIUsageCompletionTokens, llmschema.AIUsageInputTokens,
+		llmschema.AIUsageOutputTokens, llmschema.AIUsageCachedInputTokens, llmschema.AIUsageTokens,
+		llmschema.AIUsageCacheReadTokens, llmschema.AIUsageCacheWriteTokens, llmschema.TraceloopWorkflowName,
+		llmschema.AIValue, llmschema.AIValues:
 		return true
 	}
 	for _, p := range []string{
-		llmschema.GenAIPromptPrefix, llmschema.GenAICompletionPrefix, "llm.token_count.",
+		llmschema.GenAIPromptPrefix, llmschema.GenAICompletionPrefix,
 		llmschema.OIInputMessagesPrefix, llmschema.OIOutputMessagesPrefix, llmschema.OIPromptsPrefix,
 		llmschema.OIChoicesPrefix, llmschema.OIRetrievalDocsPrefix, llmschema.TraceloopAssociationProps,
-		"ai.usage.", llmschema.AITelemetryMetadata, llmschema.LangfuseTraceMetadata,
+		llmschema.AITelemetryMetadata, llmschema.LangfuseTraceMetadata,
 		llmschema.LangfuseObsMetadata, llmschema.LangSmithMetadata,
 	} {
 		if strings.HasPrefix(k, p) {

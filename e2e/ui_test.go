@@ -1,0 +1,482 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/chromedp/chromedp"
+)
+
+// rows counts the record rows in the table.
+const rowsJS = `document.querySelectorAll('#records-table tbody tr.row').length`
+
+// TestUI_RecordsAndDetail drives the embedded UI of a real collector in headless Chromium:
+// the records table (paging, search, filters, columns, keyboard), the record detail (span
+// tree, conversation, timeline, flags, cost), XSS payloads staying inert, and a 5,000-span
+// trace staying usable.
+func TestUI_RecordsAndDetail(t *testing.T) {
+	c := newCollector(t)
+	d := seedUIData(t, c)
+	b := newBrowser(t, 1280, 900)
+	base := "http://" + c.apiAddr
+	// The key prompt has its own test; here the key is already in the browser.
+	b.open(base + "/#/setup")
+	eval[chromedp.Void](b, fmt.Sprintf(`localStorage.setItem('tracehound.apiKey', %q)`, c.key))
+
+	t.Run("records load fast with the default columns", func(t *testing.T) {
+		b.t = t
+		start := time.Now()
+		b.open(base + "/#/records")
+		b.waitJS("the first page of records", rowsJS+` === 100`)
+		wall := time.Since(start)
+		load := eval[float64](b, `performance.getEntriesByName('records:load').slice(-1)[0].duration`)
+		render := eval[float64](b, `performance.getEntriesByName('records:render').slice(-1)[0].duration`)
+		t.Logf("records page: %d rows rendered in %.0f ms (fetch+render %.0f ms, navigation to rows %v)", 100, render, load, wall)
+		if render > 300 || load > 1000 {
+			t.Errorf("100 rows took %.0f ms to render and %.0f ms to load; budget 300 ms and 1 s", render, load)
+		}
+		cols := eval[[]string](b, `[...document.querySelectorAll('#records-table thead th[data-col]')].map(th => th.dataset.col)`)
+		want := "status start input output source trace_id model tokens cost duration flags scores"
+		if strings.Join(cols, " ") != want {
+			t.Errorf("default columns %v, want %s", cols, want)
+		}
+		// The newest record is the agent trace; its row shows its data.
+		first := eval[string](b, `document.querySelector('#records-table tbody tr.row').innerText`)
+		for _, s := range []string{"What is the capital of France?", "The capital of France is Paris.", "gpt-4o-mini", "otlp"} {
+			if !strings.Contains(first, s) {
+				t.Errorf("first row %q lacks %q", first, s)
+			}
+		}
+		b.screenshot("records")
+	})
+
+	t.Run("infinite scroll loads the next page", func(t *testing.T) {
+		b.t = t
+		eval[chromedp.Void](b, `window.scrollTo(0, document.body.scrollHeight)`)
+		b.waitJS("all records", fmt.Sprintf(`%s === %d`, rowsJS, d.total))
+		if n := eval[int](b, `new Set([...document.querySelectorAll('#records-table tbody tr.row')].map(r => r.dataset.id)).size`); n != d.total {
+			t.Errorf("%d distinct rows, want %d", n, d.total)
+		}
+		eval[chromedp.Void](b, `window.scrollTo(0, 0)`)
+	})
+
+	t.Run("search highlights matches", func(t *testing.T) {
+		b.t = t
+		b.do(chromedp.SendKeys(chromedp.ID("records-search"), "capital France"))
+		b.waitJS("one search hit", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, rowsJS, d.capital))
+		marks := eval[[]string](b, `[...document.querySelectorAll('#records-table tbody mark')].map(m => m.textContent)`)
+		if !contains(marks, "capital") || !contains(marks, "France") {
+			t.Errorf("highlighted %v, want capital and France", marks)
+		}
+		if h := eval[string](b, `location.hash`); !strings.Contains(h, "q=capital+France") {
+			t.Errorf("search not kept in the URL: %s", h)
+		}
+		eval[chromedp.Void](b, `(() => { const s = document.getElementById('records-search'); s.value = ''; s.dispatchEvent(new Event('input')); })()`)
+		b.waitJS("the unfiltered list", rowsJS+` === 100`)
+	})
+
+	t.Run("filters by status and run", func(t *testing.T) {
+		b.t = t
+		eval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = 'error'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("only failed records", fmt.Sprintf(`%s === %d && [...document.querySelectorAll('#records-table tbody tr.row')].every(r => r.classList.contains('status-error'))`, rowsJS, d.errors))
+		if !eval[bool](b, fmt.Sprintf(`!!document.querySelector('#records-table tr.row[data-id=%q]')`, d.failed)) {
+			t.Error("the failed agent trace is not among the error records")
+		}
+		eval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the unfiltered list", rowsJS+` === 100`)
+
+		eval[chromedp.Void](b, `(() => { const s = document.getElementById('f-run_id'); s.value = 'batch-job-123'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the run's two records", rowsJS+` === 2`)
+		if chip := eval[string](b, `document.querySelector('.active-filters').innerText`); !strings.Contains(chip, "run.id") || !strings.Contains(chip, "batch-job-123") {
+			t.Errorf("active filter chips %q", chip)
+		}
+		b.click(".active-filters .filter-chip button")
+		b.waitJS("the unfiltered list", rowsJS+` === 100`)
+
+		eval[chromedp.Void](b, `(() => { const k = document.getElementById('f-meta-key'), v = document.getElementById('f-meta-value'); k.value = 'workflow'; v.value = 'capital_quiz'; v.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the metadata match", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, rowsJS, d.capital))
+		b.click(".active-filters .filter-chip button")
+		b.waitJS("the unfiltered list", rowsJS+` === 100`)
+	})
+
+	t.Run("quick filters, saved views and sort", func(t *testing.T) {
+		b.t = t
+		b.click(`.quick button[title^="Records with an error"]`)
+		b.waitJS("the errors quick filter", fmt.Sprintf(`%s === %d && [...document.querySelectorAll('#records-table tbody tr.row')].every(r => r.classList.contains('status-error'))`, rowsJS, d.errors))
+		if rng := eval[string](b, `document.getElementById('f-range').value`); rng != "24h" {
+			t.Errorf("the quick filter's from=-24h shows as range %q, want 24h", rng)
+		}
+		// Save it as a view under another name, then use the view.
+		b.click("#save-view")
+		b.do(chromedp.SendKeys(chromedp.ID("view-name"), "Recent failures"))
+		b.click("#save-view-submit")
+		b.waitJS("the saved view chip", `[...document.querySelectorAll('.quick .view-chip button')].some(x => x.textContent === 'Recent failures')`)
+		b.click(".quick button:first-child")
+		b.waitJS("all records", rowsJS+` === 100`)
+		eval[chromedp.Void](b, `[...document.querySelectorAll('.quick .view-chip button')].find(x => x.textContent === 'Recent failures').click()`)
+		b.waitJS("the view's records", fmt.Sprintf(`%s === %d && location.hash.includes('status=error')`, rowsJS, d.errors))
+
+		eval[chromedp.Void](b, `(() => { const s = document.getElementById('f-sort'); s.value = '-cost'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("records by cost", `location.hash.includes('sort=-cost')`)
+		b.waitJS("records by cost", fmt.Sprintf(`%s === %d`, rowsJS, d.errors))
+		costs := eval[[]string](b, `[...document.querySelectorAll('#records-table tbody td[data-col="cost"]')].map(td => td.textContent)`)
+		for i := 1; i < len(costs); i++ {
+			var a, c float64
+			fmt.Sscanf(strings.TrimPrefix(costs[i-1], "$"), "%g", &a)
+			fmt.Sscanf(strings.TrimPrefix(costs[i], "$"), "%g", &c)
+			if c > a {
+				t.Errorf("sorted by cost, yet %s comes after %s", costs[i], costs[i-1])
+			}
+		}
+		b.click(".quick button:first-child")
+		b.waitJS("all records", rowsJS+` === 100`)
+	})
+
+	t.Run("selected rows become a test-case dataset", func(t *testing.T) {
+		b.t = t
+		b.click(fmt.Sprintf(`#records-table tr.row[data-id=%q] .sel`, d.capital))
+		b.click(fmt.Sprintf(`#records-table tr.row[data-id=%q] .sel`, d.flagged))
+		b.waitJS("the selection bar", `!document.getElementById('selection-bar').classList.contains('hidden') && document.getElementById('selection-bar').innerText.includes('2 selected')`)
+		b.click("#add-to-dataset")
+		b.do(chromedp.SendKeys(chromedp.ID("dataset-name"), "geo-regressions"))
+		b.click("#dataset-submit")
+		b.waitJS("the confirmation", `[...document.querySelectorAll('.toast')].some(x => x.textContent.includes('geo-regressions'))`)
+		var ds struct {
+			RecordIDs []string `json:"record_ids"`
+		}
+		if code := c.apiGet("/api/v1/testcases/geo-regressions", &ds); code != 200 || strings.Join(ds.RecordIDs, " ") != d.capital+" "+d.flagged {
+			t.Errorf("dataset: %d %v, want [%s %s]", code, ds.RecordIDs, d.capital, d.flagged)
+		}
+		b.click("#clear-selection")
+		b.waitJS("no selection", `document.getElementById('selection-bar').classList.contains('hidden')`)
+	})
+
+	t.Run("edit table hides and reorders columns, persisted", func(t *testing.T) {
+		b.t = t
+		b.click("#edit-columns")
+		b.waitJS("the column editor", `!!document.getElementById('column-list')`)
+		b.click("#col-output")
+		b.click(`li[data-col="cost"] .up`)
+		b.click(`li[data-col="cost"] .up`)
+		b.click("#apply-columns")
+		want := "status start input source trace_id cost model tokens duration flags scores"
+		colsJS := `[...document.querySelectorAll('#records-table thead th[data-col]')].map(th => th.dataset.col).join(' ')`
+		b.waitJS("the new columns", fmt.Sprintf(`%s === %q`, colsJS, want))
+		b.open(base + "/#/records")
+		b.waitJS("records after reload", rowsJS+` === 100`)
+		if got := eval[string](b, colsJS); got != want {
+			t.Errorf("after reload columns %q, want %q", got, want)
+		}
+		eval[chromedp.Void](b, `localStorage.removeItem('tracehound.columns')`)
+	})
+
+	t.Run("keyboard moves through rows and opens one", func(t *testing.T) {
+		b.t = t
+		b.open(base + "/#/records")
+		b.waitJS("records", rowsJS+` === 100`)
+		b.key("j")
+		b.key("j")
+		b.key("k")
+		focused := eval[string](b, `document.querySelector('#records-table tr.row.focused').dataset.id`)
+		if focused != d.capital {
+			t.Errorf("after j j k the focused row is %s, want the first (%s)", focused, d.capital)
+		}
+		b.key("j")
+		second := eval[string](b, `document.querySelector('#records-table tr.row.focused').dataset.id`)
+		b.key("\r")
+		b.waitJS("the record detail", fmt.Sprintf(`location.hash.startsWith('#/records/%s') && !!document.querySelector('#span-tree .span-row')`, second))
+	})
+
+	t.Run("record detail: span tree, conversation, timeline, cost", func(t *testing.T) {
+		b.t = t
+		b.goHash("#/records/" + d.capital)
+		b.waitJS("the span tree", `document.querySelectorAll('#span-tree .span-row').length === 5`)
+		names := eval[[]string](b, `[...document.querySelectorAll('#span-tree .span-row')].sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top).map(r => r.querySelector('.span-name').textContent)`)
+		if strings.Join(names, "|") != "capital_quiz.workflow|invoke_agent quiz|chat gpt-4o-mini|execute_tool lookup_capital|chat gpt-4o-mini" {
+			t.Errorf("span tree order %v", names)
+		}
+		for _, k := range []string{"workflow", "agent", "llm", "tool"} {
+			if !eval[bool](b, `!!document.querySelector('#span-tree .kind-`+k+`')`) {
+				t.Errorf("no %s kind icon", k)
+			}
+		}
+		if !eval[bool](b, `!!document.querySelector('.crumbs a[href="#/runs/batch-job-123"]')`) {
+			t.Error("no link to the run")
+		}
+		// Fold the agent: its three children disappear.
+		b.click(`#span-tree .span-row[aria-level="2"] .caret`)
+		b.waitJS("the folded tree", `document.querySelectorAll('#span-tree .span-row').length === 2`)
+		b.click(`#span-tree .span-row[aria-level="2"] .caret`)
+		b.waitJS("the unfolded tree", `document.querySelectorAll('#span-tree .span-row').length === 5`)
+		// Selecting the tool span shows its raw attributes.
+		b.click(`#span-tree .span-row:has(.kind-tool)`)
+		b.waitJS("the tool span's attributes", `document.getElementById('span-detail').innerText.includes('gen_ai.tool.name') && document.getElementById('span-detail').innerText.includes('lookup_capital')`)
+		b.screenshot("record-detail")
+
+		b.click(`[data-tab="conversation"]`)
+		b.waitJS("the conversation", `document.querySelectorAll('#conversation .msg').length === 5`)
+		roles := eval[[]string](b, `[...document.querySelectorAll('#conversation .msg .role')].map(r => r.textContent)`)
+		if strings.Join(roles, " ") != "system user assistant tool assistant" {
+			t.Errorf("conversation roles %v", roles)
+		}
+		conv := eval[string](b, `document.getElementById('conversation').innerText`)
+		for _, s := range []string{"geography quiz assistant", "lookup_capital", `"country": "France"`, `"capital": "Paris"`, "The capital of France is Paris."} {
+			if !strings.Contains(conv, s) {
+				t.Errorf("conversation lacks %q:\n%s", s, conv)
+			}
+		}
+		b.screenshot("record-conversation")
+
+		b.click(`[data-tab="timeline"]`)
+		b.waitJS("the timeline", `document.querySelectorAll('#timeline .wf-row').length === 5`)
+		// The tool started 960 ms into a 2.3 s trace: its bar starts at ~42%.
+		left := eval[float64](b, `parseFloat(document.querySelector('#timeline .wf-row:has(.kind-tool) .bar').style.left)`)
+		if left < 40 || left > 44 {
+			t.Errorf("tool bar starts at %.1f%%, want ~41.7%%", left)
+		}
+		b.screenshot("record-timeline")
+
+		b.click(`[data-tab="cost"]`)
+		b.waitJS("the cost table", `document.querySelectorAll('#cost-table tbody tr').length === 2`)
+		if foot := eval[string](b, `document.querySelector('#cost-table tfoot').innerText`); !strings.Contains(foot, "154") || !strings.Contains(foot, "64") {
+			t.Errorf("cost totals %q, want 154 input and 64 output tokens", foot)
+		}
+	})
+
+	t.Run("flags show their evidence highlighted", func(t *testing.T) {
+		b.t = t
+		b.goHash("#/records/" + d.flagged + "?tab=scores")
+		b.waitJS("the flags", `!!document.querySelector('#scores .flag')`)
+		if ev := eval[string](b, `document.querySelector('#scores .evidence mark').textContent`); ev != "Paris is lovely in spring" {
+			t.Errorf("evidence %q", ev)
+		}
+		if m := eval[string](b, `document.querySelector('.io-output mark') ? document.querySelector('.io-output mark').textContent : ''`); m != "Paris is lovely in spring" {
+			t.Errorf("output highlight %q", m)
+		}
+		if !strings.Contains(eval[string](b, `document.getElementById('scores').innerText`), "off_topic") {
+			t.Error("flag code missing")
+		}
+	})
+
+	t.Run("a person adds a score", func(t *testing.T) {
+		b.t = t
+		b.goHash("#/records/" + d.capital + "?tab=scores")
+		b.waitJS("the scores tab", `!!document.getElementById('scores')`)
+		b.click(".score-form summary")
+		b.do(chromedp.SendKeys(chromedp.ID("score-name"), "helpfulness"))
+		b.do(chromedp.SendKeys(chromedp.ID("score-value"), "0.9"))
+		eval[chromedp.Void](b, `document.getElementById('score-passed').value = 'true'`)
+		b.do(chromedp.SendKeys(chromedp.ID("score-reason"), "answers the question"))
+		b.click("#score-submit")
+		b.waitJS("the new score", `document.getElementById('scores').innerText.includes('answers the question')`)
+		var r struct {
+			Scores map[string]struct {
+				Value  float64 `json:"value"`
+				Passed *bool   `json:"passed"`
+				Source string  `json:"source"`
+			} `json:"scores"`
+		}
+		c.apiGet("/api/v1/records/"+d.capital, &r)
+		if s, ok := r.Scores["helpfulness"]; !ok || s.Value != 0.9 || s.Passed == nil || !*s.Passed || s.Source != "human" {
+			t.Errorf("stored score %+v", r.Scores)
+		}
+	})
+
+	t.Run("stored XSS stays inert", func(t *testing.T) {
+		b.t = t
+		check := func(where string) {
+			t.Helper()
+			if eval[bool](b, `window.__xss !== undefined`) {
+				t.Fatalf("%s: a stored payload ran (window.__xss is set)", where)
+			}
+			text := eval[string](b, `document.body.innerText`)
+			for _, p := range []string{xssImg, xssScript} {
+				if !strings.Contains(text, p) {
+					t.Errorf("%s: payload %q is not shown as text", where, p)
+				}
+			}
+			if n := eval[int](b, `document.querySelectorAll('img, iframe, object, embed').length + [...document.scripts].filter(s => !s.src.endsWith('/js/app.js')).length`); n != 0 {
+				t.Errorf("%s: %d injected elements", where, n)
+			}
+		}
+		b.goHash("#/records")
+		b.waitJS("the XSS record row", fmt.Sprintf(`!!document.querySelector('#records-table tr.row[data-id=%q]')`, d.xss))
+		check("records table")
+		b.goHash("#/records/" + d.xss)
+		b.waitJS("the XSS record", `!!document.querySelector('#span-tree .span-row')`)
+		check("record detail")
+		b.click(`[data-tab="conversation"]`)
+		b.waitJS("the XSS conversation", `document.querySelectorAll('#conversation .msg').length === 4`)
+		check("conversation")
+	})
+
+	t.Run("a 5,000-span trace stays usable", func(t *testing.T) {
+		b.t = t
+		start := time.Now()
+		b.goHash("#/records/" + d.big)
+		b.waitJS("the big span tree", `!!document.querySelector('#span-tree .span-row')`)
+		t.Logf("5,001-span record shown in %v", time.Since(start))
+		if el := time.Since(start); el > 8*time.Second {
+			t.Errorf("a %d-span trace took %v to show", d.bigSpans, el)
+		}
+		if txt := eval[string](b, `document.querySelector('.tree-tools').innerText`); !strings.Contains(txt, fmt.Sprintf("%d spans", d.bigSpans)) {
+			t.Errorf("tree tools %q", txt)
+		}
+		b.click("#expand-all")
+		b.waitJS("the expanded tree", fmt.Sprintf(`document.querySelector('#span-tree .vlist-inner').offsetHeight >= %d * 30`, d.bigSpans))
+		if n := eval[int](b, `document.querySelectorAll('#span-tree .span-row').length`); n > 200 {
+			t.Errorf("%d span rows in the DOM; the tree must window its rows", n)
+		}
+		eval[chromedp.Void](b, `(() => { const el = document.getElementById('span-tree'); el.scrollTop = el.scrollHeight; })()`)
+		b.waitJS("the last step", `[...document.querySelectorAll('#span-tree .span-name')].some(n => n.textContent === 'step 4949')`)
+		b.click(`[data-tab="timeline"]`)
+		b.waitJS("the big timeline", `!!document.querySelector('#timeline .wf-row')`)
+		if n := eval[int](b, `document.querySelectorAll('#timeline .wf-row').length`); n > 200 {
+			t.Errorf("%d timeline rows in the DOM; the timeline must window its rows", n)
+		}
+		eval[chromedp.Void](b, `(() => { const el = document.getElementById('timeline'); el.scrollTop = el.scrollHeight; })()`)
+		b.waitJS("the last step in the timeline", `[...document.querySelectorAll('#timeline .wf-name')].some(n => n.textContent.includes('step 4949'))`)
+	})
+
+	t.Run("other pages and narrow screens", func(t *testing.T) {
+		b.t = t
+		b.goHash("#/setup")
+		b.waitJS("the setup page", `!!document.getElementById('setup-otlp')`)
+		setup := eval[string](b, `document.querySelector('.setup').innerText`)
+		host, _, _ := strings.Cut(c.apiAddr, ":")
+		for _, s := range []string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + host + ":4318",
+			`OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer <key>"`,
+			"TRACELOOP_BASE_URL=http://" + host + ":4318",
+			"TRACELOOP_HEADERS=",
+			"ENABLE_BETA_TRACING_DETAILED=1",
+			"BETA_TRACING_ENDPOINT=http://" + host + ":4318/otel",
+			"OPENAI_BASE_URL=http://" + host + ":4319/v1",
+			"otlptracehttp.WithEndpoint(",
+			"OTLPSpanExporter(",
+			"OTLPTraceExporter(",
+		} {
+			if !strings.Contains(setup, s) {
+				t.Errorf("setup page lacks %q", s)
+			}
+		}
+		b.screenshot("setup")
+		b.goHash("#/runs")
+		b.waitJS("the runs", `!!document.querySelector('#runs-table tr.row[data-id="batch-job-123"]')`)
+		if row := eval[string](b, `document.querySelector('#runs-table tr.row[data-id="batch-job-123"]').innerText`); !strings.Contains(row, "\t2\t") {
+			t.Errorf("run row %q, want 2 records", row)
+		}
+		if n := eval[int](b, `document.querySelectorAll('#runs-table tr.row').length`); n != 4 {
+			t.Errorf("%d runs, want 4 (batch-job-123, nightly-eval-0..2)", n)
+		}
+		b.screenshot("runs")
+		b.click(`#runs-table tr.row[data-id="batch-job-123"]`)
+		b.waitJS("the run detail", `!!document.getElementById('run-cards') && document.querySelectorAll('.run-page tbody tr.row').length === 2`)
+		if cards := eval[string](b, `document.getElementById('run-cards').innerText`); !strings.Contains(cards, "1 error") || !strings.Contains(cards, "P95") {
+			t.Errorf("run cards %q", cards)
+		}
+		b.screenshot("run-detail")
+
+		b.goHash("#/stats?group_by=model&range=7d")
+		b.waitJS("the stats charts", `!!document.querySelector('#chart-cost svg path.line') && !!document.querySelector('#bars-cost svg rect')`)
+		if rows := eval[string](b, `document.getElementById('stats-table').innerText`); !strings.Contains(rows, "gpt-4o-mini") || !strings.Contains(rows, "claude-sonnet-4-5") {
+			t.Errorf("stats by model %q", rows)
+		}
+		if n := eval[int](b, `document.querySelectorAll('.stats-page .chart svg').length`); n != 8 {
+			t.Errorf("%d charts, want 4 over time and 4 by group", n)
+		}
+		b.screenshot("stats")
+
+		b.goHash("#/metrics")
+		b.waitJS("the metrics page", `!!document.querySelector('.metrics-page .empty, #metrics-list')`)
+		b.screenshot("metrics")
+
+		// Records with no data: the empty state links to setup.
+		b.goHash("#/records?trace_id=00000000000000000000000000000000")
+		b.waitJS("the no-match empty state", `!!document.querySelector('.records-body .empty')`)
+
+		b.darkMode(true)
+		b.goHash("#/records")
+		b.waitJS("records", rowsJS+` === 100`)
+		if bg := eval[string](b, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(14, 17, 23)" {
+			t.Errorf("dark mode background %s", bg)
+		}
+		b.screenshot("records-dark")
+		b.goHash("#/records/" + d.capital)
+		b.waitJS("the span tree", `document.querySelectorAll('#span-tree .span-row').length === 5`)
+		b.screenshot("record-detail-dark")
+		b.darkMode(false)
+
+		b.do(chromedp.EmulateViewport(390, 844))
+		b.goHash("#/records")
+		b.waitJS("records", rowsJS+` === 100`)
+		if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("records page is %d px wide on a 390 px screen", w)
+		}
+		b.screenshot("records-narrow")
+		b.goHash("#/records/" + d.capital)
+		b.waitJS("the span tree", `document.querySelectorAll('#span-tree .span-row').length === 5`)
+		if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("record detail is %d px wide on a 390 px screen", w)
+		}
+		b.do(chromedp.EmulateViewport(1280, 900))
+	})
+
+	b.t = t
+	b.checkClean()
+}
+
+// TestUI_APIKeyPrompt opens the UI of a collector that runs with bearer auth (the default)
+// without a key: the page asks for one, keeps it in localStorage and sends it.
+func TestUI_APIKeyPrompt(t *testing.T) {
+	c := newCollector(t)
+	td := ptrace.NewTraces()
+	ids := build(td, traceSpec{service: "gated", start: time.Now().Add(-time.Second), spans: []spanSpec{
+		{name: "chat gpt-4o-mini", parent: -1, duration: 300 * time.Millisecond, attrs: llmAttrs("gpt-4o-mini", "Behind the key?", "Yes.", 5, 2, 0.000001, nil)},
+	}})
+	postOTLP(t, c, td)
+	base := "http://" + c.apiAddr
+
+	b := newBrowser(t, 1280, 900)
+	b.open(base + "/#/records")
+	b.waitJS("the key prompt", `!!document.getElementById('api-key-input')`)
+	if txt := eval[string](b, `document.querySelector('.key-prompt').innerText`); !strings.Contains(txt, "needs an API key") {
+		t.Errorf("prompt text %q", txt)
+	}
+	b.screenshot("api-key-prompt")
+	b.do(chromedp.SendKeys(chromedp.ID("api-key-input"), c.key))
+	b.click("#save-key")
+	b.waitJS("the records behind the key", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tr.row').dataset.id === %q`, rowsJS, ids[0]))
+	if got := eval[string](b, `localStorage.getItem('tracehound.apiKey')`); got != c.key {
+		t.Errorf("stored key %q, want the entered one", got)
+	}
+
+	// Kept across reloads: no prompt the second time.
+	b.open(base + "/#/records/" + ids[0])
+	b.waitJS("the record detail", `!!document.querySelector('#span-tree .span-row')`)
+	if eval[bool](b, `!!document.getElementById('api-key-input')`) {
+		t.Error("asked for the key again after a reload")
+	}
+
+	// A wrong key brings the prompt back and says why.
+	eval[chromedp.Void](b, `localStorage.setItem('tracehound.apiKey', 'th_wrong')`)
+	b.open(base + "/#/records")
+	b.waitJS("the key prompt", `!!document.getElementById('api-key-input')`)
+	if txt := eval[string](b, `document.querySelector('.key-prompt').innerText`); !strings.Contains(txt, "rejected this API key") {
+		t.Errorf("prompt text after a wrong key %q", txt)
+	}
+	b.checkClean()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -30,6 +30,7 @@ func BenchmarkDetect(b *testing.B) {
 		batch.CopyTo(work[i])
 	}
 	b.ReportAllocs()
+	cpuStart, cpuOK := processCPUTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := p.processTraces(context.Background(), work[i]); err != nil {
@@ -37,6 +38,9 @@ func BenchmarkDetect(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	if cpuEnd, ok := processCPUTime(); ok && cpuOK {
+		b.ReportMetric(float64((cpuEnd-cpuStart).Nanoseconds())/float64(b.N*spans), "cpu-ns/span")
+	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spans), "ns/span")
 	b.ReportMetric(float64(spans), "spans/batch")
 }

@@ -282,9 +282,14 @@ func appendCase(ss ptrace.ScopeSpans, ci int, c testCase) {
 
 func loadCorpus(t testing.TB) []testCase {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "corpus", "*.jsonl"))
+	return loadCases(t, filepath.Join("testdata", "corpus"))
+}
+
+func loadCases(t testing.TB, dir string) []testCase {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus files under testdata/corpus: %v", err)
+		t.Fatalf("no case files under %s: %v", dir, err)
 	}
 	sort.Strings(files)
 	var cases []testCase

@@ -26,7 +26,7 @@ var refusalPattern = func() *regexp.Regexp {
 		// English
 		`\b(?:i'm|i am) (?:sorry|afraid),? (?:but )?(?:` + neg + `) ` + act,
 		`\b(?:sorry|unfortunately|apologies),? (?:but )?(?:` + neg + `) ` + act,
-		`\b(?:` + neg + `) (?:help|assist)(?: you)? (?:with|on)\b`,
+		`\b(?:` + neg + `) (?:help|assist)(?: you)? (?:with|on|create|write|make|build|generate|produce|find|get|access|bypass|hack|break)\b`,
 		`\b(?:` + neg + `) (?:provide|give|share|offer|generate|create|write|produce|fulfill|fulfil) (?:[a-z'-]+ ){0,3}` + object + `\b`,
 		`\b(?:` + neg + `) (?:comply|do that|do this|answer that|answer this|go along with)`,
 		`\bi (?:must|have to|need to|'ll have to|will have to) (?:respectfully |politely )?(?:decline|refuse)`,

@@ -44,7 +44,7 @@ var (
 	explanatoryContext = regexp.MustCompile(`(?i)prompt injection|injection attack|jailbreak attempt|attackers?|malicious|adversarial|for example|e\.g\.|such as`)
 
 	exampleDomains = []string{"example.com", "example.org", "example.net", ".example", ".test", ".invalid", "localhost"}
-	placeholderRE  = regexp.MustCompile(`(?i)x{6,}|\.{3}|your[_\-]?(?:api[_\-]?)?key|<[^>]*>|\*{4,}`)
+	placeholderRE  = regexp.MustCompile(`(?i)x{6,}|example|\.{3}|your[_\-]?(?:api[_\-]?)?key|<[^>]*>|\*{4,}`)
 )
 
 // knownTestCards are documented test numbers of card networks and payment providers.

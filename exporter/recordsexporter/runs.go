@@ -103,7 +103,12 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) {
 		if to.IsZero() {
 			to = now
 		}
-		if !from.IsZero() && to.Sub(from)/q.Bucket > maxBuckets {
+		if from.IsZero() {
+			// Without from, buckets reach back as far as the bucket limit allows.
+			q.From = to.Add(-maxBuckets * q.Bucket).Truncate(q.Bucket)
+			from = q.From
+		}
+		if to.Sub(from)/q.Bucket > maxBuckets {
 			a.queryError(w, badParam("bucket", "%s over %s..%s is more than %d buckets: use a larger bucket or a shorter range", q.Bucket, from.Format(time.RFC3339), to.Format(time.RFC3339), maxBuckets))
 			return
 		}

@@ -74,6 +74,23 @@ var rawUnmarshaler = &ptrace.ProtoUnmarshaler{}
 // (stamped by llmextract from the authenticated request) is used; if that is absent too,
 // Project stays empty and the caller picks its default.
 func FromPData(project string, res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) (Span, error) {
+	s := fromPData(project, res, span)
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	res.CopyTo(rs.Resource())
+	ss := rs.ScopeSpans().AppendEmpty()
+	scope.CopyTo(ss.Scope())
+	span.CopyTo(ss.Spans().AppendEmpty())
+	raw, err := rawMarshaler.MarshalTraces(td)
+	if err != nil {
+		return Span{}, fmt.Errorf("encode span %s: %w", s.SpanIDHex(), err)
+	}
+	s.Raw = raw
+	return s, nil
+}
+
+// fromPData reads the fields of a span without encoding it.
+func fromPData(project string, res pcommon.Resource, span ptrace.Span) Span {
 	s := Span{
 		Project:       project,
 		TraceID:       span.TraceID(),
@@ -94,19 +111,7 @@ func FromPData(project string, res pcommon.Resource, scope pcommon.Instrumentati
 	if claimed := readCanonical(&s, span.Attributes()); s.Project == "" {
 		s.Project = claimed
 	}
-
-	td := ptrace.NewTraces()
-	rs := td.ResourceSpans().AppendEmpty()
-	res.CopyTo(rs.Resource())
-	ss := rs.ScopeSpans().AppendEmpty()
-	scope.CopyTo(ss.Scope())
-	span.CopyTo(ss.Spans().AppendEmpty())
-	raw, err := rawMarshaler.MarshalTraces(td)
-	if err != nil {
-		return Span{}, fmt.Errorf("encode span %s: %w", s.SpanIDHex(), err)
-	}
-	s.Raw = raw
-	return s, nil
+	return s
 }
 
 // DecodeSpan rebuilds a Span from its Raw form, as stored.
@@ -121,9 +126,9 @@ func DecodeSpan(project string, raw []byte) (Span, ptrace.Traces, error) {
 	}
 	rs := td.ResourceSpans().At(0)
 	ss := rs.ScopeSpans().At(0)
-	s, err := FromPData(project, rs.Resource(), ss.Scope(), ss.Spans().At(0))
+	s := fromPData(project, rs.Resource(), ss.Spans().At(0))
 	s.Raw = raw
-	return s, td, err
+	return s, td, nil
 }
 
 // readCanonical copies the canonical attributes into s and returns the span's project attribute.

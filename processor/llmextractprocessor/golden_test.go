@@ -205,3 +205,32 @@ func TestGolden_CanonicalViewPerConvention(t *testing.T) {
 		})
 	}
 }
+
+// TestGolden_ProtobufBodiesMatchJSON feeds the captured protobuf request bodies (what the
+// OTLP receiver actually decodes) and checks they yield the same canonical view as their
+// OTLP/JSON twins, so the goldens hold for both encodings.
+func TestGolden_ProtobufBodiesMatchJSON(t *testing.T) {
+	pbs, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*", "*.pb"))
+	if err != nil || len(pbs) < 9 {
+		t.Fatalf("found %d protobuf fixtures: %v", len(pbs), err)
+	}
+	for _, pb := range pbs {
+		t.Run(pb, func(t *testing.T) {
+			raw, err := os.ReadFile(pb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fromPB, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fromJSON := readTraces(t, strings.TrimSuffix(pb, ".pb")+".otlp.json")
+			ctx := authContext("proj-auth")
+			a, _ := json.Marshal(canonicalView(runProcessor(t, ctx, createDefaultConfig(), fromPB)))
+			b, _ := json.Marshal(canonicalView(runProcessor(t, ctx, createDefaultConfig(), fromJSON)))
+			if !bytes.Equal(a, b) {
+				t.Errorf("protobuf and JSON bodies differ:\n%s\n%s", a, b)
+			}
+		})
+	}
+}

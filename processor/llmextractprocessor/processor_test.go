@@ -3,6 +3,7 @@ package llmextractprocessor
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -389,5 +390,43 @@ func TestTruncate_RespectsLimitAndRuneBoundaries(t *testing.T) {
 		if max > 0 && max < len(s) && !strings.HasSuffix(got, " bytes]") {
 			t.Errorf("max %d: no marker in %q", max, got)
 		}
+	}
+}
+
+func TestProcessor_ConcurrentBatchesAreIndependent(t *testing.T) {
+	sink := &consumertest.TracesSink{}
+	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(componentType), createDefaultConfig(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, batches = 4, 25
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			for i := 0; i < batches; i++ {
+				project := "p" + string(rune('a'+w))
+				td := oneSpan("chat", map[string]any{
+					llmschema.OperationName: "chat", llmschema.RequestModel: "unknown-model-" + project,
+					llmschema.UsageInputTokens: 1, llmschema.ProjectID: "claimed",
+				})
+				if err := p.ConsumeTraces(authContext(project), td); err != nil {
+					errs <- err
+					return
+				}
+				if got, _ := firstSpan(td).Attributes().Get(llmschema.ProjectID); got.Str() != project {
+					errs <- fmt.Errorf("worker %d: project %q, want %q", w, got.Str(), project)
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(sink.AllTraces()); n != workers*batches {
+		t.Fatalf("sink got %d batches, want %d", n, workers*batches)
 	}
 }

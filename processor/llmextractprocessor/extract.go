@@ -1214,7 +1214,7 @@ func (e *extractor) inputMessages(f *facts) (msgs []llmschema.Message, system st
 		if m := jsonMessages(f.claudeCtx); m != nil {
 			return m, f.claudeSystem
 		}
-		return []llmschema.Message{textMessage(llmschema.RoleUser, f.claudeCtx)}, f.claudeSystem
+		return claudeContextMessages(f.claudeCtx), f.claudeSystem
 	case f.jsonPrompt != "":
 		return genericMessages(f.jsonPrompt), ""
 	case f.inText.rank == rankLangfuse && f.lfKind == "generation":
@@ -1336,6 +1336,37 @@ func messagesFromValue(v any, depth int) []llmschema.Message {
 		}
 	}
 	return nil
+}
+
+// claudeContextMessages reads Claude Code's new_context: the user turns added since the
+// previous request, joined by "\n\n---\n\n", each "[USER]\n<text>" or
+// "[TOOL RESULT: <tool_use_id>]\n<content>". Unmarked text is one user message.
+func claudeContextMessages(s string) []llmschema.Message {
+	const sep = "\n\n---\n\n"
+	var msgs []llmschema.Message
+	for part := range strings.SplitSeq(s, sep) {
+		switch {
+		case strings.HasPrefix(part, "[USER]\n"):
+			msgs = append(msgs, textMessage(llmschema.RoleUser, part[len("[USER]\n"):]))
+		case strings.HasPrefix(part, "[TOOL RESULT: "):
+			header, body, _ := strings.Cut(part, "\n")
+			id := strings.TrimSuffix(strings.TrimPrefix(header, "[TOOL RESULT: "), "]")
+			msgs = append(msgs, llmschema.Message{Role: llmschema.RoleTool, Parts: []llmschema.Part{
+				{Type: llmschema.PartToolCallResponse, ID: id, Response: body},
+			}})
+		case len(msgs) > 0:
+			// A separator inside user content: keep it with the previous part.
+			last := &msgs[len(msgs)-1].Parts[0]
+			if t, ok := last.Content.(string); ok {
+				last.Content = t + sep + part
+			} else if r, ok := last.Response.(string); ok {
+				last.Response = r + sep + part
+			}
+		default:
+			msgs = append(msgs, textMessage(llmschema.RoleUser, part))
+		}
+	}
+	return msgs
 }
 
 // vercelPrompt reads ai.prompt: {"system": "...", "prompt": "..." | "messages": [...]}.

@@ -28,12 +28,18 @@ type testExporter struct {
 
 func startExporter(t *testing.T) *testExporter {
 	t.Helper()
+	return startExporterWith(t, func(*Config) {})
+}
+
+func startExporterWith(t *testing.T, mutate func(*Config)) *testExporter {
+	t.Helper()
 	f := NewFactory()
 	cfg := f.CreateDefaultConfig().(*Config)
 	cfg.Path = t.TempDir()
 	cfg.API.NetAddr.Endpoint = "127.0.0.1:0"
 	// Test data has fixed dates; age-based retention would delete it once they are old.
 	cfg.Retention.MaxAge = 0
+	mutate(cfg)
 	set := exportertest.NewNopSettings(f.Type())
 	inner := newRecordsExporter(cfg, set.TelemetrySettings)
 	exp, err := wrapTraces(context.Background(), set, cfg, inner)

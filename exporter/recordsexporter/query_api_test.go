@@ -462,3 +462,28 @@ func TestAPI_ViewsBuiltinAndSaved(t *testing.T) {
 		t.Fatalf("delete saved view: %d", code)
 	}
 }
+
+func TestExporter_RetentionDeletesOldRecordsInTheBackground(t *testing.T) {
+	te := startExporterWith(t, func(c *Config) {
+		c.Retention = RetentionConfig{MaxAge: time.Hour, CheckInterval: time.Second}
+	})
+	old := agentTraces(3) // dated t0, long before now
+	recent := variedTraces(traceSpec{n: 1, startS: int(time.Since(t0).Seconds()), durMS: 10})
+	for _, td := range []ptrace.Traces{old, recent} {
+		if err := te.ConsumeTraces(context.Background(), td); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var page listPage
+		te.get(t, "/api/v1/records", &page)
+		if page.ids() == "2001" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 15s the records are %q, want only the recent one", page.ids())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

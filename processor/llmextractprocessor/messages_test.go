@@ -114,3 +114,17 @@ func TestConvertMessage_MultimodalAndToolPartsSurvive(t *testing.T) {
 		})
 	}
 }
+
+func TestClaudeContextMessages(t *testing.T) {
+	got := claudeContextMessages("[TOOL RESULT: t1]\nline\n\n---\n\nstill the result\n\n---\n\n[USER]\nnext question")
+	want := []llmschema.Message{
+		{Role: "tool", Parts: []llmschema.Part{{Type: "tool_call_response", ID: "t1", Response: "line\n\n---\n\nstill the result"}}},
+		{Role: "user", Parts: []llmschema.Part{{Type: "text", Content: "next question"}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v\nwant %#v", got, want)
+	}
+	if got := claudeContextMessages("plain prompt"); len(got) != 1 || got[0].Role != "user" || got[0].Parts[0].Content != "plain prompt" {
+		t.Errorf("plain text: %#v", got)
+	}
+}

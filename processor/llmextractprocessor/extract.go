@@ -224,13 +224,25 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 	e.writeIdentity(attrs, &f, ri)
 	e.writeDocs(attrs, &f)
 
+	priced := false
 	if llmCall {
 		attrs.PutBool(llmschema.LLMCall, true)
 		if usage.Input > 0 || usage.Output > 0 || usage.CacheRead > 0 || usage.CacheWrite > 0 {
 			e.writeCost(attrs, &f, usage, span.StartTimestamp().AsTime())
+			priced = true
 		}
 	} else if f.hadLLMCall {
 		attrs.Remove(llmschema.LLMCall)
+	}
+	// Cost is derived here only; a value the client sent on any other span is dropped so
+	// that sums over spans cannot be inflated.
+	if !priced {
+		if f.hadCost {
+			attrs.Remove(llmschema.CostUSD)
+		}
+		if f.hadUnknown {
+			attrs.Remove(llmschema.PriceUnknown)
+		}
 	}
 	if !e.keepOriginal {
 		attrs.RemoveIf(func(k string, _ pcommon.Value) bool { return e.isSourceKey(k) })

@@ -430,3 +430,36 @@ func TestProcessor_ConcurrentBatchesAreIndependent(t *testing.T) {
 		t.Fatalf("sink got %d batches, want %d", n, workers*batches)
 	}
 }
+
+func TestCost_ClientSuppliedValuesAreNotTrusted(t *testing.T) {
+	tests := []struct {
+		name     string
+		attrs    map[string]any
+		wantCost float64 // 0 means absent
+	}{
+		{"non-call span", map[string]any{llmschema.CostUSD: 99.0, llmschema.PriceUnknown: true, llmschema.LLMCall: true}, 0},
+		{"call without usage", map[string]any{llmschema.OperationName: "chat", llmschema.RequestModel: "gpt-4o-mini", llmschema.CostUSD: 99.0}, 0},
+		{"call with usage is recomputed", map[string]any{llmschema.OperationName: "chat", llmschema.RequestModel: "gpt-4o-mini",
+			llmschema.UsageInputTokens: 1_000_000, llmschema.CostUSD: 99.0, llmschema.PriceUnknown: true}, 0.15},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan("x", tt.attrs)))
+			v, ok := s.Attributes().Get(llmschema.CostUSD)
+			switch {
+			case tt.wantCost == 0 && ok:
+				t.Errorf("cost %v kept", v.Double())
+			case tt.wantCost != 0 && (!ok || v.Double() != tt.wantCost):
+				t.Errorf("cost %v (present %v), want %v", v.Double(), ok, tt.wantCost)
+			}
+			if _, ok := s.Attributes().Get(llmschema.PriceUnknown); ok {
+				t.Error("client cost.unknown kept")
+			}
+			if tt.name == "non-call span" {
+				if _, ok := s.Attributes().Get(llmschema.LLMCall); ok {
+					t.Error("client llm.call kept on a non-call span")
+				}
+			}
+		})
+	}
+}

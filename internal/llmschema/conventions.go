@@ -146,6 +146,7 @@ const (
 	AIResponseFinishReason   = "ai.response.finishReason"
 	AIResponseModel          = "ai.response.model"
 	AIResponseID             = "ai.response.id"
+	AIResponseMsToFirstChunk = "ai.response.msToFirstChunk"
 	AIUsagePromptTokens      = "ai.usage.promptTokens"
 	AIUsageCompletionTokens  = "ai.usage.completionTokens"
 	AIUsageInputTokens       = "ai.usage.inputTokens"
@@ -178,6 +179,7 @@ const (
 	ClaudeUserPrompt        = "user_prompt"
 	ClaudeToolInput         = "tool_input"
 	ClaudeStopReason        = "stop_reason"
+	ClaudeTTFTMillis        = "ttft_ms"
 	ClaudeRedacted          = "<REDACTED>"
 	ClaudeUserSystemPrompt  = "user_system_prompt"
 )

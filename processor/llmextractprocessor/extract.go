@@ -164,6 +164,8 @@ type facts struct {
 	// Canonical keys present before extraction, so they are removed only when there.
 	hadLLMCall, hadCost, hadUnknown, hadScorecardProject bool
 	lfUsage                                              string
+	ttft                                                 float64
+	hasTTFT                                              bool
 }
 
 type kv struct{ k, v string }
@@ -223,6 +225,9 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 	e.writeTool(attrs, &f, kind)
 	e.writeIdentity(attrs, &f, ri)
 	e.writeDocs(attrs, &f)
+	if f.ttft > 0 && !f.hasTTFT {
+		attrs.PutDouble(llmschema.TTFTMillis, f.ttft)
+	}
 
 	priced := false
 	if llmCall {
@@ -421,6 +426,10 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value) {
 		f.finish.offer(v.Str(), rankVercel)
 	case llmschema.ClaudeStopReason:
 		f.finish.offer(v.Str(), rankClaude)
+	case llmschema.TTFTMillis:
+		f.hasTTFT = true
+	case llmschema.AIResponseMsToFirstChunk, llmschema.ClaudeTTFTMillis:
+		f.ttft = numberOf(v)
 
 	// Messages.
 	case llmschema.InputMessages:

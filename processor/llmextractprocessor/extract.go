@@ -282,6 +282,20 @@ func (e *extractor) cleanSpanFields(span ptrace.Span) {
 	}
 }
 
+// cleanScope applies cleanValue to the instrumentation scope's name, version and attributes.
+func (e *extractor) cleanScope(sc pcommon.InstrumentationScope) {
+	if n := sc.Name(); len(n) > e.maxBytes || !utf8.ValidString(n) {
+		sc.SetName(clean(n, e.maxBytes))
+	}
+	if v := sc.Version(); len(v) > e.maxBytes || !utf8.ValidString(v) {
+		sc.SetVersion(clean(v, e.maxBytes))
+	}
+	sc.Attributes().Range(func(_ string, v pcommon.Value) bool {
+		e.cleanValue(v, 0)
+		return true
+	})
+}
+
 // cleanValue makes the strings in v valid UTF-8 and at most maxBytes long, also inside
 // arrays and maps (to a bounded depth), so that no exporter rejects the span.
 func (e *extractor) cleanValue(v pcommon.Value, depth int) {

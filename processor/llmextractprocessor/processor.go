@@ -105,6 +105,7 @@ func (p *llmExtractProcessor) processTraces(ctx context.Context, td ptrace.Trace
 		ri := ex.resourceInfo(rs.Resource())
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
+			ex.cleanScope(sss.At(j).Scope())
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				kinds[ex.extractSpan(spans.At(k), &ri, project)]++

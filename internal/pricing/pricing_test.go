@@ -340,3 +340,30 @@ func TestLookup_CachedResultsMatchAndStayBounded(t *testing.T) {
 		t.Fatalf("lookup after cache filled: %+v, %v", m, ok)
 	}
 }
+
+func TestLookup_ProviderSpellingsAndIDForms(t *testing.T) {
+	tbl, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ provider, model, want string }{
+		{"gcp.vertex_ai", "claude-3-5-sonnet@20240620", "google/claude-3-5-sonnet"},
+		{"gcp.gemini", "models/gemini-2.5-flash", "google/gemini-2.5-flash"},
+		{"azure.ai.openai", "gpt-4o", "openai/gpt-4o"},
+		{"aws.bedrock", "anthropic.claude-3-haiku-20240307-v1:0", "aws/regional.anthropic.claude-3-haiku-20240307-v1:0"},
+		{"mistral_ai", "mistral-large-latest", "mistral/mistral-large"},
+		{"", "o3-mini", "openai/o3-mini"},
+		{"", "gpt-4.1", "openai/gpt-4.1"},
+		{"groq", "llama-3.1-8b-instant", "groq/llama-3.1-8b-instant"},
+		{"", "meta-llama/llama-3.1-8b-instruct", ""}, // no provider, no vendor rule: unknown
+	} {
+		m, ok := tbl.Lookup(tc.provider, tc.model)
+		got := ""
+		if ok {
+			got = m.Provider + "/" + m.ID
+		}
+		if got != tc.want {
+			t.Errorf("Lookup(%q, %q) = %q, want %q", tc.provider, tc.model, got, tc.want)
+		}
+	}
+}

@@ -76,7 +76,7 @@ CREATE INDEX records_retention ON records (start_ns);
 -- Run aggregates (store.RunAgg), kept in step with the records in the same transaction.
 CREATE TABLE runs (
     project   text   NOT NULL,
-    run_id    text   NOT NULL,
+    run_id    text   COLLATE "C" NOT NULL, -- byte order, as runs page by (last_seen, run_id)
     last_seen bigint NOT NULL,
     agg       jsonb  NOT NULL,
     PRIMARY KEY (project, run_id)
@@ -87,7 +87,7 @@ CREATE INDEX runs_recent ON runs (project, last_seen, run_id);
 CREATE TABLE objects (
     project text  NOT NULL,
     kind    text  NOT NULL,
-    name    text  NOT NULL,
+    name    text  COLLATE "C" NOT NULL, -- listed in byte order
     body    bytea NOT NULL,
     PRIMARY KEY (project, kind, name)
 );

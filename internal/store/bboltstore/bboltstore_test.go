@@ -300,3 +300,32 @@ func TestCompression_ReadsUncompressedValues(t *testing.T) {
 		}
 	}
 }
+
+func TestScanBudget_EndsPagesEarlyWithACursor(t *testing.T) {
+	s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	writeTraces(t, s, 1, 50, 0)
+	// Every record has "capital" and "france" but none has the phrase "france capital":
+	// the scan has to examine every record.
+	q := store.Query{Filter: store.Filter{Text: `"france capital"`}, ScanBudget: 10 * store.RecordCost}
+	pages := 0
+	for {
+		page, err := s.ListRecords(context.Background(), "p1", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 0 {
+			t.Fatalf("phrase matched %d records", len(page.Records))
+		}
+		pages++
+		if q.Cursor = page.NextCursor; q.Cursor == "" {
+			break
+		}
+	}
+	if pages < 5 {
+		t.Fatalf("50 candidates with a budget of about 10 took %d pages, want at least 5", pages)
+	}
+}

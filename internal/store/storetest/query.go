@@ -499,6 +499,8 @@ func testQueryTenancy(t *testing.T, open Factory) {
 	}
 }
 
+// testScanBudget pages with a tiny budget: a backend may end pages early (bbolt does, see
+// its own test), but the pages together must list exactly what an unbounded scan lists.
 func testScanBudget(t *testing.T, open Factory) {
 	s := open(t)
 	for i := 1; i <= 40; i++ {
@@ -521,7 +523,6 @@ func testScanBudget(t *testing.T, open Factory) {
 		}
 		q.ScanBudget, q.Limit = 2*store.RecordCost, 3
 		var got []string
-		short := false
 		for pages := 0; ; pages++ {
 			if pages > 200 {
 				t.Fatalf("%+v: paging with a small budget does not end", q.Filter)
@@ -529,9 +530,6 @@ func testScanBudget(t *testing.T, open Factory) {
 			page, err := s.ListRecords(context.Background(), "p1", q)
 			if err != nil {
 				t.Fatal(err)
-			}
-			if len(page.Records) < q.Limit && page.NextCursor != "" {
-				short = true
 			}
 			if p := ids(page.Records); p != "" {
 				got = append(got, p)
@@ -542,9 +540,6 @@ func testScanBudget(t *testing.T, open Factory) {
 		}
 		if g := strings.Join(got, ","); g != want {
 			t.Fatalf("%+v with a small scan budget: %s, want %s", q.Filter, g, want)
-		}
-		if !short {
-			t.Errorf("%+v: no page ended early; the budget was not exercised", q.Filter)
 		}
 	}
 }

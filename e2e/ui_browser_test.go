@@ -216,8 +216,9 @@ func (b *browser) screenshot(name string) {
 	if *screenshotDir == "" {
 		return
 	}
-	// Let fonts, charts and the virtual lists settle before the capture.
-	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)); err != nil {
+	// Transient toasts would cover the page; then let charts and the virtual lists settle.
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelectorAll('.toast').forEach(t => t.remove()),
+		new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, chromedp.EvalAwaitPromise)); err != nil {
 		b.t.Fatalf("wait for a frame: %v", err)
 	}
 	buf, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -29,15 +30,19 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 
 	t.Run("records load fast with the default columns", func(t *testing.T) {
 		b.t = t
-		start := time.Now()
-		b.open(base + "/#/records")
-		b.waitJS("the first page of records", rowsJS+` === 100`)
-		wall := time.Since(start)
-		load := eval[float64](b, `performance.getEntriesByName('records:load').slice(-1)[0].duration`)
-		render := eval[float64](b, `performance.getEntriesByName('records:render').slice(-1)[0].duration`)
-		t.Logf("records page: %d rows rendered in %.0f ms (fetch+render %.0f ms, navigation to rows %v)", 100, render, load, wall)
-		if render > 300 || load > 1000 {
-			t.Errorf("100 rows took %.0f ms to render and %.0f ms to load; budget 300 ms and 1 s", render, load)
+		// The best of three loads, so a busy CI machine does not fail the budget.
+		render, load, wall := math.Inf(1), math.Inf(1), time.Duration(math.MaxInt64)
+		for i := 0; i < 3; i++ {
+			start := time.Now()
+			b.open(fmt.Sprintf("%s/?load=%d#/records", base, i)) // a new URL: a full page load each time
+			b.waitJS("the first page of records", rowsJS+` === 100`)
+			wall = min(wall, time.Since(start))
+			load = min(load, eval[float64](b, `performance.getEntriesByName('records:load').slice(-1)[0].duration`))
+			render = min(render, eval[float64](b, `performance.getEntriesByName('records:render').slice(-1)[0].duration`))
+		}
+		t.Logf("records page: 100 rows rendered in %.0f ms (fetch+render %.0f ms, navigation to rows %v)", render, load, wall)
+		if render > 300 || load > 800 {
+			t.Errorf("100 rows took %.0f ms to render and %.0f ms to fetch and render; budget 300 ms and 800 ms", render, load)
 		}
 		cols := eval[[]string](b, `[...document.querySelectorAll('#records-table thead th[data-col]')].map(th => th.dataset.col)`)
 		want := "status start input output source trace_id model tokens cost duration flags scores"

@@ -14,11 +14,18 @@ function s(tag, attrs, ...children) {
   return el;
 }
 
-function niceMax(v) {
-  if (!(v > 0)) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+// scale picks a round axis maximum ≥ v split into 4 or 5 round steps.
+function scale(v) {
+  if (!(v > 0)) return { max: 1, n: 4 };
+  const p = Math.pow(10, Math.floor(Math.log10(v / 4)));
+  let best = null;
+  for (const m of [1, 2, 2.5, 5, 10]) {
+    for (const n of [4, 5]) {
+      const max = m * p * n;
+      if (max >= v && (!best || max < best.max)) best = { max, n };
+    }
+  }
+  return best;
 }
 
 function timeLabel(d, spanMs) {
@@ -27,16 +34,18 @@ function timeLabel(d, spanMs) {
 }
 
 // lineChart: times (Date[]), series [{label, values, cls}], fmt for the y axis and tooltips.
+// A null value is a gap (no data in that bucket), not a zero.
 export function lineChart({ title, times, series, fmt, id, bars }) {
   const W = 640, H = 210, L = 58, R = 12, T = 10, B = 26;
   const iw = W - L - R, ih = H - T - B;
-  const max = niceMax(Math.max(0, ...series.flatMap((x) => x.values.filter((v) => Number.isFinite(v)))));
+  const sc = scale(Math.max(0, ...series.flatMap((x) => x.values.filter((v) => Number.isFinite(v)))));
+  const max = sc.max;
   const n = times.length;
   const x = (i) => L + (n <= 1 ? iw / 2 : (i / (n - 1)) * iw);
   const y = (v) => T + ih - (v / max) * ih;
   const svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': title });
-  for (let g = 0; g <= 4; g++) {
-    const v = (max * g) / 4;
+  for (let g = 0; g <= sc.n; g++) {
+    const v = (max * g) / sc.n;
     svg.appendChild(s('line', { class: g ? 'grid-line' : 'axis', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
     svg.appendChild(s('text', { x: L - 6, y: y(v) + 3.5, 'text-anchor': 'end' }, fmt(v)));
   }
@@ -58,14 +67,23 @@ export function lineChart({ title, times, series, fmt, id, bars }) {
     });
   } else {
     series.forEach((ser, si) => {
-      const pts = ser.values.map((v, i) => [x(i), y(Number.isFinite(v) ? v : 0)]);
-      if (!pts.length) return;
-      const d = pts.map((p, i) => (i ? 'L' : 'M') + p[0].toFixed(1) + ' ' + p[1].toFixed(1)).join(' ');
-      if (si === 0) svg.appendChild(s('path', { class: 'area ' + ser.cls, d: d + ' L' + pts[pts.length - 1][0].toFixed(1) + ' ' + (T + ih) + ' L' + pts[0][0].toFixed(1) + ' ' + (T + ih) + ' Z' }));
-      svg.appendChild(s('path', { class: 'line ' + ser.cls, d }));
+      const pts = ser.values.map((v, i) => (Number.isFinite(v) ? [x(i), y(v)] : null));
+      // Runs of consecutive points; a gap starts a new run.
+      const runs = [];
+      let cur = null;
+      for (const p of pts) {
+        if (!p) { cur = null; continue; }
+        if (!cur) { cur = []; runs.push(cur); }
+        cur.push(p);
+      }
+      for (const run of runs) {
+        const d = run.map((p, i) => (i ? 'L' : 'M') + p[0].toFixed(1) + ' ' + p[1].toFixed(1)).join(' ');
+        if (si === 0 && run.length > 1) svg.appendChild(s('path', { class: 'area ' + ser.cls, d: d + ' L' + run[run.length - 1][0].toFixed(1) + ' ' + (T + ih) + ' L' + run[0][0].toFixed(1) + ' ' + (T + ih) + ' Z' }));
+        svg.appendChild(s('path', { class: 'line ' + ser.cls, d }));
+      }
       if (n <= 60) {
         ser.values.forEach((v, i) => {
-          if (!v) return;
+          if (!Number.isFinite(v) || (!v && !ser.gaps)) return;
           svg.appendChild(s('circle', { class: ser.cls, cx: pts[i][0], cy: pts[i][1], r: 2.5 }, s('title', {}, timeLabel(times[i], 0) + ' ' + ser.label + ': ' + fmt(v))));
         });
       }

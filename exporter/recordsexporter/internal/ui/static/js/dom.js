@@ -89,6 +89,7 @@ export function fmtCost(v) {
 
 export function fmtMs(ms) {
   if (ms == null || Number.isNaN(ms)) return '—';
+  if (ms === 0) return '0';
   if (ms < 1) return ms.toFixed(2) + ' ms';
   if (ms < 1000) return Math.round(ms) + ' ms';
   if (ms < 60000) return (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
@@ -106,9 +107,10 @@ export function fmtTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   const now = new Date();
-  const sameDay = d.toDateString() === now.toDateString();
-  const time = d.toLocaleTimeString('en-GB', { hour12: false });
-  return sameDay ? time : d.toLocaleDateString('en-CA') + ' ' + time;
+  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString('en-GB', { hour12: false });
+  const hm = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false });
+  const date = d.toLocaleDateString('en-CA');
+  return (d.getFullYear() === now.getFullYear() ? date.slice(5) : date) + ' ' + hm;
 }
 
 export function fmtAgo(iso) {

@@ -81,7 +81,7 @@ function textCell(text, terms) {
 }
 
 function shortID(id) {
-  return id ? id.slice(0, 8) + '…' + id.slice(-4) : '';
+  return id ? id.slice(0, 6) + '…' + id.slice(-4) : '';
 }
 
 function scoreText(sc) {
@@ -234,7 +234,13 @@ export function recordsPage(root, params) {
     attrs: { type: 'search', id: 'records-search', placeholder: 'Search input, output, expected…  ( / )', 'aria-label': 'Search records', autocomplete: 'off' },
   });
   const quick = h('div', { class: 'quick', attrs: { role: 'toolbar', 'aria-label': 'Quick filters' } });
-  const filterBar = h('div', { class: 'filters', attrs: { id: 'filter-bar' } });
+  const filterBar = h('div', { class: 'filters filter-bar', attrs: { id: 'filter-bar' } });
+  const filterToggle = button('Filters', () => {
+    filterBar.classList.toggle('open');
+    filterToggle.setAttribute('aria-expanded', String(filterBar.classList.contains('open')));
+  }, 'btn-ghost filter-toggle', 'Show or hide the filters', 'filter-toggle');
+  filterToggle.setAttribute('aria-controls', 'filter-bar');
+  filterToggle.setAttribute('aria-expanded', 'false');
   const chips = h('div', { class: 'active-filters' });
   const notice = h('div', { class: 'notices' });
   const table = h('table', { class: 'grid records-table', attrs: { id: 'records-table' } });
@@ -254,7 +260,7 @@ export function recordsPage(root, params) {
       h('div', { class: 'head-actions' },
         h('label', { class: 'toggle', attrs: { title: 'Poll for new records every 3 seconds' } }, liveToggle, ' Live'),
         exportBtn, editBtn)),
-    h('div', { class: 'searchrow' }, search),
+    h('div', { class: 'searchrow' }, search, filterToggle),
     quick, filterBar, chips, notice, selBar, body, status, h('div', { class: 'more' }, more), sentinel));
 
   // --- hash state
@@ -427,14 +433,33 @@ export function recordsPage(root, params) {
     table.appendChild(h('thead', {}, h('tr', {}, h('th', { class: 'col-select' }, cb),
       columns().map((c) => h('th', { class: c.cls, attrs: { scope: 'col', 'data-col': c.id } }, c.label)))));
   }
-  function row(r) {
-    const cb = h('input', { class: 'sel', attrs: { type: 'checkbox', 'aria-label': 'Select record ' + r.id, tabindex: '-1' }, checked: state.selected.has(r.id) });
-    const tr = h('tr', { class: 'row' + (state.selected.has(r.id) ? ' selected' : '') + ' status-' + r.status, data: { id: r.id }, attrs: { tabindex: '-1' } },
-      h('td', { class: 'col-select' }, cb));
-    const t = terms();
-    for (const c of columns()) {
-      const v = c.render(r, t);
-      tr.appendChild(h('td', { class: c.cls, data: { col: c.id } }, v));
+  // row builds one table row; cols and t are passed in so a page of rows resolves the
+  // columns and search terms once.
+  function row(r, cols, t) {
+    cols = cols || columns();
+    t = t || terms();
+    const sel = state.selected.has(r.id);
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.className = 'sel';
+    cb.tabIndex = -1;
+    cb.checked = sel;
+    cb.setAttribute('aria-label', 'Select record ' + r.id);
+    const tr = document.createElement('tr');
+    tr.className = 'row status-' + r.status + (sel ? ' selected' : '');
+    tr.tabIndex = -1;
+    tr.dataset.id = r.id;
+    const first = document.createElement('td');
+    first.className = 'col-select';
+    first.appendChild(cb);
+    tr.appendChild(first);
+    for (const c of cols) {
+      const td = document.createElement('td');
+      td.className = c.cls;
+      td.dataset.col = c.id;
+      td.dataset.label = c.label;
+      append(td, c.render(r, t));
+      tr.appendChild(td);
     }
     return tr;
   }
@@ -443,7 +468,8 @@ export function recordsPage(root, params) {
     renderHead();
     const tb = h('tbody');
     const frag = document.createDocumentFragment();
-    for (const r of state.records) frag.appendChild(row(r));
+    const cols = columns(), t = terms();
+    for (const r of state.records) frag.appendChild(row(r, cols, t));
     tb.appendChild(frag);
     table.appendChild(tb);
     state.focus = Math.min(state.focus, state.records.length - 1);
@@ -452,7 +478,8 @@ export function recordsPage(root, params) {
   function appendRows(recs) {
     const tb = table.tBodies[0];
     const frag = document.createDocumentFragment();
-    for (const r of recs) frag.appendChild(row(r));
+    const cols = columns(), t = terms();
+    for (const r of recs) frag.appendChild(row(r, cols, t));
     tb.appendChild(frag);
   }
   table.addEventListener('click', (e) => {

@@ -99,15 +99,17 @@ export function statsPage(root, params) {
         rows.push(byStart.get(t) || null);
       }
       const val = (f) => rows.map((b) => (b ? f(b) : 0));
+      // Latency has no value in an empty bucket: draw a gap, not a zero.
+      const lat = (f) => rows.map((b) => (b ? f(b) : null));
       body.appendChild(h('div', { class: 'charts' },
         lineChart({ id: 'chart-cost', title: 'Cost over time', times, fmt: fmtCost, series: [{ label: 'cost', cls: 'c0', values: val((b) => b.cost_usd) }] }),
         lineChart({ id: 'chart-tokens', title: 'Tokens over time', times, fmt: compact, series: [
           { label: 'input', cls: 'c4', values: val((b) => b.usage.input) },
           { label: 'output', cls: 'c7', values: val((b) => b.usage.output) }] }),
         lineChart({ id: 'chart-latency', title: 'Latency over time', times, fmt: fmtMs, series: [
-          { label: 'p50', cls: 'c1', values: val((b) => b.latency_ms.p50) },
-          { label: 'p95', cls: 'c2', values: val((b) => b.latency_ms.p95) },
-          { label: 'p99', cls: 'c3', values: val((b) => b.latency_ms.p99) }] }),
+          { label: 'p50', cls: 'c1', gaps: true, values: lat((b) => b.latency_ms.p50) },
+          { label: 'p95', cls: 'c2', gaps: true, values: lat((b) => b.latency_ms.p95) },
+          { label: 'p99', cls: 'c3', gaps: true, values: lat((b) => b.latency_ms.p99) }] }),
         lineChart({ id: 'chart-errors', title: 'Records and errors over time', times, fmt: compact, bars: true, series: [
           { label: 'records', cls: 'c0', values: val((b) => b.record_count) },
           { label: 'errors', cls: 'c3', values: val((b) => b.error_count) },

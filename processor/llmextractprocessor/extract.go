@@ -1189,13 +1189,17 @@ type msgText struct {
 // source and returns the texts the display view needs.
 func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out msgText) {
 	var sys string
+	completion := isCompletion(f)
 	if f.inMsgs != "" {
-		in = canonicalText(f.inMsgs)
+		in = canonicalText(f.inMsgs, completion)
 	} else {
 		var msgs []llmschema.Message
 		msgs, sys = e.inputMessages(f)
 		if len(msgs) > 0 {
 			in = msgText{user: lastUserText(msgs), assistant: assistantText(msgs), present: true}
+			if completion {
+				in.user = allUserText(msgs)
+			}
 			if s, ok := fitMessages(msgs, e.maxBytes); ok {
 				attrs.PutStr(llmschema.InputMessages, s)
 			}
@@ -1207,7 +1211,7 @@ func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out msgText)
 		}
 	}
 	if f.outMsgs != "" {
-		out = canonicalText(f.outMsgs)
+		out = canonicalText(f.outMsgs, false)
 	} else if msgs := e.outputMessages(f); len(msgs) > 0 {
 		out = msgText{user: lastUserText(msgs), assistant: assistantText(msgs), present: true}
 		for _, m := range msgs {
@@ -1223,9 +1227,30 @@ func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out msgText)
 }
 
 // canonicalText reads an existing semantic-convention message list without decoding it.
-func canonicalText(s string) msgText {
-	user, assistant, n, ok := scanMessages(s)
+func canonicalText(s string, completion bool) msgText {
+	user, assistant, n, ok := scanMessages(s, completion)
 	return msgText{user: user, assistant: assistant, present: ok && n > 0}
+}
+
+// isCompletion reports whether the span is a text-completion call, whose input is the
+// whole prompt rather than the last user turn.
+func isCompletion(f *facts) bool {
+	return f.opName == llmschema.OperationTextCompletion || f.reqType == "completion" || len(f.oiPrompts) > 0
+}
+
+func allUserText(msgs []llmschema.Message) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		if m.Role == llmschema.RoleUser {
+			if t := joinText(m.Parts); t != "" {
+				if b.Len() > 0 {
+					b.WriteByte('\n')
+				}
+				b.WriteString(t)
+			}
+		}
+	}
+	return b.String()
 }
 
 func (e *extractor) inputMessages(f *facts) (msgs []llmschema.Message, system string) {
@@ -1503,10 +1528,6 @@ func (e *extractor) writeText(attrs pcommon.Map, f *facts, kind string, in, out 
 	isModel := kind == llmschema.SpanKindLLM || kind == llmschema.SpanKindEmbedding
 	if isModel {
 		input = in.user
-		if len(f.oiPrompts) > 1 && len(f.oiIn) == 0 && len(f.legacyIn) == 0 && f.inMsgs == "" {
-			// A completion call: the whole prompt is the input.
-			input = strings.Join(f.oiPrompts, "\n")
-		}
 		output = out.assistant
 	}
 	if input == "" {

@@ -126,7 +126,7 @@ func FuzzScanMessages(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		user, assistant, _, ok := scanMessages(s)
+		user, assistant, _, ok := scanMessages(s, false)
 		// Decode into maps: struct decoding would match keys case-insensitively.
 		var list []map[string]any
 		if json.Unmarshal([]byte(s), &list) != nil {

@@ -463,3 +463,35 @@ func TestCost_ClientSuppliedValuesAreNotTrusted(t *testing.T) {
 		})
 	}
 }
+
+func TestText_CompletionInputIsWholePrompt(t *testing.T) {
+	tests := []struct {
+		name  string
+		attrs map[string]any
+	}{
+		{"semconv text_completion", map[string]any{llmschema.OperationName: "text_completion",
+			llmschema.InputMessages: `[{"role":"user","parts":[{"type":"text","content":"first"}]},{"role":"user","parts":[{"type":"text","content":"second"}]}]`}},
+		{"legacy completion", map[string]any{llmschema.LLMRequestType: "completion", llmschema.RequestModel: "gpt-3.5-turbo-instruct",
+			"gen_ai.prompt.0.role": "user", "gen_ai.prompt.0.content": "first", "gen_ai.prompt.1.role": "user", "gen_ai.prompt.1.content": "second"}},
+		{"openinference prompts", map[string]any{llmschema.OpenInferenceSpanKind: "LLM",
+			"llm.prompts.0.prompt.text": "first", "llm.prompts.1.prompt.text": "second"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan("x", tt.attrs)))
+			if got := attrStr(t, s, llmschema.Input); got != "first\nsecond" {
+				t.Errorf("input = %q", got)
+			}
+		})
+	}
+}
+
+func TestText_ChatInputIsLastUserTurn(t *testing.T) {
+	s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan("x", map[string]any{
+		llmschema.OperationName: "chat",
+		llmschema.InputMessages: `[{"role":"user","parts":[{"type":"text","content":"first"}]},{"role":"assistant","parts":[{"type":"text","content":"ok"}]},{"role":"user","parts":[{"type":"text","content":"second"}]}]`,
+	})))
+	if got := attrStr(t, s, llmschema.Input); got != "second" {
+		t.Errorf("input = %q", got)
+	}
+}

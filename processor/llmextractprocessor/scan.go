@@ -127,8 +127,9 @@ type partRef struct {
 
 // scanMessages reads a semantic-convention message list and returns the text of the last
 // user message and of the first assistant message (its tool calls rendered when it has no
-// text). ok is false when s is not such a list.
-func scanMessages(s string) (user, assistant string, n int, ok bool) {
+// text). With allUsers, user is instead every user message's text, one per line (the whole
+// prompt of a completion call). ok is false when s is not such a list.
+func scanMessages(s string, allUsers bool) (user, assistant string, n int, ok bool) {
 	r := jsonReader{s: s}
 	if !r.consume('[') {
 		return "", "", 0, false
@@ -176,7 +177,11 @@ func scanMessages(s string) (user, assistant string, n int, ok bool) {
 		switch role {
 		case "user", "human":
 			if t := joinRefs(parts); t != "" {
-				user = t
+				if allUsers && user != "" {
+					user += "\n" + t
+				} else {
+					user = t
+				}
 			}
 		case "assistant", "model", "ai":
 			if assistant == "" {

@@ -57,6 +57,15 @@ once), the cost (gpt-4o-mini and text-embedding-3-small are priced), the status,
 	for _, cs := range compatCases {
 		fmt.Fprintf(&b, "- **%s**: %s.\n", cs.Title, cs.Verified)
 	}
+	var identity []string
+	for _, cl := range compatClients {
+		if cl.Identity {
+			identity = append(identity, cl.Library)
+		}
+	}
+	if len(identity) > 0 {
+		fmt.Fprintf(&b, "\nUser and session (`user_id`, `session_id`, set the way each library documents) are also\nchecked on every record of: %s.\n", strings.Join(identity, "; "))
+	}
 	var notApplicable []string
 	for _, cl := range compatClients {
 		for check, reason := range sortedMap(cl.NotApplicable) {
@@ -73,14 +82,19 @@ once), the cost (gpt-4o-mini and text-embedding-3-small are priced), the status,
 		for _, cs := range compatCases {
 			name := cl.ID + "/" + cs.ID
 			if fails := h.results[name]; len(fails) > 0 {
-				failing = append(failing, fmt.Sprintf("- `%s` (%s, %s): failing: %s", name, cl.Library, cs.Title,
+				reason, ok := h.expected[name]
+				if !ok {
+					reason = "not in e2e/clients/expected_failures.json"
+				}
+				failing = append(failing, fmt.Sprintf("- `%s`: failing: %s.\n  What the record showed: %s.", name, reason,
 					strings.Join(fails, "; ")))
 			}
 		}
 	}
 	if len(failing) > 0 {
-		b.WriteString("\n## Failing cases\n\nEach is listed with its reason in `e2e/clients/expected_failures.json`; the test\n" +
-			"fails when a listed case starts passing, so this list shrinks as tracehound learns each\nlibrary.\n\n")
+		b.WriteString("\n## Failing cases\n\nEach is listed with its reason in `e2e/clients/expected_failures.json` (`library:` the\n" +
+			"instrumentation does not send the data; `tracehound:` tracehound does not read what was sent).\n" +
+			"The test fails when a listed case starts passing, so this list cannot go stale.\n\n")
 		b.WriteString(strings.Join(failing, "\n") + "\n")
 	}
 

@@ -33,7 +33,12 @@ const SCENARIOS = ['chat', 'stream', 'tools', 'embeddings', 'error', 'server_err
 class TraceIdRecorder {
   constructor() { this.ids = new Set(); }
   onStart() {}
-  onEnd(span) { this.ids.add(span.spanContext().traceId); }
+  onEnd(span) {
+    this.ids.add(span.spanContext().traceId);
+    if (process.env.COMPAT_DEBUG) {
+      process.stderr.write(`span ${span.spanContext().traceId} ${span.name} status=${span.status.code} ${JSON.stringify(span.attributes)}\n`);
+    }
+  }
   forceFlush() { return Promise.resolve(); }
   shutdown() { return Promise.resolve(); }
   take() { const ids = [...this.ids]; this.ids.clear(); return ids; }

@@ -111,7 +111,7 @@ async function chat(messages, { tools, stream, rootAttrs } = {}) {
   });
 }
 
-const runAttr = { 'scorecard.tracing_group_id': config.runId };
+const runAttr = { 'scorecard.tracing_group_id': config.runId, 'user.id': 'user-compat', 'session.id': 'session-compat' };
 
 const steps = {
   chat: (s) => chat([{ role: 'user', content: s.prompt }], { rootAttrs: runAttr }),

@@ -1,0 +1,60 @@
+// OpenLLMetry JS (@traceloop/node-server-sdk) auto-instrumenting the openai client. Pointed at
+// tracehound only through TRACELOOP_BASE_URL and TRACELOOP_HEADERS, as its docs tell a user;
+// batching off and a flush before exit so a short script loses nothing.
+'use strict';
+const traceloop = require('@traceloop/node-server-sdk');
+const { config, scenarios, TraceIdRecorder, report, runScenario, SCENARIOS } = require('./common.cjs');
+
+const recorder = new TraceIdRecorder();
+traceloop.initialize({ appName: 'compat-traceloop', disableBatch: true, processor: recorder });
+const { OpenAI } = require('openai');
+
+const openai = new OpenAI({ apiKey: 'sk-fake', baseURL: config.llmBaseURL, maxRetries: 0 });
+const MODEL = scenarios.chat_model;
+
+const steps = {
+  chat: async (s) => {
+    await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: s.prompt }] });
+  },
+  stream: async (s) => {
+    const stream = await openai.chat.completions.create({
+      model: MODEL, messages: [{ role: 'user', content: s.prompt }], stream: true, stream_options: { include_usage: true },
+    });
+    for await (const chunk of stream) void chunk;
+  },
+  tools: (s) => traceloop.withWorkflow({ name: 'weather_agent' }, async (question) => {
+    const tools = [{ type: 'function', function: { name: s.tool_name, description: 'Current weather in a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    const messages = [{ role: 'user', content: question }];
+    const first = await openai.chat.completions.create({ model: MODEL, messages, tools });
+    const msg = first.choices[0].message;
+    const call = msg.tool_calls[0];
+    const result = await traceloop.withTool({ name: call.function.name }, async () => s.tool_result);
+    messages.push(msg, { role: 'tool', tool_call_id: call.id, content: result });
+    const second = await openai.chat.completions.create({ model: MODEL, messages, tools });
+    return second.choices[0].message.content;
+  }, s.prompt),
+  embeddings: async (s) => {
+    await openai.embeddings.create({ model: s.model, input: s.input });
+  },
+  error: async (s) => {
+    await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: s.prompt }] });
+  },
+  server_error: async (s) => {
+    await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: s.prompt }] });
+  },
+};
+
+(async () => {
+  await traceloop.withAssociationProperties({
+    'scorecard.tracing_group_id': config.runId,
+    [traceloop.AssociationProperty.USER_ID]: 'user-compat',
+    [traceloop.AssociationProperty.SESSION_ID]: 'session-compat',
+  }, async () => {
+    for (const name of SCENARIOS) {
+      await runScenario(name, steps[name]);
+      report(name, recorder.take());
+    }
+  });
+  await traceloop.forceFlush();
+})().catch((err) => { console.error(err); process.exit(1); });

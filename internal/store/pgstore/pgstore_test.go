@@ -2,12 +2,18 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand"
+	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/tracehound/tracehound/internal/llmschema"
 	"github.com/tracehound/tracehound/internal/store"
 	"github.com/tracehound/tracehound/internal/store/pgstore/pgtest"
 	"github.com/tracehound/tracehound/internal/store/storetest"
@@ -70,5 +76,122 @@ func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 	}
 	if applied != SchemaVersion() || max != SchemaVersion() {
 		t.Fatalf("schema_migrations has %d rows up to version %d, want %d", applied, max, SchemaVersion())
+	}
+}
+
+// convergenceTrace is an agent trace plus a flagged guard span and an error span, so that
+// every kind of record field (lists, status, text, tokens) is exercised.
+func convergenceTrace(n int) []storetest.SpanSpec {
+	specs := storetest.AgentTrace(n, int64(n)*10000)
+	start := int64(n) * 10000
+	specs = append(specs,
+		storetest.SpanSpec{Trace: n, ID: 5, Parent: 4, Name: "guard", StartMS: start + 2301, EndMS: start + 2310, Attrs: map[string]any{
+			llmschema.SpanKind: "guardrail", llmschema.Flags: `[{"code":"off_topic","category":"behavioral","severity":"warning","message":"m"}]`}},
+		storetest.SpanSpec{Trace: n, ID: 6, Parent: 1, Name: "retry", StartMS: start + 2311, EndMS: start + 2400, Error: n%2 == 0, Attrs: map[string]any{
+			llmschema.SpanKind: "llm", llmschema.LLMCall: true, llmschema.ResponseModel: fmt.Sprint("model-", n%3),
+			llmschema.UsageInputTokens: n, llmschema.UsageOutputTokens: 1, llmschema.CostUSD: 0.001 * float64(n)}},
+	)
+	return specs
+}
+
+// normalized is a record as JSON with its list fields sorted: Fold appends models and flags
+// in arrival order, which differs between nodes as it does between runs of one node.
+func normalized(t *testing.T, r *store.Record) string {
+	t.Helper()
+	c := *r
+	c.Models = append([]string{}, r.Models...)
+	sort.Strings(c.Models)
+	c.Flags = append([]llmschema.Flag{}, r.Flags...)
+	sort.Slice(c.Flags, func(i, j int) bool { return c.Flags[i].SpanID+c.Flags[i].Code < c.Flags[j].SpanID+c.Flags[j].Code })
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Two stores on one database stand for two replicas without trace affinity: the spans of
+// the same traces arrive interleaved, children before parents, with duplicates on both,
+// from concurrent writers. Every record must equal the one a single store builds from one
+// ordered write, and the run aggregate must count each record once.
+func TestReplicas_InterleavedSpansConvergeToSingleNodeRecord(t *testing.T) {
+	srv := pgtest.Start(t)
+	ref := open(t, srv.NewDatabase(t))
+	shared := srv.NewDatabase(t)
+	replicas := []*Store{open(t, shared), open(t, shared)}
+	const traces = 40
+	var all []store.Span
+	for n := 1; n <= traces; n++ {
+		spans := storetest.MakeSpans(t, "p1", convergenceTrace(n)...)
+		if err := ref.WriteSpans(context.Background(), spans); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, spans...)
+	}
+	// Children first (reverse span order within the whole list), then shuffled in windows
+	// so that writers race on the same traces; a third of the spans is sent twice.
+	rng := rand.New(rand.NewSource(1))
+	var work []store.Span
+	for i := len(all) - 1; i >= 0; i-- {
+		work = append(work, all[i])
+		if rng.Intn(3) == 0 {
+			work = append(work, all[i])
+		}
+	}
+	for i := 0; i+8 <= len(work); i += 8 {
+		rng.Shuffle(8, func(a, b int) { work[i+a], work[i+b] = work[i+b], work[i+a] })
+	}
+	const writers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(work); i += writers {
+				end := i + 1
+				if i%5 == 0 && i+writers < len(work) {
+					// Some batches carry two spans, usually of different traces.
+					end = i + 2
+				}
+				if err := replicas[i%2].WriteSpans(context.Background(), work[i:end]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for n := 1; n <= traces; n++ {
+		want, err := ref.GetRecord(context.Background(), "p1", storetest.TraceHex(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range replicas {
+			got, err := r.GetRecord(context.Background(), "p1", storetest.TraceHex(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := normalized(t, got), normalized(t, want); g != w {
+				t.Fatalf("trace %d on replica %d:\n got %s\nwant %s", n, i+1, g, w)
+			}
+		}
+	}
+	wantRun, err := ref.GetRun(context.Background(), "p1", "batch-job-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotRun, err := replicas[1].GetRun(context.Background(), "p1", "batch-job-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotRun.RecordCount != traces || gotRun.RecordCount != wantRun.RecordCount || gotRun.Usage != wantRun.Usage ||
+		gotRun.StatusCounts != wantRun.StatusCounts || gotRun.LatencyMS != wantRun.LatencyMS ||
+		math.Abs(gotRun.CostUSD-wantRun.CostUSD) > 1e-12 || !gotRun.FirstSeen.Equal(wantRun.FirstSeen) || !gotRun.LastSeen.Equal(wantRun.LastSeen) {
+		t.Fatalf("run on the replicas %+v\nsingle node %+v", gotRun, wantRun)
 	}
 }

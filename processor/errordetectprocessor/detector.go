@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -77,7 +78,7 @@ func (d *detector) detectTrace(g *traceGroup) {
 		if cfg.EmptyOutput.Enabled {
 			d.detectEmpty(v)
 		}
-		text := v.outText
+		text := capText(v.outText, maxAnswerBytes)
 		if !hasContent(text) {
 			continue
 		}
@@ -146,4 +147,22 @@ func hasContent(text string) bool {
 func hasAttr(a pcommon.Map, k string) bool {
 	_, ok := a.Get(k)
 	return ok
+}
+
+// maxAnswerBytes and maxContextBytes bound the text a check reads per span, so that one
+// huge output or system prompt cannot stall the pipeline; failures show in the first part.
+const (
+	maxAnswerBytes  = 64 << 10
+	maxContextBytes = 32 << 10
+)
+
+// capText cuts s to at most n bytes at a rune boundary.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -40,11 +40,11 @@ func (d *detector) detectOffTopic(v *spanView, text string) {
 	}
 	// The answer may follow tool results or earlier turns rather than the literal words
 	// of the last question (e.g. "and the other one?"): those count as context too.
-	ctxTerms := keyTerms(d.contextText(v))
+	ctxTerms := keyTerms(capText(d.contextText(v), maxContextBytes))
 	if overlap(a, ctxTerms) >= c.MaxTaskOverlap {
 		return
 	}
-	if v.system != "" && overlap(a, keyTerms(v.system)) >= c.MaxTaskOverlap {
+	if v.system != "" && overlap(a, keyTerms(capText(v.system, maxContextBytes))) >= c.MaxTaskOverlap {
 		return
 	}
 	v.add(behavioral(c.CheckConfig, llmschema.FlagCodeOffTopic, "the answer shares little with the question",

@@ -133,7 +133,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 		}
 	}
 	if c.SystemPromptLeak && v.system != "" {
-		if ev, ok := leakedRun(v.system, text, c.SystemPromptLeakWords); ok {
+		if ev, ok := leakedRun(capText(v.system, maxContextBytes), text, c.SystemPromptLeakWords); ok {
 			flag("the answer repeats the system instructions", ev)
 			return
 		}

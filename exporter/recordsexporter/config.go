@@ -7,11 +7,17 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 )
 
 // Config is the records exporter's configuration.
 type Config struct {
+	// Store is the backend: "bbolt" (default; the file under path, one node) or "postgres"
+	// (one database shared by any number of replicas, see postgres.dsn).
+	Store string `mapstructure:"store"`
+	// Postgres configures the PostgreSQL backend.
+	Postgres PostgresConfig `mapstructure:"postgres"`
 	// Path is the directory holding the bbolt file (tracehound.db).
 	Path string `mapstructure:"path"`
 	// API is the HTTP server of the query API and UI.
@@ -30,6 +36,19 @@ type Config struct {
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 }
 
+// Store backends.
+const (
+	StoreBBolt    = "bbolt"
+	StorePostgres = "postgres"
+)
+
+// PostgresConfig is the PostgreSQL backend's connection.
+type PostgresConfig struct {
+	// DSN is a libpq/pgx connection string, e.g. postgres://tracehound:secret@db:5432/tracehound
+	// (pool_max_conns=N sets the pool size).
+	DSN configopaque.String `mapstructure:"dsn"`
+}
+
 // RetentionConfig bounds the store by age and by size; the oldest records go first.
 type RetentionConfig struct {
 	// MaxAge deletes records that started longer ago; 0 keeps them forever.
@@ -45,6 +64,21 @@ func (r RetentionConfig) enabled() bool { return r.MaxAge > 0 || r.MaxSizeMiB > 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	var errs []error
+	switch c.Store {
+	case "", StoreBBolt:
+		if c.Postgres.DSN != "" {
+			errs = append(errs, errors.New("postgres.dsn: set, but store is bbolt; add store: postgres to use it"))
+		}
+	case StorePostgres:
+		if strings.TrimSpace(string(c.Postgres.DSN)) == "" {
+			errs = append(errs, errors.New("postgres.dsn: must be set when store is postgres, e.g. postgres://tracehound@db:5432/tracehound"))
+		}
+		if c.Retention.MaxSizeMiB > 0 {
+			errs = append(errs, errors.New("retention.max_size_mib: not supported with store postgres (size the database instead); use retention.max_age"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("store: must be bbolt or postgres, got %q", c.Store))
+	}
 	if strings.TrimSpace(c.Path) == "" {
 		errs = append(errs, errors.New("path: must name the directory for the store, e.g. ./data"))
 	}

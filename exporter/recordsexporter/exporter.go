@@ -20,6 +20,7 @@ import (
 	"github.com/tracehound/tracehound/internal/llmschema"
 	"github.com/tracehound/tracehound/internal/store"
 	"github.com/tracehound/tracehound/internal/store/bboltstore"
+	"github.com/tracehound/tracehound/internal/store/pgstore"
 )
 
 type recordsExporter struct {
@@ -46,14 +47,25 @@ func newRecordsExporter(cfg *Config, set component.TelemetrySettings) *recordsEx
 }
 
 func (e *recordsExporter) start(ctx context.Context, host component.Host) error {
-	st, err := bboltstore.Open(e.cfg.Path, e.logger, bboltstore.Options{
-		MaxBatchSpans: e.cfg.MaxBatchSpans,
-		QueueSize:     e.cfg.WriteQueueSize,
-	})
-	if err != nil {
-		return fmt.Errorf("records: %w", err)
+	var st store.Store
+	var where string
+	if e.cfg.Store == StorePostgres {
+		pg, err := pgstore.Open(ctx, string(e.cfg.Postgres.DSN), e.logger, pgstore.Options{})
+		if err != nil {
+			return fmt.Errorf("records: %w", err)
+		}
+		st, where = pg, "postgres"
+	} else {
+		b, err := bboltstore.Open(e.cfg.Path, e.logger, bboltstore.Options{
+			MaxBatchSpans: e.cfg.MaxBatchSpans,
+			QueueSize:     e.cfg.WriteQueueSize,
+		})
+		if err != nil {
+			return fmt.Errorf("records: %w", err)
+		}
+		st, where, e.bolt = b, b.Path(), b
 	}
-	e.store, e.bolt = st, st
+	e.store = st
 
 	ln, err := e.cfg.API.ToListener(ctx)
 	if err != nil {
@@ -90,7 +102,7 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 		go e.retentionLoop()
 	}
 	e.logger.Info("Records store and API ready",
-		zap.String("store", st.Path()),
+		zap.String("store", where),
 		zap.String("api", "http://"+ln.Addr().String()+"/api/v1/records"))
 	return nil
 }
@@ -137,6 +149,19 @@ func (e *recordsExporter) retentionLoop() {
 }
 
 func (e *recordsExporter) enforceRetention(ctx context.Context) {
+	if e.bolt == nil {
+		if e.cfg.Retention.MaxAge <= 0 {
+			return
+		}
+		n, err := e.store.DeleteBefore(ctx, time.Now().Add(-e.cfg.Retention.MaxAge))
+		if err != nil && ctx.Err() == nil {
+			e.logger.Error("Retention failed; will retry at the next check", zap.Error(err))
+		}
+		if n > 0 {
+			e.logger.Info("Retention deleted old records", zap.Int("by_age", n))
+		}
+		return
+	}
 	res, err := e.bolt.EnforceRetention(ctx, bboltstore.Retention{
 		MaxAge:   e.cfg.Retention.MaxAge,
 		MaxBytes: e.cfg.Retention.MaxSizeMiB << 20,

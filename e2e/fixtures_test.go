@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 )
@@ -42,7 +43,11 @@ type fixtureRecord struct {
 	SpanCount    int      `json:"span_count"`
 	LLMCallCount int      `json:"llm_call_count"`
 	CostUSD      float64  `json:"cost_usd"`
-	Usage        struct {
+	Flags        []struct {
+		Code     string `json:"code"`
+		Category string `json:"category"`
+	} `json:"flags"`
+	Usage struct {
 		Input, Output, Total int64
 	} `json:"usage"`
 }
@@ -105,6 +110,23 @@ func TestE2E_RealClientFixtures(t *testing.T) {
 		exp := []any{w.name, w.status, w.input, w.output, w.models, w.run, w.user, w.session, w.spans, w.calls, w.in, w.out, w.priced}
 		if fmt.Sprint(got) != fmt.Sprint(exp) {
 			t.Errorf("record %s:\n got %v\nwant %v", r.ID, got, exp)
+		}
+	}
+	// errordetect flags the 429 as a technical rate-limit error; the clean answers carry no flags.
+	for _, r := range recs {
+		var codes []string
+		for _, f := range r.Flags {
+			codes = append(codes, f.Category+"/"+f.Code)
+		}
+		switch r.ID {
+		case "009f44b3314171e82a8f3836143dae1f":
+			if !slices.Contains(codes, "technical/rate_limit") {
+				t.Errorf("429 record flags %v, want technical/rate_limit", codes)
+			}
+		case "2e69f7be51440661f896e30fc19096d0", "cf1552e887bbaccaac9b1bc8721502b2", "89947473c95b6844b38605e6d797535a":
+			if len(codes) != 0 {
+				t.Errorf("record %s (a correct answer) flagged %v", r.ID, codes)
+			}
 		}
 	}
 	// The run groups the two batch items.

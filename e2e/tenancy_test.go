@@ -167,7 +167,7 @@ func TestE2E_ProjectsSurviveBatching(t *testing.T) {
 	cfg := defaultConfig(t)
 	for _, r := range [][2]string{
 		{"  llmextract: {}\n", "  llmextract: {}\n  batch: {timeout: 300ms, send_batch_size: 1000}\n"},
-		{"processors: [memory_limiter, llmextract]", "processors: [memory_limiter, llmextract, batch]"},
+		{"processors: [memory_limiter, llmextract, errordetect]", "processors: [memory_limiter, llmextract, batch, errordetect]"},
 	} {
 		if !strings.Contains(cfg, r[0]) {
 			t.Fatalf("default config has no %q to extend", r[0])

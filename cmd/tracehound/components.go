@@ -13,6 +13,7 @@ import (
 	bearerauthextension "github.com/tracehound/tracehound/extension/bearerauthextension"
 	bodylimitextension "github.com/tracehound/tracehound/extension/bodylimitextension"
 	pathaliasextension "github.com/tracehound/tracehound/extension/pathaliasextension"
+	errordetectprocessor "github.com/tracehound/tracehound/processor/errordetectprocessor"
 	llmextractprocessor "github.com/tracehound/tracehound/processor/llmextractprocessor"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
@@ -99,6 +100,7 @@ func components() (otelcol.Factories, error) {
 
 	factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
 		llmextractprocessor.NewFactory(),
+		errordetectprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 		batchprocessor.NewFactory(),
 		resourceprocessor.NewFactory(),
@@ -111,6 +113,7 @@ func components() (otelcol.Factories, error) {
 	}
 	factories.ProcessorModules = makeModulesMap(factories.Processors, map[component.Type]string{
 		llmextractprocessor.NewFactory().Type():           "github.com/tracehound/tracehound v0.0.0",
+		errordetectprocessor.NewFactory().Type():          "github.com/tracehound/tracehound v0.0.0",
 		memorylimiterprocessor.NewFactory().Type():        "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
 		batchprocessor.NewFactory().Type():                "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0",
 		resourceprocessor.NewFactory().Type():             "github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor v0.165.0",

@@ -347,6 +347,25 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.waitJS("the last step in the timeline", `[...document.querySelectorAll('#timeline .wf-name')].some(n => n.textContent.includes('step 4949'))`)
 	})
 
+	t.Run("live tail shows new records as they arrive", func(t *testing.T) {
+		b.t = t
+		b.goHash("#/records")
+		b.waitJS("records", rowsJS+` === 100`)
+		b.click("#live-tail")
+		b.waitJS("live mode in the URL", `location.hash.includes('live=1')`)
+		td := ptrace.NewTraces()
+		id := build(td, traceSpec{service: "live-app", start: time.Now(), spans: []spanSpec{
+			{name: "chat gpt-4o-mini", parent: -1, duration: 200 * time.Millisecond, attrs: llmAttrs("gpt-4o-mini", "Arriving while you watch?", "Yes, live.", 7, 3, 0.000002, nil)},
+		}})[0]
+		postOTLP(t, c, td)
+		b.waitJS("the new record at the top", fmt.Sprintf(`(() => { const r = document.querySelector('#records-table tbody tr.row'); return r && r.dataset.id === %q && r.classList.contains('fresh'); })()`, id))
+		if n := eval[int](b, rowsJS); n != 101 {
+			t.Errorf("%d rows after the live update, want 101 (the page plus the new record)", n)
+		}
+		b.click("#live-tail")
+		b.waitJS("live mode off", `!location.hash.includes('live=1')`)
+	})
+
 	t.Run("other pages and narrow screens", func(t *testing.T) {
 		b.t = t
 		b.goHash("#/setup")

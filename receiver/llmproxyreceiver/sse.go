@@ -43,12 +43,12 @@ func (p *sseParser) Feed(b []byte) {
 			p.line = append(p.line, b...)
 			return
 		}
+		if len(p.line)+i > p.limit {
+			p.setOverflow()
+			return
+		}
 		var line []byte
 		if len(p.line) > 0 {
-			if len(p.line)+i > p.limit {
-				p.setOverflow()
-				return
-			}
 			p.line = append(p.line, b[:i]...)
 			line = p.line
 		} else {

@@ -96,23 +96,18 @@ func (m *refusalMatcher) match(text string) (string, bool) {
 			n++
 		}
 	}
-	norm := normalizeSpace(head)
-	if !hasRefusalTrigger(norm) {
-		return m.matchExtra(norm)
-	}
-	for _, loc := range refusalPattern.FindAllStringIndex(norm, -1) {
-		if quoted(norm, loc[0]) {
-			continue
+	norm, offs := normalizeWithOffsets(head, true)
+	if hasRefusalTrigger(norm) {
+		for _, loc := range refusalPattern.FindAllStringIndex(norm, -1) {
+			if quoted(norm, loc[0]) {
+				continue
+			}
+			return sentenceAround(head, offs[loc[0]]), true
 		}
-		return sentenceAround(norm, loc[0]), true
 	}
-	return m.matchExtra(norm)
-}
-
-func (m *refusalMatcher) matchExtra(norm string) (string, bool) {
 	for _, e := range m.extra {
 		if i := strings.Index(norm, e); i >= 0 {
-			return sentenceAround(norm, i), true
+			return sentenceAround(head, offs[i]), true
 		}
 	}
 	return "", false

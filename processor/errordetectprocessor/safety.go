@@ -117,7 +117,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 			return
 		}
 	}
-	low := normalizeSpace(text)
+	low, offs := normalizeWithOffsets(text, true)
 	if c.PromptInjection {
 		for _, t := range chatTemplateTokens {
 			if strings.Contains(low, t) {
@@ -127,7 +127,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 		}
 		for _, p := range injectionPhrases {
 			if i := strings.Index(low, p); i >= 0 && !explanatoryContext.MatchString(text) {
-				flag("the answer repeats a prompt-injection payload", sentenceAround(low, i))
+				flag("the answer repeats a prompt-injection payload", sentenceAround(text, offs[i]))
 				return
 			}
 		}

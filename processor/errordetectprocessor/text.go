@@ -139,10 +139,22 @@ func truncate(s string, n int) string {
 // normalizeSpace lower-cases s, folds typographic apostrophes and collapses whitespace,
 // so that phrase matching does not depend on formatting.
 func normalizeSpace(s string) string {
+	n, _ := normalizeWithOffsets(s, false)
+	return n
+}
+
+// normalizeWithOffsets is normalizeSpace that can also return, for every byte of the
+// result, the offset of the original byte it came from (plus one entry for the end), so
+// that evidence can quote the original text.
+func normalizeWithOffsets(s string, withOffsets bool) (string, []int) {
 	var b strings.Builder
 	b.Grow(len(s))
+	var offs []int
+	if withOffsets {
+		offs = make([]int, 0, len(s)+1)
+	}
 	space := false
-	for _, r := range s {
+	for i, r := range s {
 		switch {
 		case unicode.IsSpace(r):
 			space = true
@@ -152,11 +164,23 @@ func normalizeSpace(s string) string {
 		}
 		if space && b.Len() > 0 {
 			b.WriteByte(' ')
+			if withOffsets {
+				offs = append(offs, i)
+			}
 		}
 		space = false
+		before := b.Len()
 		b.WriteRune(unicode.ToLower(r))
+		if withOffsets {
+			for k := before; k < b.Len(); k++ {
+				offs = append(offs, i)
+			}
+		}
 	}
-	return b.String()
+	if withOffsets {
+		offs = append(offs, len(s))
+	}
+	return b.String(), offs
 }
 
 // sentenceAround returns the sentence of s that contains byte offset i.

@@ -16,9 +16,11 @@ run:
 build:
 	$(GO) build -o $(BIN)/tracehound ./cmd/tracehound
 
-## test: every unit, conformance and end-to-end test
+## test: every unit, conformance and end-to-end test (installs missing test dependencies first:
+## Chromium, PostgreSQL, Node.js, with apt)
 test:
-	$(GO) test -count=1 -timeout 20m ./...
+	bash .ci/install-deps.sh
+	$(GO) test -count=1 -timeout 25m ./...
 
 $(BUILDER):
 	mkdir -p $(BIN)

@@ -18,11 +18,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-var screenshotDir = flag.String("ui.screenshots", "", "directory to save UI screenshots into (e.g. ../docs/screenshots); empty: none")
+var uiScreenshotDir = flag.String("ui.screenshots", "", "directory to save UI screenshots into (e.g. ../docs/screenshots); empty: none")
 
-// chromePath finds Chromium: $CHROME_PATH, then the usual install locations. A missing
+// uiChromePath finds Chromium: $CHROME_PATH, then the usual install locations. A missing
 // browser fails the test; .ci/install-chromium.sh installs one.
-func chromePath(t *testing.T) string {
+func uiChromePath(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("CHROME_PATH"); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -39,9 +39,9 @@ func chromePath(t *testing.T) string {
 	return ""
 }
 
-// browser is one headless Chromium tab. It records every uncaught exception, console
+// uiBrowser is one headless Chromium tab. It records every uncaught exception, console
 // error and Content-Security-Policy violation, so a test can assert the page stayed clean.
-type browser struct {
+type uiBrowser struct {
 	t   *testing.T
 	ctx context.Context
 
@@ -49,10 +49,10 @@ type browser struct {
 	problems []string
 }
 
-func newBrowser(t *testing.T, width, height int) *browser {
+func newUIBrowser(t *testing.T, width, height int) *uiBrowser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromePath(t)),
+		chromedp.ExecPath(uiChromePath(t)),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -69,7 +69,7 @@ func newBrowser(t *testing.T, width, height int) *browser {
 	}
 	base, cancelTimeout := context.WithTimeout(context.Background(), 4*time.Minute)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(base, opts...)
-	b := &browser{t: t}
+	b := &uiBrowser{t: t}
 	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(b.listen))
 	t.Cleanup(func() {
 		cancelCtx()
@@ -87,7 +87,7 @@ func newBrowser(t *testing.T, width, height int) *browser {
 	return b
 }
 
-func (b *browser) listen(ev any) {
+func (b *uiBrowser) listen(ev any) {
 	var p string
 	switch ev := ev.(type) {
 	case *runtime.EventExceptionThrown:
@@ -118,7 +118,7 @@ func (b *browser) listen(ev any) {
 }
 
 // checkClean fails the test if the page threw, logged an error or violated the CSP.
-func (b *browser) checkClean() {
+func (b *uiBrowser) checkClean() {
 	b.t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -128,22 +128,22 @@ func (b *browser) checkClean() {
 	b.problems = nil
 }
 
-// stepTimeout bounds each browser step, so a broken page fails fast instead of hanging.
-const stepTimeout = 20 * time.Second
+// uiStepTimeout bounds each browser step, so a broken page fails fast instead of hanging.
+const uiStepTimeout = 20 * time.Second
 
-func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+func (b *uiBrowser) do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := context.WithTimeout(b.ctx, uiStepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.t.Fatalf("browser: %v\npage text: %s", err, b.pageText())
 	}
 }
 
-// eval runs JavaScript and decodes its result.
-func eval[T any](b *browser, expr string) T {
+// jsEval runs JavaScript and decodes its result.
+func jsEval[T any](b *uiBrowser, expr string) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := context.WithTimeout(b.ctx, uiStepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
@@ -153,9 +153,9 @@ func eval[T any](b *browser, expr string) T {
 }
 
 // waitJS polls until the JavaScript expression is truthy.
-func (b *browser) waitJS(what, expr string) {
+func (b *uiBrowser) waitJS(what, expr string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := context.WithTimeout(b.ctx, uiStepTimeout)
 	defer cancel()
 	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(25*time.Millisecond)))
 	if err != nil {
@@ -163,7 +163,7 @@ func (b *browser) waitJS(what, expr string) {
 	}
 }
 
-func (b *browser) pageText() string {
+func (b *uiBrowser) pageText() string {
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
@@ -176,28 +176,28 @@ func (b *browser) pageText() string {
 	return s
 }
 
-func (b *browser) open(url string) {
+func (b *uiBrowser) open(url string) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(url))
 }
 
 // goHash switches the single-page app to another route without reloading.
-func (b *browser) goHash(hash string) {
+func (b *uiBrowser) goHash(hash string) {
 	b.t.Helper()
-	eval[chromedp.Void](b, fmt.Sprintf(`location.hash = %q`, hash))
+	jsEval[chromedp.Void](b, fmt.Sprintf(`location.hash = %q`, hash))
 }
 
-func (b *browser) click(sel string) {
+func (b *uiBrowser) click(sel string) {
 	b.t.Helper()
 	b.do(chromedp.Click(chromedp.CSS(sel)))
 }
 
-func (b *browser) key(keys string) {
+func (b *uiBrowser) key(keys string) {
 	b.t.Helper()
 	b.do(chromedp.KeyEvent(keys))
 }
 
-func (b *browser) darkMode(on bool) {
+func (b *uiBrowser) darkMode(on bool) {
 	b.t.Helper()
 	v := "light"
 	if on {
@@ -211,9 +211,9 @@ func (b *browser) darkMode(on bool) {
 }
 
 // screenshot saves the viewport as <dir>/<name>.png when -ui.screenshots is set.
-func (b *browser) screenshot(name string) {
+func (b *uiBrowser) screenshot(name string) {
 	b.t.Helper()
-	if *screenshotDir == "" {
+	if *uiScreenshotDir == "" {
 		return
 	}
 	// Transient toasts would cover the page; then let charts and the virtual lists settle.
@@ -225,10 +225,10 @@ func (b *browser) screenshot(name string) {
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	if err := os.MkdirAll(*screenshotDir, 0o755); err != nil {
+	if err := os.MkdirAll(*uiScreenshotDir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(*screenshotDir, name+".png"), buf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(*uiScreenshotDir, name+".png"), buf, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
 }

@@ -13,8 +13,8 @@ import (
 
 // The XSS probes the UI must show as text and never run.
 const (
-	xssImg    = `<img src=x onerror=window.__xss=1>`
-	xssScript = `<script>window.__xss=1</script>`
+	uiXSSImg    = `<img src=x onerror=window.__xss=1>`
+	uiXSSScript = `<script>window.__xss=1</script>`
 )
 
 // uiData is what seedUIData sent.
@@ -25,8 +25,8 @@ type uiData struct {
 	bigSpans                           int
 }
 
-// spanSpec is one span of a seeded trace; parent is an index into the trace's specs (-1: root).
-type spanSpec struct {
+// uiSpan is one span of a seeded trace; parent is an index into the trace's specs (-1: root).
+type uiSpan struct {
 	name     string
 	parent   int
 	offset   time.Duration
@@ -35,13 +35,13 @@ type spanSpec struct {
 	err      string
 }
 
-type traceSpec struct {
+type uiTrace struct {
 	service string
 	start   time.Time
-	spans   []spanSpec
+	spans   []uiSpan
 }
 
-func messagesJSON(msgs ...map[string]any) string {
+func uiMessages(msgs ...map[string]any) string {
 	b, err := json.Marshal(msgs)
 	if err != nil {
 		panic(err)
@@ -49,14 +49,14 @@ func messagesJSON(msgs ...map[string]any) string {
 	return string(b)
 }
 
-func textMsg(role, text string) map[string]any {
+func uiTextMsg(role, text string) map[string]any {
 	return map[string]any{"role": role, "parts": []any{map[string]any{"type": "text", "content": text}}}
 }
 
-// llmAttrs are the attributes of a chat call in OTel GenAI semconv plus tracehound's
+// uiLLMAttrs are the attributes of a chat call in OTel GenAI semconv plus tracehound's
 // canonical keys, so the record looks the same with or without llmextract in the pipeline.
 // Other spans carry a convention's kind (Traceloop, OpenInference) for the same reason.
-func llmAttrs(model, in, out string, inTok, outTok int, cost float64, extra map[string]any) map[string]any {
+func uiLLMAttrs(model, in, out string, inTok, outTok int, cost float64, extra map[string]any) map[string]any {
 	a := map[string]any{
 		"gen_ai.operation.name":      "chat",
 		"gen_ai.provider.name":       "openai",
@@ -64,8 +64,8 @@ func llmAttrs(model, in, out string, inTok, outTok int, cost float64, extra map[
 		"gen_ai.response.model":      model,
 		"gen_ai.usage.input_tokens":  inTok,
 		"gen_ai.usage.output_tokens": outTok,
-		"gen_ai.input.messages":      messagesJSON(textMsg("user", in)),
-		"gen_ai.output.messages":     messagesJSON(textMsg("assistant", out)),
+		"gen_ai.input.messages":      uiMessages(uiTextMsg("user", in)),
+		"gen_ai.output.messages":     uiMessages(uiTextMsg("assistant", out)),
 		"tracehound.span.kind":       "llm",
 		"tracehound.llm.call":        true,
 		"tracehound.input":           in,
@@ -78,7 +78,7 @@ func llmAttrs(model, in, out string, inTok, outTok int, cost float64, extra map[
 	return a
 }
 
-func putAttr(m pcommon.Map, k string, v any) {
+func uiPutAttr(m pcommon.Map, k string, v any) {
 	switch x := v.(type) {
 	case string:
 		m.PutStr(k, x)
@@ -93,14 +93,14 @@ func putAttr(m pcommon.Map, k string, v any) {
 	}
 }
 
-var traceSeq byte
+var uiTraceSeq byte
 
-// build turns specs into OTLP traces and returns the trace IDs.
-func build(td ptrace.Traces, specs ...traceSpec) []string {
+// uiBuild turns specs into OTLP traces and returns the trace IDs.
+func uiBuild(td ptrace.Traces, specs ...uiTrace) []string {
 	var ids []string
 	for _, ts := range specs {
-		traceSeq++
-		tid := pcommon.TraceID{0x0e, 0x2e, traceSeq, byte(len(ts.spans) >> 8), byte(len(ts.spans)), 9, 9, 9, 1, 2, 3, 4, 5, 6, 7, traceSeq}
+		uiTraceSeq++
+		tid := pcommon.TraceID{0x0e, 0x2e, uiTraceSeq, byte(len(ts.spans) >> 8), byte(len(ts.spans)), 9, 9, 9, 1, 2, 3, 4, 5, 6, 7, uiTraceSeq}
 		rs := td.ResourceSpans().AppendEmpty()
 		rs.Resource().Attributes().PutStr("service.name", ts.service)
 		ss := rs.ScopeSpans().AppendEmpty()
@@ -108,16 +108,16 @@ func build(td ptrace.Traces, specs ...traceSpec) []string {
 		for i, sp := range ts.spans {
 			s := ss.Spans().AppendEmpty()
 			s.SetTraceID(tid)
-			s.SetSpanID(pcommon.SpanID{traceSeq, byte(i >> 16), byte(i >> 8), byte(i), 0xaa, 0xbb, 0xcc, 0xdd})
+			s.SetSpanID(pcommon.SpanID{uiTraceSeq, byte(i >> 16), byte(i >> 8), byte(i), 0xaa, 0xbb, 0xcc, 0xdd})
 			if sp.parent >= 0 {
 				p := sp.parent
-				s.SetParentSpanID(pcommon.SpanID{traceSeq, byte(p >> 16), byte(p >> 8), byte(p), 0xaa, 0xbb, 0xcc, 0xdd})
+				s.SetParentSpanID(pcommon.SpanID{uiTraceSeq, byte(p >> 16), byte(p >> 8), byte(p), 0xaa, 0xbb, 0xcc, 0xdd})
 			}
 			s.SetName(sp.name)
 			s.SetStartTimestamp(pcommon.NewTimestampFromTime(ts.start.Add(sp.offset)))
 			s.SetEndTimestamp(pcommon.NewTimestampFromTime(ts.start.Add(sp.offset + sp.duration)))
 			for k, v := range sp.attrs {
-				putAttr(s.Attributes(), k, v)
+				uiPutAttr(s.Attributes(), k, v)
 			}
 			if sp.err != "" {
 				s.Status().SetCode(ptrace.StatusCodeError)
@@ -129,7 +129,8 @@ func build(td ptrace.Traces, specs ...traceSpec) []string {
 	return ids
 }
 
-func postOTLP(t *testing.T, c *collector, td ptrace.Traces) {
+// uiPostTraces sends traces as OTLP/JSON with the default project's key.
+func uiPostTraces(t *testing.T, c *collector, td ptrace.Traces) {
 	t.Helper()
 	body, err := (&ptrace.JSONMarshaler{}).MarshalTraces(td)
 	if err != nil {
@@ -149,46 +150,46 @@ func seedUIData(t *testing.T, c *collector) uiData {
 	var d uiData
 
 	// The agent conversation: system prompt, user question, a tool call and its result, answer.
-	convIn := messagesJSON(
-		textMsg("user", "What is the capital of France?"),
+	convIn := uiMessages(
+		uiTextMsg("user", "What is the capital of France?"),
 		map[string]any{"role": "assistant", "parts": []any{map[string]any{"type": "tool_call", "id": "call_1", "name": "lookup_capital", "arguments": map[string]any{"country": "France"}}}},
 		map[string]any{"role": "tool", "parts": []any{map[string]any{"type": "tool_call_response", "id": "call_1", "response": map[string]any{"capital": "Paris"}}}},
 	)
-	capital := traceSpec{service: "quiz-agent", start: now, spans: []spanSpec{
+	capital := uiTrace{service: "quiz-agent", start: now, spans: []uiSpan{
 		{name: "capital_quiz.workflow", parent: -1, duration: 2300 * time.Millisecond, attrs: map[string]any{
 			"traceloop.span.kind": "workflow", "tracehound.span.kind": "workflow", "tracehound.run.id": "batch-job-123", "user.id": "user-42", "session.id": "sess-1",
 			"tracehound.metadata.workflow": "capital_quiz", "tracehound.input": "What is the capital of France?", "tracehound.output": "The capital of France is Paris.",
 		}},
 		{name: "invoke_agent quiz", parent: 0, offset: 20 * time.Millisecond, duration: 2250 * time.Millisecond, attrs: map[string]any{"tracehound.span.kind": "agent", "gen_ai.operation.name": "invoke_agent"}},
-		{name: "chat gpt-4o-mini", parent: 1, offset: 40 * time.Millisecond, duration: 900 * time.Millisecond, attrs: llmAttrs("gpt-4o-mini", "What is the capital of France?", "", 61, 18, 0.0000199, map[string]any{
-			"gen_ai.output.messages": messagesJSON(map[string]any{"role": "assistant", "parts": []any{map[string]any{"type": "tool_call", "id": "call_1", "name": "lookup_capital", "arguments": map[string]any{"country": "France"}}}}),
+		{name: "chat gpt-4o-mini", parent: 1, offset: 40 * time.Millisecond, duration: 900 * time.Millisecond, attrs: uiLLMAttrs("gpt-4o-mini", "What is the capital of France?", "", 61, 18, 0.0000199, map[string]any{
+			"gen_ai.output.messages": uiMessages(map[string]any{"role": "assistant", "parts": []any{map[string]any{"type": "tool_call", "id": "call_1", "name": "lookup_capital", "arguments": map[string]any{"country": "France"}}}}),
 			"tracehound.output":      "lookup_capital(country=France)",
 		})},
 		{name: "execute_tool lookup_capital", parent: 1, offset: 960 * time.Millisecond, duration: 180 * time.Millisecond, attrs: map[string]any{"tracehound.span.kind": "tool", "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_capital"}},
-		{name: "chat gpt-4o-mini", parent: 1, offset: 1160 * time.Millisecond, duration: 1080 * time.Millisecond, attrs: llmAttrs("gpt-4o-mini", "What is the capital of France?", "The capital of France is Paris.", 93, 46, 0.0000415, map[string]any{
+		{name: "chat gpt-4o-mini", parent: 1, offset: 1160 * time.Millisecond, duration: 1080 * time.Millisecond, attrs: uiLLMAttrs("gpt-4o-mini", "What is the capital of France?", "The capital of France is Paris.", 93, 46, 0.0000415, map[string]any{
 			"gen_ai.input.messages":      convIn,
 			"gen_ai.system_instructions": `[{"type":"text","content":"You are a geography quiz assistant. Answer in one sentence."}]`,
 		})},
 	}}
-	failed := traceSpec{service: "report-bot", start: now.Add(-2 * time.Minute), spans: []spanSpec{
+	failed := uiTrace{service: "report-bot", start: now.Add(-2 * time.Minute), spans: []uiSpan{
 		{name: "summarize.workflow", parent: -1, duration: 3100 * time.Millisecond, attrs: map[string]any{"traceloop.span.kind": "workflow", "tracehound.span.kind": "workflow", "tracehound.run.id": "batch-job-123", "user.id": "user-7"}},
 		{name: "retrieve documents", parent: 0, offset: 10 * time.Millisecond, duration: 400 * time.Millisecond, attrs: map[string]any{"openinference.span.kind": "RETRIEVER", "tracehound.span.kind": "retriever"}},
-		{name: "chat claude-sonnet-4-5", parent: 0, offset: 420 * time.Millisecond, duration: 2600 * time.Millisecond, err: "upstream 529: overloaded", attrs: llmAttrs("claude-sonnet-4-5", "Summarize the quarterly report for the board.", "", 1840, 0, 0.00552, nil)},
+		{name: "chat claude-sonnet-4-5", parent: 0, offset: 420 * time.Millisecond, duration: 2600 * time.Millisecond, err: "upstream 529: overloaded", attrs: uiLLMAttrs("claude-sonnet-4-5", "Summarize the quarterly report for the board.", "", 1840, 0, 0.00552, nil)},
 	}}
-	flagged := traceSpec{service: "quiz-agent", start: now.Add(-4 * time.Minute), spans: []spanSpec{
-		{name: "chat gpt-4o-mini", parent: -1, duration: 700 * time.Millisecond, attrs: llmAttrs("gpt-4o-mini", "What is the capital of Australia?", "Paris is lovely in spring.", 40, 12, 0.0000132, map[string]any{
+	flagged := uiTrace{service: "quiz-agent", start: now.Add(-4 * time.Minute), spans: []uiSpan{
+		{name: "chat gpt-4o-mini", parent: -1, duration: 700 * time.Millisecond, attrs: uiLLMAttrs("gpt-4o-mini", "What is the capital of Australia?", "Paris is lovely in spring.", 40, 12, 0.0000132, map[string]any{
 			"tracehound.flags": `[{"code":"off_topic","category":"behavioral","severity":"warning","message":"answer shares little with the question","evidence":"Paris is lovely in spring"}]`,
 		})},
 	}}
-	xss := traceSpec{service: "quiz-agent", start: now.Add(-6 * time.Minute), spans: []spanSpec{
-		{name: "chat gpt-4o-mini", parent: -1, duration: 500 * time.Millisecond, attrs: llmAttrs("gpt-4o-mini", xssImg, xssScript, 20, 9, 0.00001, map[string]any{
-			"gen_ai.input.messages":      messagesJSON(textMsg("user", xssImg), textMsg("user", xssScript)),
-			"gen_ai.system_instructions": xssScript,
-			"tracehound.metadata.note":   xssImg,
+	xss := uiTrace{service: "quiz-agent", start: now.Add(-6 * time.Minute), spans: []uiSpan{
+		{name: "chat gpt-4o-mini", parent: -1, duration: 500 * time.Millisecond, attrs: uiLLMAttrs("gpt-4o-mini", uiXSSImg, uiXSSScript, 20, 9, 0.00001, map[string]any{
+			"gen_ai.input.messages":      uiMessages(uiTextMsg("user", uiXSSImg), uiTextMsg("user", uiXSSScript)),
+			"gen_ai.system_instructions": uiXSSScript,
+			"tracehound.metadata.note":   uiXSSImg,
 		})},
 	}}
 	td := ptrace.NewTraces()
-	ids := build(td, capital, failed, flagged, xss)
+	ids := uiBuild(td, capital, failed, flagged, xss)
 	d.capital, d.failed, d.flagged, d.xss = ids[0], ids[1], ids[2], ids[3]
 	d.errors = 1
 
@@ -203,7 +204,7 @@ func seedUIData(t *testing.T, c *collector) uiData {
 	}
 	models := []string{"gpt-4o-mini", "claude-sonnet-4-5", "gemini-2.0-flash", "gpt-4.1"}
 	services := []string{"support-bot", "rag-api", "agent-worker"}
-	var fillers []traceSpec
+	var fillers []uiTrace
 	for i := 0; i < 120; i++ {
 		q := questions[i%len(questions)]
 		model := models[i%len(models)]
@@ -212,33 +213,33 @@ func seedUIData(t *testing.T, c *collector) uiData {
 		if i%4 == 0 {
 			extra["tracehound.run.id"] = fmt.Sprintf("nightly-eval-%d", i%3)
 		}
-		sp := spanSpec{name: "chat " + model, parent: -1, duration: dur,
-			attrs: llmAttrs(model, q[0], q[1], 200+(i*53)%900, 20+(i*31)%300, 0.0001*float64(1+i%23), extra)}
+		sp := uiSpan{name: "chat " + model, parent: -1, duration: dur,
+			attrs: uiLLMAttrs(model, q[0], q[1], 200+(i*53)%900, 20+(i*31)%300, 0.0001*float64(1+i%23), extra)}
 		if i%17 == 5 {
 			sp.err = "rate limited (429)"
 			d.errors++
 		}
-		fillers = append(fillers, traceSpec{service: services[i%len(services)], start: now.Add(-time.Duration(10+i*11) * time.Minute), spans: []spanSpec{sp}})
+		fillers = append(fillers, uiTrace{service: services[i%len(services)], start: now.Add(-time.Duration(10+i*11) * time.Minute), spans: []uiSpan{sp}})
 	}
-	build(td, fillers...)
-	postOTLP(t, c, td)
+	uiBuild(td, fillers...)
+	uiPostTraces(t, c, td)
 
 	// A 5,000-span trace: a root, 50 batches, 99 steps each.
 	bigTD := ptrace.NewTraces()
-	big := traceSpec{service: "bulk-indexer", start: now.Add(-30 * time.Hour)}
-	big.spans = append(big.spans, spanSpec{name: "bulk.ingest", parent: -1, duration: 50 * 100 * time.Millisecond, attrs: map[string]any{"traceloop.span.kind": "workflow", "tracehound.span.kind": "workflow"}})
+	big := uiTrace{service: "bulk-indexer", start: now.Add(-30 * time.Hour)}
+	big.spans = append(big.spans, uiSpan{name: "bulk.ingest", parent: -1, duration: 50 * 100 * time.Millisecond, attrs: map[string]any{"traceloop.span.kind": "workflow", "tracehound.span.kind": "workflow"}})
 	for b := 0; b < 50; b++ {
 		bi := len(big.spans)
 		off := time.Duration(b) * 100 * time.Millisecond
-		big.spans = append(big.spans, spanSpec{name: fmt.Sprintf("batch %d", b), parent: 0, offset: off, duration: 99 * time.Millisecond, attrs: map[string]any{"openinference.span.kind": "CHAIN", "tracehound.span.kind": "chain"}})
+		big.spans = append(big.spans, uiSpan{name: fmt.Sprintf("batch %d", b), parent: 0, offset: off, duration: 99 * time.Millisecond, attrs: map[string]any{"openinference.span.kind": "CHAIN", "tracehound.span.kind": "chain"}})
 		for s := 0; s < 99; s++ {
-			big.spans = append(big.spans, spanSpec{name: fmt.Sprintf("step %d", b*99+s), parent: bi, offset: off + time.Duration(s)*time.Millisecond, duration: 900 * time.Microsecond,
+			big.spans = append(big.spans, uiSpan{name: fmt.Sprintf("step %d", b*99+s), parent: bi, offset: off + time.Duration(s)*time.Millisecond, duration: 900 * time.Microsecond,
 				attrs: map[string]any{"openinference.span.kind": "TOOL", "tracehound.span.kind": "tool", "doc.id": fmt.Sprintf("doc-%d", b*99+s)}})
 		}
 	}
-	d.big = build(bigTD, big)[0]
+	d.big = uiBuild(bigTD, big)[0]
 	d.bigSpans = len(big.spans)
-	postOTLP(t, c, bigTD)
+	uiPostTraces(t, c, bigTD)
 
 	d.total = 4 + len(fillers) + 1
 	waitFor(t, "seeded records", func() bool {

@@ -12,8 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// rows counts the record rows in the table.
-const rowsJS = `document.querySelectorAll('#records-table tbody tr.row').length`
+// uiRowsJS counts the record rows in the table.
+const uiRowsJS = `document.querySelectorAll('#records-table tbody tr.row').length`
 
 // TestUI_RecordsAndDetail drives the embedded UI of a real collector in headless Chromium:
 // the records table (paging, search, filters, columns, keyboard), the record detail (span
@@ -22,11 +22,11 @@ const rowsJS = `document.querySelectorAll('#records-table tbody tr.row').length`
 func TestUI_RecordsAndDetail(t *testing.T) {
 	c := newCollector(t)
 	d := seedUIData(t, c)
-	b := newBrowser(t, 1280, 900)
+	b := newUIBrowser(t, 1280, 900)
 	base := "http://" + c.apiAddr
 	// The key prompt has its own test; here the key is already in the browser.
 	b.open(base + "/#/setup")
-	eval[chromedp.Void](b, fmt.Sprintf(`localStorage.setItem('tracehound.apiKey', %q)`, c.key))
+	jsEval[chromedp.Void](b, fmt.Sprintf(`localStorage.setItem('tracehound.apiKey', %q)`, c.key))
 
 	t.Run("records load fast with the default columns", func(t *testing.T) {
 		b.t = t
@@ -35,22 +35,22 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			start := time.Now()
 			b.open(fmt.Sprintf("%s/?load=%d#/records", base, i)) // a new URL: a full page load each time
-			b.waitJS("the first page of records", rowsJS+` === 100`)
+			b.waitJS("the first page of records", uiRowsJS+` === 100`)
 			wall = min(wall, time.Since(start))
-			load = min(load, eval[float64](b, `performance.getEntriesByName('records:load').slice(-1)[0].duration`))
-			render = min(render, eval[float64](b, `performance.getEntriesByName('records:render').slice(-1)[0].duration`))
+			load = min(load, jsEval[float64](b, `performance.getEntriesByName('records:load').slice(-1)[0].duration`))
+			render = min(render, jsEval[float64](b, `performance.getEntriesByName('records:render').slice(-1)[0].duration`))
 		}
 		t.Logf("records page: 100 rows rendered in %.0f ms (fetch+render %.0f ms, navigation to rows %v)", render, load, wall)
 		if render > 300 || load > 800 {
 			t.Errorf("100 rows took %.0f ms to render and %.0f ms to fetch and render; budget 300 ms and 800 ms", render, load)
 		}
-		cols := eval[[]string](b, `[...document.querySelectorAll('#records-table thead th[data-col]')].map(th => th.dataset.col)`)
+		cols := jsEval[[]string](b, `[...document.querySelectorAll('#records-table thead th[data-col]')].map(th => th.dataset.col)`)
 		want := "status start input output source trace_id model tokens cost duration flags scores"
 		if strings.Join(cols, " ") != want {
 			t.Errorf("default columns %v, want %s", cols, want)
 		}
 		// The newest record is the agent trace; its row shows its data.
-		first := eval[string](b, `document.querySelector('#records-table tbody tr.row').innerText`)
+		first := jsEval[string](b, `document.querySelector('#records-table tbody tr.row').innerText`)
 		for _, s := range []string{"What is the capital of France?", "The capital of France is Paris.", "gpt-4o-mini", "otlp"} {
 			if !strings.Contains(first, s) {
 				t.Errorf("first row %q lacks %q", first, s)
@@ -61,58 +61,58 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 
 	t.Run("infinite scroll loads the next page", func(t *testing.T) {
 		b.t = t
-		eval[chromedp.Void](b, `window.scrollTo(0, document.body.scrollHeight)`)
-		b.waitJS("all records", fmt.Sprintf(`%s === %d`, rowsJS, d.total))
-		if n := eval[int](b, `new Set([...document.querySelectorAll('#records-table tbody tr.row')].map(r => r.dataset.id)).size`); n != d.total {
+		jsEval[chromedp.Void](b, `window.scrollTo(0, document.body.scrollHeight)`)
+		b.waitJS("all records", fmt.Sprintf(`%s === %d`, uiRowsJS, d.total))
+		if n := jsEval[int](b, `new Set([...document.querySelectorAll('#records-table tbody tr.row')].map(r => r.dataset.id)).size`); n != d.total {
 			t.Errorf("%d distinct rows, want %d", n, d.total)
 		}
-		eval[chromedp.Void](b, `window.scrollTo(0, 0)`)
+		jsEval[chromedp.Void](b, `window.scrollTo(0, 0)`)
 	})
 
 	t.Run("search highlights matches", func(t *testing.T) {
 		b.t = t
 		b.do(chromedp.SendKeys(chromedp.ID("records-search"), "capital France"))
-		b.waitJS("one search hit", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, rowsJS, d.capital))
-		marks := eval[[]string](b, `[...document.querySelectorAll('#records-table tbody mark')].map(m => m.textContent)`)
-		if !contains(marks, "capital") || !contains(marks, "France") {
+		b.waitJS("one search hit", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, uiRowsJS, d.capital))
+		marks := jsEval[[]string](b, `[...document.querySelectorAll('#records-table tbody mark')].map(m => m.textContent)`)
+		if !uiContains(marks, "capital") || !uiContains(marks, "France") {
 			t.Errorf("highlighted %v, want capital and France", marks)
 		}
-		if h := eval[string](b, `location.hash`); !strings.Contains(h, "q=capital+France") {
+		if h := jsEval[string](b, `location.hash`); !strings.Contains(h, "q=capital+France") {
 			t.Errorf("search not kept in the URL: %s", h)
 		}
-		eval[chromedp.Void](b, `(() => { const s = document.getElementById('records-search'); s.value = ''; s.dispatchEvent(new Event('input')); })()`)
-		b.waitJS("the unfiltered list", rowsJS+` === 100`)
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('records-search'); s.value = ''; s.dispatchEvent(new Event('input')); })()`)
+		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
 	})
 
 	t.Run("filters by status and run", func(t *testing.T) {
 		b.t = t
-		eval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = 'error'; s.dispatchEvent(new Event('change')); })()`)
-		b.waitJS("only failed records", fmt.Sprintf(`%s === %d && [...document.querySelectorAll('#records-table tbody tr.row')].every(r => r.classList.contains('status-error'))`, rowsJS, d.errors))
-		if !eval[bool](b, fmt.Sprintf(`!!document.querySelector('#records-table tr.row[data-id=%q]')`, d.failed)) {
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = 'error'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("only failed records", fmt.Sprintf(`%s === %d && [...document.querySelectorAll('#records-table tbody tr.row')].every(r => r.classList.contains('status-error'))`, uiRowsJS, d.errors))
+		if !jsEval[bool](b, fmt.Sprintf(`!!document.querySelector('#records-table tr.row[data-id=%q]')`, d.failed)) {
 			t.Error("the failed agent trace is not among the error records")
 		}
-		eval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)
-		b.waitJS("the unfiltered list", rowsJS+` === 100`)
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
 
-		eval[chromedp.Void](b, `(() => { const s = document.getElementById('f-run_id'); s.value = 'batch-job-123'; s.dispatchEvent(new Event('change')); })()`)
-		b.waitJS("the run's two records", rowsJS+` === 2`)
-		if chip := eval[string](b, `document.querySelector('.active-filters').innerText`); !strings.Contains(chip, "run.id") || !strings.Contains(chip, "batch-job-123") {
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-run_id'); s.value = 'batch-job-123'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the run's two records", uiRowsJS+` === 2`)
+		if chip := jsEval[string](b, `document.querySelector('.active-filters').innerText`); !strings.Contains(chip, "run.id") || !strings.Contains(chip, "batch-job-123") {
 			t.Errorf("active filter chips %q", chip)
 		}
 		b.click(".active-filters .filter-chip button")
-		b.waitJS("the unfiltered list", rowsJS+` === 100`)
+		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
 
-		eval[chromedp.Void](b, `(() => { const k = document.getElementById('f-meta-key'), v = document.getElementById('f-meta-value'); k.value = 'workflow'; v.value = 'capital_quiz'; v.dispatchEvent(new Event('change')); })()`)
-		b.waitJS("the metadata match", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, rowsJS, d.capital))
+		jsEval[chromedp.Void](b, `(() => { const k = document.getElementById('f-meta-key'), v = document.getElementById('f-meta-value'); k.value = 'workflow'; v.value = 'capital_quiz'; v.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the metadata match", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, uiRowsJS, d.capital))
 		b.click(".active-filters .filter-chip button")
-		b.waitJS("the unfiltered list", rowsJS+` === 100`)
+		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
 	})
 
 	t.Run("quick filters, saved views and sort", func(t *testing.T) {
 		b.t = t
 		b.click(`.quick button[title^="Records with an error"]`)
-		b.waitJS("the errors quick filter", fmt.Sprintf(`%s === %d && [...document.querySelectorAll('#records-table tbody tr.row')].every(r => r.classList.contains('status-error'))`, rowsJS, d.errors))
-		if rng := eval[string](b, `document.getElementById('f-range').value`); rng != "24h" {
+		b.waitJS("the errors quick filter", fmt.Sprintf(`%s === %d && [...document.querySelectorAll('#records-table tbody tr.row')].every(r => r.classList.contains('status-error'))`, uiRowsJS, d.errors))
+		if rng := jsEval[string](b, `document.getElementById('f-range').value`); rng != "24h" {
 			t.Errorf("the quick filter's from=-24h shows as range %q, want 24h", rng)
 		}
 		// Save it as a view under another name, then use the view.
@@ -121,14 +121,14 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.click("#save-view-submit")
 		b.waitJS("the saved view chip", `[...document.querySelectorAll('.quick .view-chip button')].some(x => x.textContent === 'Recent failures')`)
 		b.click(".quick button:first-child")
-		b.waitJS("all records", rowsJS+` === 100`)
-		eval[chromedp.Void](b, `[...document.querySelectorAll('.quick .view-chip button')].find(x => x.textContent === 'Recent failures').click()`)
-		b.waitJS("the view's records", fmt.Sprintf(`%s === %d && location.hash.includes('status=error')`, rowsJS, d.errors))
+		b.waitJS("all records", uiRowsJS+` === 100`)
+		jsEval[chromedp.Void](b, `[...document.querySelectorAll('.quick .view-chip button')].find(x => x.textContent === 'Recent failures').click()`)
+		b.waitJS("the view's records", fmt.Sprintf(`%s === %d && location.hash.includes('status=error')`, uiRowsJS, d.errors))
 
-		eval[chromedp.Void](b, `(() => { const s = document.getElementById('f-sort'); s.value = '-cost'; s.dispatchEvent(new Event('change')); })()`)
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-sort'); s.value = '-cost'; s.dispatchEvent(new Event('change')); })()`)
 		b.waitJS("records by cost", `location.hash.includes('sort=-cost')`)
-		b.waitJS("records by cost", fmt.Sprintf(`%s === %d`, rowsJS, d.errors))
-		costs := eval[[]string](b, `[...document.querySelectorAll('#records-table tbody td[data-col="cost"]')].map(td => td.textContent)`)
+		b.waitJS("records by cost", fmt.Sprintf(`%s === %d`, uiRowsJS, d.errors))
+		costs := jsEval[[]string](b, `[...document.querySelectorAll('#records-table tbody td[data-col="cost"]')].map(td => td.textContent)`)
 		for i := 1; i < len(costs); i++ {
 			var a, c float64
 			fmt.Sscanf(strings.TrimPrefix(costs[i-1], "$"), "%g", &a)
@@ -138,7 +138,7 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 			}
 		}
 		b.click(".quick button:first-child")
-		b.waitJS("all records", rowsJS+` === 100`)
+		b.waitJS("all records", uiRowsJS+` === 100`)
 	})
 
 	t.Run("selected rows become a test-case dataset", func(t *testing.T) {
@@ -172,26 +172,26 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		colsJS := `[...document.querySelectorAll('#records-table thead th[data-col]')].map(th => th.dataset.col).join(' ')`
 		b.waitJS("the new columns", fmt.Sprintf(`%s === %q`, colsJS, want))
 		b.open(base + "/#/records")
-		b.waitJS("records after reload", rowsJS+` === 100`)
-		if got := eval[string](b, colsJS); got != want {
+		b.waitJS("records after reload", uiRowsJS+` === 100`)
+		if got := jsEval[string](b, colsJS); got != want {
 			t.Errorf("after reload columns %q, want %q", got, want)
 		}
-		eval[chromedp.Void](b, `localStorage.removeItem('tracehound.columns')`)
+		jsEval[chromedp.Void](b, `localStorage.removeItem('tracehound.columns')`)
 	})
 
 	t.Run("keyboard moves through rows and opens one", func(t *testing.T) {
 		b.t = t
 		b.open(base + "/#/records")
-		b.waitJS("records", rowsJS+` === 100`)
+		b.waitJS("records", uiRowsJS+` === 100`)
 		b.key("j")
 		b.key("j")
 		b.key("k")
-		focused := eval[string](b, `document.querySelector('#records-table tr.row.focused').dataset.id`)
+		focused := jsEval[string](b, `document.querySelector('#records-table tr.row.focused').dataset.id`)
 		if focused != d.capital {
 			t.Errorf("after j j k the focused row is %s, want the first (%s)", focused, d.capital)
 		}
 		b.key("j")
-		second := eval[string](b, `document.querySelector('#records-table tr.row.focused').dataset.id`)
+		second := jsEval[string](b, `document.querySelector('#records-table tr.row.focused').dataset.id`)
 		b.key("\r")
 		b.waitJS("the record detail", fmt.Sprintf(`location.hash.startsWith('#/records/%s') && !!document.querySelector('#span-tree .span-row')`, second))
 	})
@@ -200,16 +200,16 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.t = t
 		b.goHash("#/records/" + d.capital)
 		b.waitJS("the span tree", `document.querySelectorAll('#span-tree .span-row').length === 5`)
-		names := eval[[]string](b, `[...document.querySelectorAll('#span-tree .span-row')].sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top).map(r => r.querySelector('.span-name').textContent)`)
+		names := jsEval[[]string](b, `[...document.querySelectorAll('#span-tree .span-row')].sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top).map(r => r.querySelector('.span-name').textContent)`)
 		if strings.Join(names, "|") != "capital_quiz.workflow|invoke_agent quiz|chat gpt-4o-mini|execute_tool lookup_capital|chat gpt-4o-mini" {
 			t.Errorf("span tree order %v", names)
 		}
 		for _, k := range []string{"workflow", "agent", "llm", "tool"} {
-			if !eval[bool](b, `!!document.querySelector('#span-tree .kind-`+k+`')`) {
+			if !jsEval[bool](b, `!!document.querySelector('#span-tree .kind-`+k+`')`) {
 				t.Errorf("no %s kind icon", k)
 			}
 		}
-		if !eval[bool](b, `!!document.querySelector('.crumbs a[href="#/runs/batch-job-123"]')`) {
+		if !jsEval[bool](b, `!!document.querySelector('.crumbs a[href="#/runs/batch-job-123"]')`) {
 			t.Error("no link to the run")
 		}
 		// Fold the agent: its three children disappear.
@@ -224,11 +224,11 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 
 		b.click(`[data-tab="conversation"]`)
 		b.waitJS("the conversation", `document.querySelectorAll('#conversation .msg').length === 5`)
-		roles := eval[[]string](b, `[...document.querySelectorAll('#conversation .msg .role')].map(r => r.textContent)`)
+		roles := jsEval[[]string](b, `[...document.querySelectorAll('#conversation .msg .role')].map(r => r.textContent)`)
 		if strings.Join(roles, " ") != "system user assistant tool assistant" {
 			t.Errorf("conversation roles %v", roles)
 		}
-		conv := eval[string](b, `document.getElementById('conversation').innerText`)
+		conv := jsEval[string](b, `document.getElementById('conversation').innerText`)
 		for _, s := range []string{"geography quiz assistant", "lookup_capital", `"country": "France"`, `"capital": "Paris"`, "The capital of France is Paris."} {
 			if !strings.Contains(conv, s) {
 				t.Errorf("conversation lacks %q:\n%s", s, conv)
@@ -239,7 +239,7 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.click(`[data-tab="timeline"]`)
 		b.waitJS("the timeline", `document.querySelectorAll('#timeline .wf-row').length === 5`)
 		// The tool started 960 ms into a 2.3 s trace: its bar starts at ~42%.
-		left := eval[float64](b, `parseFloat(document.querySelector('#timeline .wf-row:has(.kind-tool) .bar').style.left)`)
+		left := jsEval[float64](b, `parseFloat(document.querySelector('#timeline .wf-row:has(.kind-tool) .bar').style.left)`)
 		if left < 40 || left > 44 {
 			t.Errorf("tool bar starts at %.1f%%, want ~41.7%%", left)
 		}
@@ -247,7 +247,7 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 
 		b.click(`[data-tab="cost"]`)
 		b.waitJS("the cost table", `document.querySelectorAll('#cost-table tbody tr').length === 2`)
-		if foot := eval[string](b, `document.querySelector('#cost-table tfoot').innerText`); !strings.Contains(foot, "154") || !strings.Contains(foot, "64") {
+		if foot := jsEval[string](b, `document.querySelector('#cost-table tfoot').innerText`); !strings.Contains(foot, "154") || !strings.Contains(foot, "64") {
 			t.Errorf("cost totals %q, want 154 input and 64 output tokens", foot)
 		}
 	})
@@ -256,13 +256,13 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.t = t
 		b.goHash("#/records/" + d.flagged + "?tab=scores")
 		b.waitJS("the flags", `!!document.querySelector('#scores .flag')`)
-		if ev := eval[string](b, `document.querySelector('#scores .evidence mark').textContent`); ev != "Paris is lovely in spring" {
+		if ev := jsEval[string](b, `document.querySelector('#scores .evidence mark').textContent`); ev != "Paris is lovely in spring" {
 			t.Errorf("evidence %q", ev)
 		}
-		if m := eval[string](b, `document.querySelector('.io-output mark') ? document.querySelector('.io-output mark').textContent : ''`); m != "Paris is lovely in spring" {
+		if m := jsEval[string](b, `document.querySelector('.io-output mark') ? document.querySelector('.io-output mark').textContent : ''`); m != "Paris is lovely in spring" {
 			t.Errorf("output highlight %q", m)
 		}
-		if !strings.Contains(eval[string](b, `document.getElementById('scores').innerText`), "off_topic") {
+		if !strings.Contains(jsEval[string](b, `document.getElementById('scores').innerText`), "off_topic") {
 			t.Error("flag code missing")
 		}
 	})
@@ -274,7 +274,7 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.click(".score-form summary")
 		b.do(chromedp.SendKeys(chromedp.ID("score-name"), "helpfulness"))
 		b.do(chromedp.SendKeys(chromedp.ID("score-value"), "0.9"))
-		eval[chromedp.Void](b, `document.getElementById('score-passed').value = 'true'`)
+		jsEval[chromedp.Void](b, `document.getElementById('score-passed').value = 'true'`)
 		b.do(chromedp.SendKeys(chromedp.ID("score-reason"), "answers the question"))
 		b.click("#score-submit")
 		b.waitJS("the new score", `document.getElementById('scores').innerText.includes('answers the question')`)
@@ -295,16 +295,16 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.t = t
 		check := func(where string) {
 			t.Helper()
-			if eval[bool](b, `window.__xss !== undefined`) {
+			if jsEval[bool](b, `window.__xss !== undefined`) {
 				t.Fatalf("%s: a stored payload ran (window.__xss is set)", where)
 			}
-			text := eval[string](b, `document.body.innerText`)
-			for _, p := range []string{xssImg, xssScript} {
+			text := jsEval[string](b, `document.body.innerText`)
+			for _, p := range []string{uiXSSImg, uiXSSScript} {
 				if !strings.Contains(text, p) {
 					t.Errorf("%s: payload %q is not shown as text", where, p)
 				}
 			}
-			if n := eval[int](b, `document.querySelectorAll('img, iframe, object, embed').length + [...document.scripts].filter(s => !s.src.endsWith('/js/app.js')).length`); n != 0 {
+			if n := jsEval[int](b, `document.querySelectorAll('img, iframe, object, embed').length + [...document.scripts].filter(s => !s.src.endsWith('/js/app.js')).length`); n != 0 {
 				t.Errorf("%s: %d injected elements", where, n)
 			}
 		}
@@ -328,38 +328,38 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		if el := time.Since(start); el > 8*time.Second {
 			t.Errorf("a %d-span trace took %v to show", d.bigSpans, el)
 		}
-		if txt := eval[string](b, `document.querySelector('.tree-tools').innerText`); !strings.Contains(txt, fmt.Sprintf("%d spans", d.bigSpans)) {
+		if txt := jsEval[string](b, `document.querySelector('.tree-tools').innerText`); !strings.Contains(txt, fmt.Sprintf("%d spans", d.bigSpans)) {
 			t.Errorf("tree tools %q", txt)
 		}
 		b.click("#expand-all")
 		b.waitJS("the expanded tree", fmt.Sprintf(`document.querySelector('#span-tree .vlist-inner').offsetHeight >= %d * 30`, d.bigSpans))
-		if n := eval[int](b, `document.querySelectorAll('#span-tree .span-row').length`); n > 200 {
+		if n := jsEval[int](b, `document.querySelectorAll('#span-tree .span-row').length`); n > 200 {
 			t.Errorf("%d span rows in the DOM; the tree must window its rows", n)
 		}
-		eval[chromedp.Void](b, `(() => { const el = document.getElementById('span-tree'); el.scrollTop = el.scrollHeight; })()`)
+		jsEval[chromedp.Void](b, `(() => { const el = document.getElementById('span-tree'); el.scrollTop = el.scrollHeight; })()`)
 		b.waitJS("the last step", `[...document.querySelectorAll('#span-tree .span-name')].some(n => n.textContent === 'step 4949')`)
 		b.click(`[data-tab="timeline"]`)
 		b.waitJS("the big timeline", `!!document.querySelector('#timeline .wf-row')`)
-		if n := eval[int](b, `document.querySelectorAll('#timeline .wf-row').length`); n > 200 {
+		if n := jsEval[int](b, `document.querySelectorAll('#timeline .wf-row').length`); n > 200 {
 			t.Errorf("%d timeline rows in the DOM; the timeline must window its rows", n)
 		}
-		eval[chromedp.Void](b, `(() => { const el = document.getElementById('timeline'); el.scrollTop = el.scrollHeight; })()`)
+		jsEval[chromedp.Void](b, `(() => { const el = document.getElementById('timeline'); el.scrollTop = el.scrollHeight; })()`)
 		b.waitJS("the last step in the timeline", `[...document.querySelectorAll('#timeline .wf-name')].some(n => n.textContent.includes('step 4949'))`)
 	})
 
 	t.Run("live tail shows new records as they arrive", func(t *testing.T) {
 		b.t = t
 		b.goHash("#/records")
-		b.waitJS("records", rowsJS+` === 100`)
+		b.waitJS("records", uiRowsJS+` === 100`)
 		b.click("#live-tail")
 		b.waitJS("live mode in the URL", `location.hash.includes('live=1')`)
 		td := ptrace.NewTraces()
-		id := build(td, traceSpec{service: "live-app", start: time.Now(), spans: []spanSpec{
-			{name: "chat gpt-4o-mini", parent: -1, duration: 200 * time.Millisecond, attrs: llmAttrs("gpt-4o-mini", "Arriving while you watch?", "Yes, live.", 7, 3, 0.000002, nil)},
+		id := uiBuild(td, uiTrace{service: "live-app", start: time.Now(), spans: []uiSpan{
+			{name: "chat gpt-4o-mini", parent: -1, duration: 200 * time.Millisecond, attrs: uiLLMAttrs("gpt-4o-mini", "Arriving while you watch?", "Yes, live.", 7, 3, 0.000002, nil)},
 		}})[0]
-		postOTLP(t, c, td)
+		uiPostTraces(t, c, td)
 		b.waitJS("the new record at the top", fmt.Sprintf(`(() => { const r = document.querySelector('#records-table tbody tr.row'); return r && r.dataset.id === %q && r.classList.contains('fresh'); })()`, id))
-		if n := eval[int](b, rowsJS); n != 101 {
+		if n := jsEval[int](b, uiRowsJS); n != 101 {
 			t.Errorf("%d rows after the live update, want 101 (the page plus the new record)", n)
 		}
 		b.click("#live-tail")
@@ -370,7 +370,7 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.t = t
 		b.goHash("#/setup")
 		b.waitJS("the setup page", `!!document.getElementById('setup-otlp')`)
-		setup := eval[string](b, `document.querySelector('.setup').innerText`)
+		setup := jsEval[string](b, `document.querySelector('.setup').innerText`)
 		host, _, _ := strings.Cut(c.apiAddr, ":")
 		for _, s := range []string{
 			"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + host + ":4318",
@@ -391,32 +391,46 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.screenshot("setup")
 		b.goHash("#/runs")
 		b.waitJS("the runs", `!!document.querySelector('#runs-table tr.row[data-id="batch-job-123"]')`)
-		if row := eval[string](b, `document.querySelector('#runs-table tr.row[data-id="batch-job-123"]').innerText`); !strings.Contains(row, "\t2\t") {
+		if row := jsEval[string](b, `document.querySelector('#runs-table tr.row[data-id="batch-job-123"]').innerText`); !strings.Contains(row, "\t2\t") {
 			t.Errorf("run row %q, want 2 records", row)
 		}
-		if n := eval[int](b, `document.querySelectorAll('#runs-table tr.row').length`); n != 4 {
+		if n := jsEval[int](b, `document.querySelectorAll('#runs-table tr.row').length`); n != 4 {
 			t.Errorf("%d runs, want 4 (batch-job-123, nightly-eval-0..2)", n)
 		}
 		b.screenshot("runs")
 		b.click(`#runs-table tr.row[data-id="batch-job-123"]`)
 		b.waitJS("the run detail", `!!document.getElementById('run-cards') && document.querySelectorAll('.run-page tbody tr.row').length === 2`)
-		if cards := eval[string](b, `document.getElementById('run-cards').innerText`); !strings.Contains(cards, "1 error") || !strings.Contains(cards, "P95") {
+		if cards := jsEval[string](b, `document.getElementById('run-cards').innerText`); !strings.Contains(cards, "1 error") || !strings.Contains(cards, "P95") {
 			t.Errorf("run cards %q", cards)
 		}
 		b.screenshot("run-detail")
 
 		b.goHash("#/stats?group_by=model&range=7d")
 		b.waitJS("the stats charts", `!!document.querySelector('#chart-cost svg path.line') && !!document.querySelector('#bars-cost svg rect')`)
-		if rows := eval[string](b, `document.getElementById('stats-table').innerText`); !strings.Contains(rows, "gpt-4o-mini") || !strings.Contains(rows, "claude-sonnet-4-5") {
+		if rows := jsEval[string](b, `document.getElementById('stats-table').innerText`); !strings.Contains(rows, "gpt-4o-mini") || !strings.Contains(rows, "claude-sonnet-4-5") {
 			t.Errorf("stats by model %q", rows)
 		}
-		if n := eval[int](b, `document.querySelectorAll('.stats-page .chart svg').length`); n != 8 {
+		if n := jsEval[int](b, `document.querySelectorAll('.stats-page .chart svg').length`); n != 8 {
 			t.Errorf("%d charts, want 4 over time and 4 by group", n)
 		}
 		b.screenshot("stats")
 
+		// Metrics are feature-detected: the page follows what this server offers.
 		b.goHash("#/metrics")
 		b.waitJS("the metrics page", `!!document.querySelector('.metrics-page .empty, #metrics-list')`)
+		text := jsEval[string](b, `document.querySelector('.metrics-page').innerText`)
+		switch code := c.apiGet("/api/v1/metrics", nil); code {
+		case 404:
+			if !strings.Contains(text, "not enabled on this server") {
+				t.Errorf("no metrics API (404), but the page says %q", text)
+			}
+		case 200:
+			if strings.Contains(text, "not enabled") {
+				t.Errorf("the server has metrics, but the page says %q", text)
+			}
+		default:
+			t.Errorf("GET /api/v1/metrics: %d", code)
+		}
 		b.screenshot("metrics")
 
 		// Records with no data: the empty state links to setup.
@@ -425,8 +439,8 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 
 		b.darkMode(true)
 		b.goHash("#/records")
-		b.waitJS("records", rowsJS+` === 100`)
-		if bg := eval[string](b, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(14, 17, 23)" {
+		b.waitJS("records", uiRowsJS+` === 100`)
+		if bg := jsEval[string](b, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(14, 17, 23)" {
 			t.Errorf("dark mode background %s", bg)
 		}
 		b.screenshot("records-dark")
@@ -437,14 +451,14 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 
 		b.do(chromedp.EmulateViewport(390, 844))
 		b.goHash("#/records")
-		b.waitJS("records", rowsJS+` === 100`)
-		if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+		b.waitJS("records", uiRowsJS+` === 100`)
+		if w := jsEval[int](b, `document.documentElement.scrollWidth`); w > 390 {
 			t.Errorf("records page is %d px wide on a 390 px screen", w)
 		}
 		b.screenshot("records-narrow")
 		b.goHash("#/records/" + d.capital)
 		b.waitJS("the span tree", `document.querySelectorAll('#span-tree .span-row').length === 5`)
-		if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+		if w := jsEval[int](b, `document.documentElement.scrollWidth`); w > 390 {
 			t.Errorf("record detail is %d px wide on a 390 px screen", w)
 		}
 		b.do(chromedp.EmulateViewport(1280, 900))
@@ -459,44 +473,44 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 func TestUI_APIKeyPrompt(t *testing.T) {
 	c := newCollector(t)
 	td := ptrace.NewTraces()
-	ids := build(td, traceSpec{service: "gated", start: time.Now().Add(-time.Second), spans: []spanSpec{
-		{name: "chat gpt-4o-mini", parent: -1, duration: 300 * time.Millisecond, attrs: llmAttrs("gpt-4o-mini", "Behind the key?", "Yes.", 5, 2, 0.000001, nil)},
+	ids := uiBuild(td, uiTrace{service: "gated", start: time.Now().Add(-time.Second), spans: []uiSpan{
+		{name: "chat gpt-4o-mini", parent: -1, duration: 300 * time.Millisecond, attrs: uiLLMAttrs("gpt-4o-mini", "Behind the key?", "Yes.", 5, 2, 0.000001, nil)},
 	}})
-	postOTLP(t, c, td)
+	uiPostTraces(t, c, td)
 	base := "http://" + c.apiAddr
 
-	b := newBrowser(t, 1280, 900)
+	b := newUIBrowser(t, 1280, 900)
 	b.open(base + "/#/records")
 	b.waitJS("the key prompt", `!!document.getElementById('api-key-input')`)
-	if txt := eval[string](b, `document.querySelector('.key-prompt').innerText`); !strings.Contains(txt, "needs an API key") {
+	if txt := jsEval[string](b, `document.querySelector('.key-prompt').innerText`); !strings.Contains(txt, "needs an API key") {
 		t.Errorf("prompt text %q", txt)
 	}
 	b.screenshot("api-key-prompt")
 	b.do(chromedp.SendKeys(chromedp.ID("api-key-input"), c.key))
 	b.click("#save-key")
-	b.waitJS("the records behind the key", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tr.row').dataset.id === %q`, rowsJS, ids[0]))
-	if got := eval[string](b, `localStorage.getItem('tracehound.apiKey')`); got != c.key {
+	b.waitJS("the records behind the key", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tr.row').dataset.id === %q`, uiRowsJS, ids[0]))
+	if got := jsEval[string](b, `localStorage.getItem('tracehound.apiKey')`); got != c.key {
 		t.Errorf("stored key %q, want the entered one", got)
 	}
 
 	// Kept across reloads: no prompt the second time.
 	b.open(base + "/#/records/" + ids[0])
 	b.waitJS("the record detail", `!!document.querySelector('#span-tree .span-row')`)
-	if eval[bool](b, `!!document.getElementById('api-key-input')`) {
+	if jsEval[bool](b, `!!document.getElementById('api-key-input')`) {
 		t.Error("asked for the key again after a reload")
 	}
 
 	// A wrong key brings the prompt back and says why.
-	eval[chromedp.Void](b, `localStorage.setItem('tracehound.apiKey', 'th_wrong')`)
+	jsEval[chromedp.Void](b, `localStorage.setItem('tracehound.apiKey', 'th_wrong')`)
 	b.open(base + "/#/records")
 	b.waitJS("the key prompt", `!!document.getElementById('api-key-input')`)
-	if txt := eval[string](b, `document.querySelector('.key-prompt').innerText`); !strings.Contains(txt, "rejected this API key") {
+	if txt := jsEval[string](b, `document.querySelector('.key-prompt').innerText`); !strings.Contains(txt, "rejected this API key") {
 		t.Errorf("prompt text after a wrong key %q", txt)
 	}
 	b.checkClean()
 }
 
-func contains(list []string, s string) bool {
+func uiContains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
 			return true

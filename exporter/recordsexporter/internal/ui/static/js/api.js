@@ -46,7 +46,7 @@ export function promptKey(reason) {
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter') save(); });
   const body = h('div', { class: 'key-prompt' },
     reason ? h('p', { class: 'notice notice-warn', text: reason }) : null,
-    h('p', { text: 'tracehound asks for an API key for its API. The key that the first start printed works, or any key from the bearerauth configuration. It is kept in this browser (localStorage) and sent as "Authorization: Bearer <key>".' }),
+    h('p', { text: 'The key that tracehound printed on its first start works, or a new one from "tracehound keys create --project <name>" on the server. The UI shows that key\'s project. The key stays in this browser (localStorage) and is sent as "Authorization: Bearer <key>".' }),
     h('label', { attrs: { for: 'api-key-input' }, text: 'API key' }),
     input);
   const close = modal('API key', body, [

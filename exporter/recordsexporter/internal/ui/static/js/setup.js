@@ -199,6 +199,15 @@ export function setupPage(root) {
           'tracehound.metadata.<key>  = "<value>"                   # filterable as meta.<key>',
         ].join('\n'))),
 
+      h('div', { class: 'section', attrs: { id: 'setup-keys' } },
+        h('h2', { text: 'API keys' }),
+        h('p', {}, 'Every request to tracehound (OTLP, proxy, this UI\'s API) carries a key, and each key belongs to a project. The first start printed a key for the default project; create more on the server with:'),
+        snippet(null, [
+          'tracehound keys create --project default --name my-app',
+          'tracehound keys list',
+          'tracehound keys revoke --name my-app',
+        ].join('\n'), 'A running tracehound picks up new and revoked keys without a restart.')),
+
       h('div', { class: 'section', attrs: { id: 'setup-api' } },
         h('h2', { text: 'Query API' }),
         snippet(null, 'curl -H "Authorization: Bearer ' + key + '" "' + apiBase + '/api/v1/records?limit=10"')),

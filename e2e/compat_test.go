@@ -98,8 +98,8 @@ var compatCases = []struct{ ID, Title, Verified string }{
 	{"stream", "stream", "streaming chat with usage in the last chunk: same checks as chat"},
 	{"tools", "tools", "tool call and follow-up in one trace: first input, final output, tool call in the conversation, usage of both calls summed once, cost, run id"},
 	{"embeddings", "embeddings", "input text, model, input tokens, cost, status ok, run id"},
-	{"error", "429", "rate-limited call: status error, input, model, run id"},
-	{"server_error", "500", "server error: status error, input, model, run id"},
+	{"error", "429", "rate-limited call: status error, a `rate_limit` flag, input, model, run id"},
+	{"server_error", "500", "server error: status error, a `provider_error` flag, input, model, run id"},
 	{"run", "run", "`GET /api/v1/runs/{id}` counts every trace of the client once, errors included"},
 }
 
@@ -245,6 +245,9 @@ type compatRecord struct {
 	CostUSD      *float64 `json:"cost_usd"`
 	LLMCallCount int      `json:"llm_call_count"`
 	SpanCount    int      `json:"span_count"`
+	Flags        []struct {
+		Code string `json:"code"`
+	} `json:"flags"`
 	Conversation []struct {
 		Role  string `json:"role"`
 		Parts []struct {
@@ -261,6 +264,14 @@ func (h *compatHarness) record(key, traceID string) (*compatRecord, error) {
 		var r compatRecord
 		code := h.c.apiGet("/api/v1/records/"+traceID, &r, "Authorization", "Bearer "+key)
 		if code == http.StatusOK {
+			if os.Getenv("COMPAT_DEBUG") != "" {
+				var raw map[string]any
+				h.c.apiGet("/api/v1/records/"+traceID, &raw, "Authorization", "Bearer "+key)
+				delete(raw, "spans")
+				delete(raw, "timeline")
+				b, _ := json.Marshal(raw)
+				h.t.Logf("record %s: %s", traceID, b)
+			}
 			return &r, nil
 		}
 		if time.Now().After(deadline) {
@@ -279,6 +290,7 @@ type expectation struct {
 	costCalls     []pricing.Usage
 	costModel     string
 	status        string
+	flag          string // a flag code the record must carry
 	toolCall      string
 }
 
@@ -307,9 +319,9 @@ func (h *compatHarness) expect(scenario string) expectation {
 		return expectation{input: e.Input, model: e.Model, in: e.InputTokens,
 			costCalls: []pricing.Usage{{Input: e.InputTokens}}, costModel: e.Model, status: "ok"}
 	case "error":
-		return expectation{input: sc.Error.Prompt, model: sc.ChatModel, status: "error", llmCalls: 1}
+		return expectation{input: sc.Error.Prompt, model: sc.ChatModel, status: "error", flag: "rate_limit", llmCalls: 1}
 	case "server_error":
-		return expectation{input: sc.ServerError.Prompt, model: sc.ChatModel, status: "error", llmCalls: 1}
+		return expectation{input: sc.ServerError.Prompt, model: sc.ChatModel, status: "error", flag: "provider_error", llmCalls: 1}
 	}
 	h.t.Fatalf("no expectation for scenario %q", scenario)
 	return expectation{}
@@ -357,6 +369,17 @@ func (h *compatHarness) checkScenario(cl compatClient, key, scenario string, tra
 		failf("input", "input = %s, want the prompt %q", short(r.Input), want.input)
 	case isJSONDocument(r.Input):
 		failf("input", "input is raw JSON %s, not text", short(r.Input))
+	}
+	if want.flag != "" && !slices.ContainsFunc(r.Flags, func(f struct {
+		Code string `json:"code"`
+	}) bool {
+		return f.Code == want.flag
+	}) {
+		var codes []string
+		for _, f := range r.Flags {
+			codes = append(codes, f.Code)
+		}
+		failf("flags", "flags = %v, want %s", codes, want.flag)
 	}
 	if want.output != "" {
 		switch {

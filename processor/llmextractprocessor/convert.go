@@ -92,6 +92,9 @@ func jsonMessages(s string) []llmschema.Message {
 	if !looksJSON(s) {
 		return nil
 	}
+	if msgs, ok := fastMessages(s); ok {
+		return msgs
+	}
 	var list []any
 	if json.Unmarshal([]byte(s), &list) != nil {
 		return nil

@@ -3,6 +3,7 @@ package llmextractprocessor
 import (
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 
@@ -177,6 +178,36 @@ func FuzzScanMessages(f *testing.F) {
 		}
 		if want := assistantText(conv); assistant != want {
 			t.Fatalf("assistant text %q, encoding/json says %q for %s", assistant, want, s)
+		}
+	})
+}
+
+// FuzzFastMessages checks the map-free message decoder against the general converter:
+// wherever the fast path accepts valid JSON, both must produce the same messages.
+func FuzzFastMessages(f *testing.F) {
+	for _, seed := range []string{
+		`[{"role":"system","content":"You are a concise geography assistant."},{"role":"user","content":[{"type":"text","text":"What is the capital of France?"}]}]`,
+		`[{"role":"user","content":[{"type":"text","text":"a\"b","providerOptions":{"x":{"y":[1]}}},{"type":"text","text":""}]}]`,
+		`[{"role":"assistant","content":""},{"role":"user","content":[]},{"role":"user"}]`,
+		`[{"role":"tool","content":"x"}]`, `[{"role":"user","content":"x","name":"n"}]`, `[]`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fast, ok := fastMessages(s)
+		if !ok || !json.Valid([]byte(s)) {
+			return
+		}
+		var list []any
+		if err := json.Unmarshal([]byte(s), &list); err != nil {
+			t.Fatalf("valid JSON the fast path accepted is not a list: %v", err)
+		}
+		slow, ok := messagesFromAny(list)
+		if !ok {
+			t.Fatalf("fast path accepted what the general converter rejects: %s", s)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast %#v\nslow %#v\nfor %s", fast, slow, s)
 		}
 	})
 }

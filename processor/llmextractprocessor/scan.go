@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/llmschema"
 )
 
 // Spans in the current semantic convention already carry canonical message JSON, and all
@@ -45,7 +48,8 @@ func (r *jsonReader) peek() byte {
 	return 0
 }
 
-// str reads a JSON string; it allocates only when the string holds escapes.
+// str reads a JSON string; it allocates only when the string holds escapes or invalid
+// UTF-8 (which encoding/json replaces with U+FFFD, as this does).
 func (r *jsonReader) str() (string, bool) {
 	r.ws()
 	if r.i >= len(r.s) || r.s[r.i] != '"' {
@@ -60,8 +64,8 @@ func (r *jsonReader) str() (string, bool) {
 			j++
 		case '"':
 			r.i = j + 1
-			if !escaped {
-				return r.s[start+1 : j], true
+			if raw := r.s[start+1 : j]; !escaped && utf8.ValidString(raw) {
+				return raw, true
 			}
 			var out string
 			if json.Unmarshal([]byte(r.s[start:j+1]), &out) != nil {
@@ -303,4 +307,147 @@ func compactJSON(s string) string {
 		return s
 	}
 	return b.String()
+}
+
+// fastMessages decodes the most common message-list shape — role plus content that is a
+// string or a list of text parts — straight from the JSON text, without building maps.
+// ok is false for anything else (tool calls, media, unknown keys); the caller then uses
+// the general converter, which fuzzing checks agrees with this one where both apply.
+func fastMessages(s string) ([]llmschema.Message, bool) {
+	r := jsonReader{s: s}
+	if !r.consume('[') {
+		return nil, false
+	}
+	msgs := make([]llmschema.Message, 0, 4)
+	if r.consume(']') {
+		return msgs, r.end()
+	}
+	for {
+		if !r.consume('{') {
+			return nil, false
+		}
+		var m llmschema.Message
+		hasRole, hasContent := false, false
+		if !r.consume('}') {
+			for {
+				key, ok := r.str()
+				if !ok || !r.consume(':') {
+					return nil, false
+				}
+				switch key {
+				case "role":
+					if m.Role, ok = r.str(); !ok {
+						return nil, false
+					}
+					hasRole = true
+				case "content":
+					if m.Parts, ok = fastContent(&r); !ok {
+						return nil, false
+					}
+					hasContent = true
+				case "providerOptions", "experimental_providerMetadata", "providerMetadata":
+					if _, ok := r.skip(); !ok {
+						return nil, false
+					}
+				default:
+					return nil, false
+				}
+				if r.consume(',') {
+					continue
+				}
+				if !r.consume('}') {
+					return nil, false
+				}
+				break
+			}
+		}
+		if !hasRole || m.Role == llmschema.RoleTool {
+			return nil, false
+		}
+		if !hasContent || m.Parts == nil {
+			m.Parts = []llmschema.Part{}
+		}
+		msgs = append(msgs, m)
+		if r.consume(',') {
+			continue
+		}
+		if !r.consume(']') {
+			return nil, false
+		}
+		return msgs, r.end()
+	}
+}
+
+// end reports whether only whitespace is left.
+func (r *jsonReader) end() bool {
+	r.ws()
+	return r.i == len(r.s)
+}
+
+func fastContent(r *jsonReader) ([]llmschema.Part, bool) {
+	switch r.peek() {
+	case '"':
+		text, ok := r.str()
+		if !ok {
+			return nil, false
+		}
+		if text == "" {
+			return []llmschema.Part{}, true
+		}
+		return []llmschema.Part{{Type: llmschema.PartText, Content: text}}, true
+	case '[':
+	default:
+		return nil, false
+	}
+	r.consume('[')
+	parts := make([]llmschema.Part, 0, 1)
+	if r.consume(']') {
+		return parts, true
+	}
+	for {
+		if !r.consume('{') {
+			return nil, false
+		}
+		typ, text, hasText := "", "", false
+		if !r.consume('}') {
+			for {
+				key, ok := r.str()
+				if !ok || !r.consume(':') {
+					return nil, false
+				}
+				switch key {
+				case "type":
+					if typ, ok = r.str(); !ok {
+						return nil, false
+					}
+				case "text":
+					if text, ok = r.str(); !ok {
+						return nil, false
+					}
+					hasText = true
+				case "providerOptions", "providerMetadata", "cache_control":
+					if _, ok := r.skip(); !ok {
+						return nil, false
+					}
+				default:
+					return nil, false
+				}
+				if r.consume(',') {
+					continue
+				}
+				if !r.consume('}') {
+					return nil, false
+				}
+				break
+			}
+		}
+		if (typ != "text" && typ != "input_text" && typ != "output_text") || !hasText {
+			return nil, false
+		}
+		parts = append(parts, llmschema.Part{Type: llmschema.PartText, Content: text})
+		if r.consume(',') {
+			continue
+		}
+		return parts, r.consume(']')
+	}
 }

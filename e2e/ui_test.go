@@ -406,7 +406,10 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.screenshot("run-detail")
 
 		b.goHash("#/stats?group_by=model&range=7d")
-		b.waitJS("the stats charts", `!!document.querySelector('#chart-cost svg path.line') && !!document.querySelector('#bars-cost svg rect')`)
+		b.waitJS("the stats charts split by model", `!!document.querySelector('#chart-cost svg path.line') && !!document.querySelector('#bars-cost svg rect') && document.querySelector('#chart-cost h3').textContent.endsWith('by model')`)
+		if legend := jsEval[string](b, `document.querySelector('#chart-cost .legend').innerText`); !strings.Contains(legend, "gpt-4o-mini") || !strings.Contains(legend, "claude-sonnet-4-5") {
+			t.Errorf("cost over time legend %q, want a line per model", legend)
+		}
 		if rows := jsEval[string](b, `document.getElementById('stats-table').innerText`); !strings.Contains(rows, "gpt-4o-mini") || !strings.Contains(rows, "claude-sonnet-4-5") {
 			t.Errorf("stats by model %q", rows)
 		}

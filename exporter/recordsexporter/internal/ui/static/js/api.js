@@ -16,7 +16,8 @@ export class ApiError extends Error {
   }
   // unsupportedParam names a query parameter the server rejected as unknown.
   get unsupportedParam() {
-    const m = this.status === 400 && /unknown query parameter "([^"]+)"/.exec(this.message);
+    if (this.status !== 400) return '';
+    const m = /^([\w.<>-]+): unknown query parameter/.exec(this.message) || /unknown query parameter "([^"]+)"/.exec(this.message);
     return m ? m[1] : '';
   }
 }

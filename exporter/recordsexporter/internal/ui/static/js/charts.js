@@ -14,14 +14,17 @@ function s(tag, attrs, ...children) {
   return el;
 }
 
-// scale picks a round axis maximum ≥ v split into 4 or 5 round steps.
-function scale(v) {
-  if (!(v > 0)) return { max: 1, n: 4 };
+// scale picks a round axis maximum ≥ v split into 4 or 5 round steps (whole steps for
+// counts).
+function scale(v, integer) {
+  if (!(v > 0)) return { max: integer ? 4 : 1, n: 4 };
   const p = Math.pow(10, Math.floor(Math.log10(v / 4)));
   let best = null;
-  for (const m of [1, 2, 2.5, 5, 10]) {
+  for (const m of [1, 2, 2.5, 5, 10, 20]) {
     for (const n of [4, 5]) {
-      const max = m * p * n;
+      const stepSize = m * p;
+      if (integer && (stepSize < 1 || !Number.isInteger(stepSize))) continue;
+      const max = stepSize * n;
       if (max >= v && (!best || max < best.max)) best = { max, n };
     }
   }
@@ -35,10 +38,10 @@ function timeLabel(d, spanMs) {
 
 // lineChart: times (Date[]), series [{label, values, cls}], fmt for the y axis and tooltips.
 // A null value is a gap (no data in that bucket), not a zero.
-export function lineChart({ title, times, series, fmt, id, bars }) {
+export function lineChart({ title, times, series, fmt, id, bars, integer }) {
   const W = 640, H = 210, L = 58, R = 12, T = 10, B = 26;
   const iw = W - L - R, ih = H - T - B;
-  const sc = scale(Math.max(0, ...series.flatMap((x) => x.values.filter((v) => Number.isFinite(v)))));
+  const sc = scale(Math.max(0, ...series.flatMap((x) => x.values.filter((v) => Number.isFinite(v)))), integer);
   const max = sc.max;
   const n = times.length;
   const x = (i) => L + (n <= 1 ? iw / 2 : (i / (n - 1)) * iw);
@@ -78,7 +81,7 @@ export function lineChart({ title, times, series, fmt, id, bars }) {
       }
       for (const run of runs) {
         const d = run.map((p, i) => (i ? 'L' : 'M') + p[0].toFixed(1) + ' ' + p[1].toFixed(1)).join(' ');
-        if (si === 0 && run.length > 1) svg.appendChild(s('path', { class: 'area ' + ser.cls, d: d + ' L' + run[run.length - 1][0].toFixed(1) + ' ' + (T + ih) + ' L' + run[0][0].toFixed(1) + ' ' + (T + ih) + ' Z' }));
+        if (series.length === 1 && run.length > 1) svg.appendChild(s('path', { class: 'area ' + ser.cls, d: d + ' L' + run[run.length - 1][0].toFixed(1) + ' ' + (T + ih) + ' L' + run[0][0].toFixed(1) + ' ' + (T + ih) + ' Z' }));
         svg.appendChild(s('path', { class: 'line ' + ser.cls, d }));
       }
       if (n <= 60) {

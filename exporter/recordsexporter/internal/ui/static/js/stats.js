@@ -12,6 +12,11 @@ const RANGES = [
   ['30d', 'Last 30 days', 30 * 86400e3, '24h'],
 ];
 
+// GROUPED_SERIES_MAX is the most records the page reads to split the time series by group.
+const GROUPED_SERIES_MAX = 5000;
+const TOP_GROUPS = 5;
+const NONE = '(none)';
+
 function durMs(d) {
   const m = /^(\d+)([smh])$/.exec(d);
   return m ? Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3 }[m[2]] : 0;
@@ -46,6 +51,73 @@ export function statsPage(root, params) {
     h('div', { class: 'head-actions' },
       h('div', { class: 'field' }, h('label', { attrs: { for: 'stats-group' }, text: 'Group by' }), groupSel),
       h('div', { class: 'field' }, h('label', { attrs: { for: 'stats-range' }, text: 'Time' }), rangeSel))), body);
+
+  // totalCharts draws the server's time buckets (all groups together).
+  function totalCharts(st, times, first, step) {
+    const byStart = new Map(st.buckets.map((b) => [new Date(b.start).getTime(), b]));
+    const rows = times.map((t) => byStart.get(t.getTime()) || null);
+    const val = (f) => rows.map((b) => (b ? f(b) : 0));
+    // Latency has no value in an empty bucket: draw a gap, not a zero.
+    const lat = (f) => rows.map((b) => (b ? f(b) : null));
+    return [
+      lineChart({ id: 'chart-cost', title: 'Cost over time', times, fmt: fmtCost, series: [{ label: 'cost', cls: 'c0', values: val((b) => b.cost_usd) }] }),
+      lineChart({ id: 'chart-tokens', title: 'Tokens over time', times, fmt: compact, series: [
+        { label: 'input', cls: 'c4', values: val((b) => b.usage.input) },
+        { label: 'output', cls: 'c7', values: val((b) => b.usage.output) }] }),
+      lineChart({ id: 'chart-latency', title: 'Latency over time', times, fmt: fmtMs, series: [
+        { label: 'p50', cls: 'c1', gaps: true, values: lat((b) => b.latency_ms.p50) },
+        { label: 'p95', cls: 'c2', gaps: true, values: lat((b) => b.latency_ms.p95) },
+        { label: 'p99', cls: 'c3', gaps: true, values: lat((b) => b.latency_ms.p99) }] }),
+      lineChart({ id: 'chart-errors', title: 'Records and errors over time', times, fmt: compact, bars: true, integer: true, series: [
+        { label: 'records', cls: 'c0', values: val((b) => b.record_count) },
+        { label: 'errors', cls: 'c3', values: val((b) => b.error_count) },
+        { label: 'flagged', cls: 'c2', values: val((b) => (b.status_counts ? b.status_counts.flagged : 0)) }] }),
+    ];
+  }
+
+  // groupedSeries reads the range's records and draws one line per group (the top groups by
+  // cost, the rest as "other") for cost, tokens, p95 latency and errors.
+  async function groupedSeries(st, times, first, step, from, to) {
+    const recs = [];
+    let cursor = '';
+    do {
+      const res = await get('/records' + qs({ from: from.toISOString(), to: to.toISOString(), limit: 1000, cursor }));
+      recs.push(...(res.records || []));
+      cursor = res.next_cursor || '';
+    } while (cursor && alive);
+    if (!alive) return null;
+    const top = (st.groups || []).slice(0, TOP_GROUPS).map((g) => (g.key == null ? NONE : g.key));
+    const names = top.concat((st.groups || []).length > TOP_GROUPS ? ['other'] : []);
+    const field = { service: (r) => [r.service || NONE], user: (r) => [r.user_id || NONE], run: (r) => [r.run_id || NONE], session: (r) => [r.session_id || NONE],
+      model: (r) => (r.models && r.models.length ? r.models : [NONE]) }[group];
+    const n = times.length;
+    const acc = new Map(names.map((k) => [k, { cost: new Array(n).fill(0), tokens: new Array(n).fill(0), errors: new Array(n).fill(0), lat: Array.from({ length: n }, () => []) }]));
+    for (const r of recs) {
+      const i = Math.floor((new Date(r.start).getTime() - first) / step);
+      if (i < 0 || i >= n) continue;
+      for (const k0 of field(r)) {
+        const a = acc.get(top.includes(k0) ? k0 : 'other');
+        if (!a) continue;
+        a.cost[i] += r.cost_usd || 0;
+        a.tokens[i] += (r.usage && r.usage.total) || 0;
+        if (r.status === 'error') a.errors[i] += 1;
+        a.lat[i].push(r.duration_ms || 0);
+      }
+    }
+    const p95 = (xs) => {
+      if (!xs.length) return null;
+      const s = xs.slice().sort((x, y) => x - y);
+      return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)];
+    };
+    const series = (f, gaps) => names.map((k, i) => ({ label: k, cls: k === 'other' ? 'c-other' : 'c' + i, gaps, values: f(acc.get(k)) }));
+    const gname = GROUPS.find((g) => g[0] === group)[1].toLowerCase();
+    return [
+      lineChart({ id: 'chart-cost', title: 'Cost over time by ' + gname, times, fmt: fmtCost, series: series((a) => a.cost) }),
+      lineChart({ id: 'chart-tokens', title: 'Tokens over time by ' + gname, times, fmt: compact, series: series((a) => a.tokens) }),
+      lineChart({ id: 'chart-latency', title: 'Latency p95 over time by ' + gname, times, fmt: fmtMs, series: series((a) => a.lat.map(p95), true) }),
+      lineChart({ id: 'chart-errors', title: 'Errors over time by ' + gname, times, fmt: compact, bars: true, integer: true, series: series((a) => a.errors) }),
+    ];
+  }
 
   async function load() {
     const my = ++seq;
@@ -90,37 +162,30 @@ export function statsPage(root, params) {
 
     // Time series: fill empty buckets so the x axis is real time.
     const step = durMs(r[3]);
+    const gname = GROUPS.find((g) => g[0] === group)[1].toLowerCase();
     if (st.buckets && st.buckets.length && step) {
-      const byStart = new Map(st.buckets.map((b) => [new Date(b.start).getTime(), b]));
       const first = Math.floor(from.getTime() / step) * step;
-      const times = [], rows = [];
-      for (let t = first; t <= to.getTime(); t += step) {
-        times.push(new Date(t));
-        rows.push(byStart.get(t) || null);
+      const times = [];
+      for (let t = first; t <= to.getTime(); t += step) times.push(new Date(t));
+      const chartsBox = h('div', { class: 'charts' }, totalCharts(st, times, first, step));
+      body.appendChild(chartsBox);
+      // Per-group lines come from the records themselves, which is exact and cheap while
+      // the range holds a few thousand records.
+      if (total.record_count <= GROUPED_SERIES_MAX) {
+        groupedSeries(st, times, first, step, from, to).then((charts) => {
+          if (!alive || my !== seq || !charts) return;
+          clear(chartsBox);
+          append(chartsBox, charts);
+        }, () => { /* keep the totals */ });
+      } else {
+        body.appendChild(h('p', { class: 'muted', text: 'Lines per ' + gname + ' are drawn for ranges of up to ' + fmtInt(GROUPED_SERIES_MAX) + ' records; this range has ' + fmtInt(total.record_count) + ', so the charts show totals. Pick a shorter range to split them.' }));
       }
-      const val = (f) => rows.map((b) => (b ? f(b) : 0));
-      // Latency has no value in an empty bucket: draw a gap, not a zero.
-      const lat = (f) => rows.map((b) => (b ? f(b) : null));
-      body.appendChild(h('div', { class: 'charts' },
-        lineChart({ id: 'chart-cost', title: 'Cost over time', times, fmt: fmtCost, series: [{ label: 'cost', cls: 'c0', values: val((b) => b.cost_usd) }] }),
-        lineChart({ id: 'chart-tokens', title: 'Tokens over time', times, fmt: compact, series: [
-          { label: 'input', cls: 'c4', values: val((b) => b.usage.input) },
-          { label: 'output', cls: 'c7', values: val((b) => b.usage.output) }] }),
-        lineChart({ id: 'chart-latency', title: 'Latency over time', times, fmt: fmtMs, series: [
-          { label: 'p50', cls: 'c1', gaps: true, values: lat((b) => b.latency_ms.p50) },
-          { label: 'p95', cls: 'c2', gaps: true, values: lat((b) => b.latency_ms.p95) },
-          { label: 'p99', cls: 'c3', gaps: true, values: lat((b) => b.latency_ms.p99) }] }),
-        lineChart({ id: 'chart-errors', title: 'Records and errors over time', times, fmt: compact, bars: true, series: [
-          { label: 'records', cls: 'c0', values: val((b) => b.record_count) },
-          { label: 'errors', cls: 'c3', values: val((b) => b.error_count) },
-          { label: 'flagged', cls: 'c2', values: val((b) => (b.status_counts ? b.status_counts.flagged : 0)) }] })));
     } else if (noBuckets) {
-      body.appendChild(h('p', { class: 'notice notice-info', text: 'This server does not bucket stats by time yet, so only the breakdown by ' + group + ' is shown.' }));
+      body.appendChild(h('p', { class: 'notice notice-info', text: 'This server does not bucket stats by time, so only the breakdown by ' + group + ' is shown.' }));
     }
 
     const groups = st.groups || [];
     const label = (g) => (g.key == null ? '(none)' : g.key);
-    const gname = GROUPS.find((g) => g[0] === group)[1].toLowerCase();
     body.appendChild(h('h2', { text: 'By ' + gname }));
     body.appendChild(h('div', { class: 'charts' },
       barChart({ id: 'bars-cost', title: 'Cost by ' + gname, cls: 'c0', fmt: fmtCost, rows: groups.map((g) => ({ label: label(g), value: g.cost_usd })).sort((a, b) => b.value - a.value) }),

@@ -194,29 +194,26 @@ func vercelPrompt(s string) ([]llmschema.Message, string) {
 		return []llmschema.Message{textMessage(llmschema.RoleUser, s)}, ""
 	}
 	var p struct {
-		System   json.RawMessage `json:"system"`
-		Prompt   json.RawMessage `json:"prompt"`
-		Messages json.RawMessage `json:"messages"`
+		System   any   `json:"system"`
+		Prompt   any   `json:"prompt"`
+		Messages []any `json:"messages"`
 	}
 	if json.Unmarshal([]byte(s), &p) != nil {
 		return nil, ""
 	}
 	var msgs []llmschema.Message
-	if len(p.Prompt) > 0 {
-		var text string
-		if p.Prompt[0] == '"' && json.Unmarshal(p.Prompt, &text) == nil {
-			msgs = append(msgs, textMessage(llmschema.RoleUser, text))
-		} else {
-			msgs = append(msgs, jsonMessages(string(p.Prompt))...)
+	switch x := p.Prompt.(type) {
+	case string:
+		msgs = append(msgs, textMessage(llmschema.RoleUser, x))
+	case []any:
+		if m, ok := messagesFromAny(x); ok {
+			msgs = append(msgs, m...)
 		}
 	}
-	if len(p.Messages) > 0 {
-		msgs = append(msgs, jsonMessages(string(p.Messages))...)
+	if m, ok := messagesFromAny(p.Messages); ok {
+		msgs = append(msgs, m...)
 	}
-	var sys string
-	if len(p.System) > 0 && p.System[0] == '"' && json.Unmarshal(p.System, &sys) != nil {
-		sys = ""
-	}
+	sys, _ := p.System.(string)
 	return msgs, sys
 }
 

@@ -23,6 +23,9 @@ type uiData struct {
 	total                              int // records
 	errors                             int // records with status error
 	bigSpans                           int
+	// newest is the start of the newest record; the agent, failed, flagged and XSS traces
+	// started 0, 2, 4 and 6 minutes before it, the ordinary ones 9 minutes or more.
+	newest time.Time
 }
 
 // uiSpan is one span of a seeded trace; parent is an index into the trace's specs (-1: root).
@@ -146,8 +149,8 @@ func uiPostTraces(t *testing.T, c *collector, td ptrace.Traces) {
 // ordinary records to need a second page.
 func seedUIData(t *testing.T, c *collector) uiData {
 	t.Helper()
-	now := time.Now().Add(-time.Minute)
-	var d uiData
+	now := time.Now().Add(-time.Minute).Truncate(time.Second)
+	d := uiData{newest: now}
 
 	// The agent conversation: system prompt, user question, a tool call and its result, answer.
 	convIn := uiMessages(

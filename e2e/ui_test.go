@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -105,6 +106,67 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		jsEval[chromedp.Void](b, `(() => { const k = document.getElementById('f-meta-key'), v = document.getElementById('f-meta-value'); k.value = 'workflow'; v.value = 'capital_quiz'; v.dispatchEvent(new Event('change')); })()`)
 		b.waitJS("the metadata match", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, uiRowsJS, d.capital))
 		b.click(".active-filters .filter-chip button")
+		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
+	})
+
+	t.Run("custom time range", func(t *testing.T) {
+		b.t = t
+		set := func(id, v string) {
+			jsEval[chromedp.Void](b, fmt.Sprintf(`(() => { const s = document.getElementById(%q); s.value = %q; s.dispatchEvent(new Event('change')); })()`, id, v))
+		}
+		set("f-range", "custom")
+		b.waitJS("the custom range inputs", `!!document.getElementById('f-from') && !!document.getElementById('f-to')`)
+		// datetime-local is in the browser's zone, which is this process's zone.
+		set("f-from", d.newest.Add(-7*time.Minute).Local().Format("2006-01-02T15:04:05"))
+		b.waitJS("the custom range inputs", `!!document.getElementById('f-to')`)
+		set("f-to", d.newest.Add(-3*time.Minute).Local().Format("2006-01-02T15:04:05"))
+		// Started 4 and 6 minutes before the newest: the flagged and the XSS trace.
+		b.waitJS("the records in the window", fmt.Sprintf(`%s === 2 && [...document.querySelectorAll('#records-table tbody tr.row')].map(r => r.dataset.id).join(' ') === %q`, uiRowsJS, d.flagged+" "+d.xss))
+		set("f-range", "")
+		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
+	})
+
+	t.Run("JSONL export of the filtered records", func(t *testing.T) {
+		b.t = t
+		// Keep the downloaded blobs where the test can read them.
+		jsEval[chromedp.Void](b, `(() => { window.__blobs = []; const orig = URL.createObjectURL; URL.createObjectURL = (blob) => { window.__blobs.push(blob); return orig(blob); }; })()`)
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = 'error'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("only failed records", fmt.Sprintf(`%s === %d`, uiRowsJS, d.errors))
+		b.click("#export-all")
+		b.waitJS("the export", `window.__blobs.length === 1`)
+		text, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`window.__blobs[0].text()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(text), "\n")
+		if len(lines) != d.errors {
+			t.Fatalf("%d JSONL lines, want %d:\n%s", len(lines), d.errors, text)
+		}
+		for _, l := range lines {
+			var tc struct {
+				Input        any `json:"input"`
+				SourceRecord struct {
+					ID     string `json:"id"`
+					Status string `json:"status"`
+				} `json:"source_record"`
+			}
+			if err := json.Unmarshal([]byte(l), &tc); err != nil || tc.SourceRecord.Status != "error" || tc.Input == nil {
+				t.Errorf("line %s: %v %+v", l, err, tc)
+			}
+		}
+		// A selection exports the same way, record by record.
+		b.click(fmt.Sprintf(`#records-table tr.row[data-id=%q] .sel`, d.failed))
+		b.click("#export-selection")
+		b.waitJS("the selection export", `window.__blobs.length === 2`)
+		sel, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`window.__blobs[1].text()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(strings.TrimSpace(sel), "\n") + 1; n != 1 || !strings.Contains(sel, d.failed) {
+			t.Errorf("selection export %q, want one line for %s", sel, d.failed)
+		}
+		b.click("#clear-selection")
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)
 		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
 	})
 
@@ -475,11 +537,6 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 // without a key: the page asks for one, keeps it in localStorage and sends it.
 func TestUI_APIKeyPrompt(t *testing.T) {
 	c := newCollector(t)
-	td := ptrace.NewTraces()
-	ids := uiBuild(td, uiTrace{service: "gated", start: time.Now().Add(-time.Second), spans: []uiSpan{
-		{name: "chat gpt-4o-mini", parent: -1, duration: 300 * time.Millisecond, attrs: uiLLMAttrs("gpt-4o-mini", "Behind the key?", "Yes.", 5, 2, 0.000001, nil)},
-	}})
-	uiPostTraces(t, c, td)
 	base := "http://" + c.apiAddr
 
 	b := newUIBrowser(t, 1280, 900)
@@ -491,10 +548,22 @@ func TestUI_APIKeyPrompt(t *testing.T) {
 	b.screenshot("api-key-prompt")
 	b.do(chromedp.SendKeys(chromedp.ID("api-key-input"), c.key))
 	b.click("#save-key")
-	b.waitJS("the records behind the key", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tr.row').dataset.id === %q`, uiRowsJS, ids[0]))
+	// No traces yet: the empty state says what to do and links to the setup page.
+	b.waitJS("the empty state", `!!document.querySelector('.records-body .empty a[href="#/setup"]')`)
+	if txt := jsEval[string](b, `document.querySelector('.records-body .empty').innerText`); !strings.Contains(txt, "No records yet") {
+		t.Errorf("empty state %q", txt)
+	}
 	if got := jsEval[string](b, `localStorage.getItem('tracehound.apiKey')`); got != c.key {
 		t.Errorf("stored key %q, want the entered one", got)
 	}
+
+	td := ptrace.NewTraces()
+	ids := uiBuild(td, uiTrace{service: "gated", start: time.Now().Add(-time.Second), spans: []uiSpan{
+		{name: "chat gpt-4o-mini", parent: -1, duration: 300 * time.Millisecond, attrs: uiLLMAttrs("gpt-4o-mini", "Behind the key?", "Yes.", 5, 2, 0.000001, nil)},
+	}})
+	uiPostTraces(t, c, td)
+	b.open(base + "/?again=1#/records")
+	b.waitJS("the record behind the key", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tr.row').dataset.id === %q`, uiRowsJS, ids[0]))
 
 	// Kept across reloads: no prompt the second time.
 	b.open(base + "/#/records/" + ids[0])

@@ -529,7 +529,7 @@ export function recordsPage(root, params) {
     if (!n) return;
     append(selBar, h('strong', { text: n + ' selected' }),
       button('Add to test-case dataset…', () => addToDataset(), 'btn-primary btn-small', null, 'add-to-dataset'),
-      button('Export selection (JSONL)', () => exportSelection(), 'btn-small'),
+      button('Export selection (JSONL)', () => exportSelection(), 'btn-small', null, 'export-selection'),
       button('Clear selection', () => {
         state.selected.clear();
         for (const tr of table.tBodies[0].rows) { tr.classList.remove('selected'); tr.querySelector('.sel').checked = false; }

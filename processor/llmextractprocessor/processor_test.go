@@ -20,7 +20,8 @@ import (
 )
 
 // oneSpan builds a batch with a single span carrying attrs.
-func oneSpan(name string, attrs map[string]any) ptrace.Traces {
+func oneSpan(t testing.TB, name string, attrs map[string]any) ptrace.Traces {
+	t.Helper()
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr(llmschema.ServiceName, "test")
@@ -29,7 +30,7 @@ func oneSpan(name string, attrs map[string]any) ptrace.Traces {
 	s.SetTraceID(pcommon.TraceID{1, 2, 3})
 	s.SetSpanID(pcommon.SpanID{4, 5, 6})
 	if err := s.Attributes().FromRaw(attrs); err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	return td
 }
@@ -48,7 +49,7 @@ func attrStr(t *testing.T, s ptrace.Span, k string) string {
 }
 
 func TestProject_AuthenticatedProjectOverwritesClientClaims(t *testing.T) {
-	td := oneSpan("chat", map[string]any{llmschema.ProjectID: "evil", llmschema.ScorecardProjectID: "evil"})
+	td := oneSpan(t, "chat", map[string]any{llmschema.ProjectID: "evil", llmschema.ScorecardProjectID: "evil"})
 	firstSpanRes := td.ResourceSpans().At(0).Resource().Attributes()
 	firstSpanRes.PutStr(llmschema.ScorecardProjectID, "evil")
 	firstSpanRes.PutStr(llmschema.TracehoundProjectIDRes, "evil")
@@ -81,7 +82,7 @@ func TestProject_WithoutAuthUsesDefaultAndStillDistrustsClient(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig()
 			cfg.DefaultProject = "fallback"
-			out := runProcessor(t, tc.ctx, cfg, oneSpan("x", map[string]any{llmschema.ProjectID: "claimed"}))
+			out := runProcessor(t, tc.ctx, cfg, oneSpan(t, "x", map[string]any{llmschema.ProjectID: "claimed"}))
 			if got := attrStr(t, firstSpan(out), llmschema.ProjectID); got != "fallback" {
 				t.Errorf("project = %q, want fallback", got)
 			}
@@ -156,7 +157,7 @@ func TestRobustness_InvalidUTF8AndHugeStringsAreCleaned(t *testing.T) {
 	cfg := createDefaultConfig()
 	cfg.MaxAttributeBytes = 4096
 	huge := strings.Repeat("é", 10000) // 20000 bytes
-	td := oneSpan("openai.chat", map[string]any{
+	td := oneSpan(t, "openai.chat", map[string]any{
 		llmschema.GenAISystem:              "openai",
 		llmschema.RequestModel:             "gpt-4o-mini",
 		"gen_ai.prompt.0.role":             "user",
@@ -231,7 +232,7 @@ func TestRobustness_OddSpansAreKeptAndClassified(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan("x", tt.attrs)))
+			s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan(t, "x", tt.attrs)))
 			if got := attrStr(t, s, llmschema.SpanKind); got != tt.wantKind {
 				t.Errorf("kind = %q, want %q", got, tt.wantKind)
 			}
@@ -249,11 +250,11 @@ func TestPricing_UnknownModelIsFlaggedAndCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	td := oneSpan("chat", map[string]any{
+	td := oneSpan(t, "chat", map[string]any{
 		llmschema.OperationName: "chat", llmschema.ProviderName: "openai",
 		llmschema.RequestModel: "gpt-4o-foo-unknown", llmschema.UsageInputTokens: 100, llmschema.UsageOutputTokens: 10,
 	})
-	known := oneSpan("chat", map[string]any{
+	known := oneSpan(t, "chat", map[string]any{
 		llmschema.OperationName: "chat", llmschema.ProviderName: "openai",
 		llmschema.RequestModel: "gpt-4o-mini", llmschema.UsageInputTokens: 1_000_000, llmschema.UsageOutputTokens: 0,
 	})
@@ -289,7 +290,7 @@ func TestPricing_UnknownModelIsFlaggedAndCounted(t *testing.T) {
 func TestPricing_PricesFileOverridesBuiltin(t *testing.T) {
 	cfg := createDefaultConfig()
 	cfg.PricesFile = filepath.Join("testdata", "prices.yaml")
-	out := runProcessor(t, context.Background(), cfg, oneSpan("chat", map[string]any{
+	out := runProcessor(t, context.Background(), cfg, oneSpan(t, "chat", map[string]any{
 		llmschema.OperationName: "chat", llmschema.RequestModel: "acme-llm-1",
 		llmschema.UsageInputTokens: 2_000_000, llmschema.UsageOutputTokens: 1_000_000,
 	}))
@@ -335,7 +336,7 @@ func TestRunID_PrecedenceAndExtraKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := createDefaultConfig()
 			cfg.RunIDKeys = tt.keys
-			td := oneSpan("x", tt.span)
+			td := oneSpan(t, "x", tt.span)
 			if err := td.ResourceSpans().At(0).Resource().Attributes().FromRaw(tt.resource); err != nil {
 				t.Fatal(err)
 			}
@@ -405,7 +406,7 @@ func TestProcessor_ConcurrentBatchesAreIndependent(t *testing.T) {
 		go func(w int) {
 			for i := 0; i < batches; i++ {
 				project := "p" + string(rune('a'+w))
-				td := oneSpan("chat", map[string]any{
+				td := oneSpan(t, "chat", map[string]any{
 					llmschema.OperationName: "chat", llmschema.RequestModel: "unknown-model-" + project,
 					llmschema.UsageInputTokens: 1, llmschema.ProjectID: "claimed",
 				})
@@ -444,7 +445,7 @@ func TestCost_ClientSuppliedValuesAreNotTrusted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan("x", tt.attrs)))
+			s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan(t, "x", tt.attrs)))
 			v, ok := s.Attributes().Get(llmschema.CostUSD)
 			switch {
 			case tt.wantCost == 0 && ok:
@@ -478,7 +479,7 @@ func TestText_CompletionInputIsWholePrompt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan("x", tt.attrs)))
+			s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan(t, "x", tt.attrs)))
 			if got := attrStr(t, s, llmschema.Input); got != "first\nsecond" {
 				t.Errorf("input = %q", got)
 			}
@@ -487,7 +488,7 @@ func TestText_CompletionInputIsWholePrompt(t *testing.T) {
 }
 
 func TestText_ChatInputIsLastUserTurn(t *testing.T) {
-	s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan("x", map[string]any{
+	s := firstSpan(runProcessor(t, context.Background(), createDefaultConfig(), oneSpan(t, "x", map[string]any{
 		llmschema.OperationName: "chat",
 		llmschema.InputMessages: `[{"role":"user","parts":[{"type":"text","content":"first"}]},{"role":"assistant","parts":[{"type":"text","content":"ok"}]},{"role":"user","parts":[{"type":"text","content":"second"}]}]`,
 	})))

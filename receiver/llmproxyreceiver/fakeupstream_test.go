@@ -1,6 +1,7 @@
 package llmproxyreceiver
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -85,6 +86,21 @@ func (f *fakeUpstream) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 429, `{"error":{"message":"Rate limit reached for gpt-4o-mini","type":"requests","param":null,"code":"rate_limit_exceeded"}}`)
+	case req.Model == "gzip-model":
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			writeJSON(w, 400, `{"error":{"message":"expected gzip","type":"invalid_request_error","code":null}}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		_, _ = io.WriteString(zw, `{"id":"chatcmpl-gz","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"compressed answer"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`)
+		_ = zw.Close()
+	case req.Model == "abort-stream":
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: "+chatChunk(`{"role":"assistant","content":"partial"}`, "")+"\n\n")
+		_ = http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler)
 	case req.Model == "broken":
 		writeJSON(w, 500, `{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}`)
 	case req.Model == "bad-key":

@@ -162,8 +162,12 @@ func (p *proxyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if c == nil {
 		bp := bufPool.Get().(*[]byte)
-		_, _ = io.CopyBuffer(flushWriter{w}, resp.Body, *bp)
+		_, err := io.CopyBuffer(flushWriter{w}, resp.Body, *bp)
 		bufPool.Put(bp)
+		if err != nil {
+			// Abort the client's response too, so that it does not look complete.
+			panic(http.ErrAbortHandler)
+		}
 		return
 	}
 	c.sent, c.status = sent, resp.StatusCode
@@ -174,6 +178,10 @@ func (p *proxyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.end = time.Now()
 	p.emitter.enqueue(c)
+	if c.errorType == llmschema.ErrorTypeUpstreamInterrupted {
+		// Abort the client's response too, so that it does not look complete.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // relayBody copies a whole response and keeps up to max_capture_bytes for parsing.

@@ -379,3 +379,36 @@ func TestPipelineError_NeverReachesClient(t *testing.T) {
 		t.Errorf("failed %d, want 3", got)
 	}
 }
+
+func TestUpstreamCompressionAndInterruption(t *testing.T) {
+	env := startProxy(t, withAuth())
+
+	h := projectHeaders()
+	h["Accept-Encoding"] = "br"
+	resp := doRequest(t, http.MethodPost, env.base+"/v1/chat/completions", `{"model":"gzip-model","messages":[{"role":"user","content":"hi"}]}`, h)
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(data), "compressed answer") || resp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("client got %d %v %q", resp.StatusCode, resp.Header, data)
+	}
+	checkAttrs(t, env.onlySpan(), attrWant{llmschema.Output: "compressed answer", llmschema.UsageOutputTokens: 2})
+	env.sink.Reset()
+
+	resp = doRequest(t, http.MethodPost, env.base+"/v1/chat/completions", `{"model":"abort-stream","stream":true,"messages":[{"role":"user","content":"hi"}]}`, projectHeaders())
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		t.Error("the client's response looked complete although the upstream broke off")
+	}
+	if !strings.Contains(string(data), "partial") {
+		t.Errorf("client did not get the relayed part: %q", data)
+	}
+	span := env.onlySpan()
+	checkAttrs(t, span, attrWant{
+		llmschema.ErrorType: llmschema.ErrorTypeUpstreamInterrupted,
+		llmschema.Output:    "partial",
+	})
+	if span.Status().Code() != ptrace.StatusCodeError {
+		t.Errorf("status %v", span.Status().Code())
+	}
+}

@@ -21,6 +21,9 @@ import (
 // stream of random model names cannot grow memory or flood the log.
 const maxLoggedUnknownModels = 256
 
+// maxLoggedModelBytes keeps a hostile model "name" from producing a huge log line.
+const maxLoggedModelBytes = 256
+
 type llmExtractProcessor struct {
 	cfg    *Config
 	logger *zap.Logger
@@ -136,6 +139,7 @@ func (p *llmExtractProcessor) logUnknown(models []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, m := range models {
+		m = clean(m, maxLoggedModelBytes)
 		if _, seen := p.loggedModel[m]; seen || len(p.loggedModel) >= maxLoggedUnknownModels {
 			continue
 		}

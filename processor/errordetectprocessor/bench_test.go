@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 )
@@ -19,7 +20,7 @@ func BenchmarkDetect(b *testing.B) {
 		{Name: "long", Code: "long_output", Condition: `attributes["gen_ai.usage.output_tokens"] > 2000`},
 		{Name: "gpt4", Code: "expensive_model", Condition: `attributes["gen_ai.request.model"] == "gpt-4"`},
 	}
-	p, err := newProcessor(processortest.NewNopSettings(componentType), cfg)
+	p, err := newProcessor(processortest.NewNopSettings(componentType), cfg, consumertest.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}

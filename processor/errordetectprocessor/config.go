@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
 )
@@ -13,6 +14,16 @@ import (
 type Config struct {
 	// MaxEvidenceChars caps the evidence text stored with each flag (default 200).
 	MaxEvidenceChars int `mapstructure:"max_evidence_chars"`
+
+	// TraceWait, when positive, holds each incoming batch until the traces it contains
+	// are complete — their root span arrived or TraceWait passed since their first span —
+	// so that trace-level checks see spans sent in different batches. The sender is
+	// answered at once, so held data is lost on a crash. Off (0) by default: batches are
+	// then evaluated on their own and passed on synchronously. See README.md.
+	TraceWait time.Duration `mapstructure:"trace_wait"`
+	// MaxTraces bounds the traces held with TraceWait; beyond it the oldest is evaluated
+	// early, never dropped (default 10000).
+	MaxTraces int `mapstructure:"max_traces"`
 
 	Technical            TechnicalConfig     `mapstructure:"technical"`
 	Refusal              RefusalConfig       `mapstructure:"refusal"`
@@ -132,6 +143,7 @@ type RuleConfig struct {
 func createDefaultConfig() *Config {
 	return &Config{
 		MaxEvidenceChars: 200,
+		MaxTraces:        10000,
 		Technical:        TechnicalConfig{Enabled: true},
 		Refusal: RefusalConfig{
 			CheckConfig: CheckConfig{Enabled: true, Severity: llmschema.SeverityWarning},
@@ -176,6 +188,10 @@ func createDefaultConfig() *Config {
 	}
 }
 
+// maxTraceWait keeps senders from waiting longer than their export timeouts allow (the
+// OTel SDKs default to 10 s for an export).
+const maxTraceWait = time.Minute
+
 var defaultIterationMarkers = []string{
 	"max iterations", "max_iterations", "maximum iterations", "iteration limit",
 	"max turns", "max_turns", "maxturnsexceeded", "maximum number of turns",
@@ -203,6 +219,12 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.MaxEvidenceChars < 20 {
 		errs = append(errs, fmt.Errorf("max_evidence_chars: must be at least 20, got %d", c.MaxEvidenceChars))
+	}
+	if c.TraceWait < 0 || c.TraceWait > maxTraceWait {
+		errs = append(errs, fmt.Errorf("trace_wait: must be between 0 (off) and %s, got %s", maxTraceWait, c.TraceWait))
+	}
+	if c.TraceWait > 0 && c.MaxTraces < 1 {
+		errs = append(errs, fmt.Errorf("max_traces: must be positive when trace_wait is on, got %d", c.MaxTraces))
 	}
 	for field, s := range map[string]string{
 		"refusal":               c.Refusal.Severity,

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
@@ -36,7 +37,7 @@ func TestConfig_EmptyIsDefault(t *testing.T) {
 	}
 	def := createDefaultConfig()
 	if cfg.MaxEvidenceChars != def.MaxEvidenceChars || !cfg.Technical.Enabled || !cfg.Refusal.Enabled ||
-		!cfg.OffTopic.Enabled || !cfg.Hallucination.Entities || len(cfg.WorkflowInterruption.IterationMarkers) != len(defaultIterationMarkers) {
+		cfg.TraceWait != 0 || cfg.MaxTraces != 10000 || !cfg.OffTopic.Enabled || !cfg.Hallucination.Entities || len(cfg.WorkflowInterruption.IterationMarkers) != len(defaultIterationMarkers) {
 		t.Errorf("empty config differs from defaults: %+v", cfg)
 	}
 }
@@ -51,6 +52,8 @@ func TestConfig_CustomValues(t *testing.T) {
 		ok   bool
 	}{
 		{"max_evidence_chars", cfg.MaxEvidenceChars == 120},
+		{"trace_wait", cfg.TraceWait == 2*time.Second},
+		{"max_traces", cfg.MaxTraces == 500},
 		{"refusal.severity", cfg.Refusal.Severity == llmschema.SeverityError},
 		{"refusal.enabled keeps its default", cfg.Refusal.Enabled},
 		{"refusal.max_chars", cfg.Refusal.MaxChars == 500},
@@ -93,6 +96,9 @@ func TestConfig_ValidateNamesField(t *testing.T) {
 		field  string
 	}{
 		{"evidence too short", func(c *Config) { c.MaxEvidenceChars = 5 }, "max_evidence_chars"},
+		{"negative trace wait", func(c *Config) { c.TraceWait = -time.Second }, "trace_wait"},
+		{"trace wait too long", func(c *Config) { c.TraceWait = time.Hour }, "trace_wait"},
+		{"no room for traces", func(c *Config) { c.TraceWait = time.Second; c.MaxTraces = 0 }, "max_traces"},
 		{"unknown severity", func(c *Config) { c.Refusal.Severity = "fatal" }, "refusal.severity"},
 		{"empty extra phrase", func(c *Config) { c.Refusal.ExtraPhrases = []string{" "} }, "refusal.extra_phrases[0]"},
 		{"refusal max chars", func(c *Config) { c.Refusal.MaxChars = 0 }, "refusal.max_chars"},

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
 	"go.uber.org/zap"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
@@ -17,49 +19,86 @@ type errorDetectProcessor struct {
 	cfg      *Config
 	detector *detector
 	rules    []rule
+	// buffer is set when trace_wait is on.
+	buffer *traceBuffer
 }
 
-func newProcessor(set processor.Settings, cfg *Config) (*errorDetectProcessor, error) {
+func newProcessor(set processor.Settings, cfg *Config, next consumer.Traces) (*errorDetectProcessor, error) {
 	rules, err := compileRules(set.TelemetrySettings, cfg.Rules)
 	if err != nil {
 		return nil, err
 	}
-	return &errorDetectProcessor{
+	p := &errorDetectProcessor{
 		logger:   set.Logger,
 		cfg:      cfg,
 		detector: newDetector(cfg),
 		rules:    rules,
-	}, nil
+	}
+	if cfg.TraceWait > 0 {
+		p.buffer = newTraceBuffer(cfg.TraceWait, cfg.MaxTraces, func(g *traceGroup) {
+			if failed := p.evaluate(context.Background(), g); failed > 0 {
+				p.logger.Debug("errordetect: some rule conditions failed to evaluate and did not match",
+					zap.Int("failures", failed), zap.Int("spans", len(g.spans)))
+			}
+		}, func(td ptrace.Traces) {
+			// The sender was answered when the batch came in (see traceBuffer), so an
+			// error here can only be reported.
+			if err := next.ConsumeTraces(context.Background(), td); err != nil {
+				p.logger.Error("errordetect: next consumer refused a released batch; its spans are lost",
+					zap.Error(err), zap.Int("spans", td.SpanCount()))
+			}
+		})
+	}
+	return p, nil
 }
 
-// traceGroup is the part of one trace that arrived in a batch.
+// traceGroup is the part of one trace that arrived in a batch (or, with trace_wait, in
+// the batches collected for it).
 type traceGroup struct {
 	spans []*spanView
 }
 
 func (p *errorDetectProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	groups := groupByTrace(td)
+	if p.buffer != nil {
+		p.buffer.add(td)
+		return td, processorhelper.ErrSkipProcessingData
+	}
 	ruleFailures := 0
-	for _, g := range groups {
-		p.detector.detectTrace(g)
-		for _, v := range g.spans {
-			if len(p.rules) > 0 {
-				flags, failed := evalRules(ctx, p.rules, v.rs, v.ss, v.span)
-				ruleFailures += failed
-				for _, f := range flags {
-					v.add(f)
-				}
-			}
-			if len(v.flags) > 0 {
-				writeFlags(v.attrs, v.flags, p.cfg.MaxEvidenceChars)
-			}
-		}
+	for _, g := range groupByTrace(td) {
+		ruleFailures += p.evaluate(ctx, g)
 	}
 	if ruleFailures > 0 {
 		p.logger.Debug("errordetect: some rule conditions failed to evaluate and did not match",
 			zap.Int("failures", ruleFailures), zap.Int("spans", td.SpanCount()))
 	}
 	return td, nil
+}
+
+// evaluate runs every check and rule on one trace group and writes the flags; it returns
+// how many rule evaluations failed.
+func (p *errorDetectProcessor) evaluate(ctx context.Context, g *traceGroup) int {
+	p.detector.detectTrace(g)
+	failures := 0
+	for _, v := range g.spans {
+		if len(p.rules) > 0 {
+			flags, failed := evalRules(ctx, p.rules, v.rs, v.ss, v.span)
+			failures += failed
+			for _, f := range flags {
+				v.add(f)
+			}
+		}
+		if len(v.flags) > 0 {
+			writeFlags(v.attrs, v.flags, p.cfg.MaxEvidenceChars)
+		}
+	}
+	return failures
+}
+
+func (p *errorDetectProcessor) shutdown(context.Context) error {
+	if p.buffer != nil {
+		p.buffer.shutdown()
+	}
+	return nil
 }
 
 // groupByTrace collects the spans of a batch per trace ID, keeping arrival order, so that

@@ -2,6 +2,7 @@ package errordetectprocessor
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -9,12 +10,35 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 )
 
-// BenchmarkDetect measures the processor on a realistic batch: every corpus trace (chat
-// calls, RAG chains, agents with tools, multilingual answers) with all checks and two OTTL
-// rules on. The figure to watch is ns/span.
+// BenchmarkDetect measures the processor with all checks and two OTTL rules on, over every
+// corpus trace (chat calls, RAG chains, agents with tools, multilingual answers), alone and
+// mixed with plain HTTP and database spans. The figures to watch are ns/span and, on a
+// shared machine, cpu-ns/span.
 func BenchmarkDetect(b *testing.B) {
-	cases := loadCorpus(b)
-	batch := buildTraces(cases...)
+	b.Run("llm_corpus", func(b *testing.B) { benchmarkBatch(b, buildTraces(loadCorpus(b)...)) })
+	b.Run("mixed_service", func(b *testing.B) { benchmarkBatch(b, mixedBatch(loadCorpus(b))) })
+}
+
+// mixedBatch is closer to a whole service's traffic: each corpus trace gains eight plain
+// HTTP and database spans (no LLM content), so LLM spans are about a fifth of the batch.
+func mixedBatch(cases []testCase) ptrace.Traces {
+	for i := range cases {
+		spans := cases[i].spansOf()
+		parent := spans[0].ID
+		for k := 0; k < 8; k++ {
+			kind := "other"
+			attrs := map[string]any{"http.request.method": "GET", "url.path": "/api/v1/items", "http.response.status_code": 200.0}
+			if k%2 == 1 {
+				attrs = map[string]any{"db.system.name": "postgresql", "db.query.text": "SELECT id, name FROM items WHERE owner_id = $1"}
+			}
+			spans = append(spans, testSpan{ID: fmt.Sprintf("plain%d", k), Parent: parent, Kind: kind, Attrs: attrs})
+		}
+		cases[i].Spans = spans
+	}
+	return buildTraces(cases...)
+}
+
+func benchmarkBatch(b *testing.B, batch ptrace.Traces) {
 	cfg := createDefaultConfig()
 	cfg.Rules = []RuleConfig{
 		{Name: "long", Code: "long_output", Condition: `attributes["gen_ai.usage.output_tokens"] > 2000`},

@@ -47,5 +47,6 @@ const (
 const (
 	ErrorTypeClientCancelled     = "client_cancelled"
 	ErrorTypeUpstreamUnreachable = "upstream_unreachable"
+	ErrorTypeUpstreamTimeout     = "upstream_timeout"
 	ErrorTypeUpstreamInterrupted = "upstream_interrupted"
 )

@@ -106,7 +106,7 @@ func newCall(r *http.Request, kind routeKind, up *upstream, body []byte, start t
 		}
 	}
 	bearer, _ := strings.CutPrefix(r.Header.Get(headerAuthorization), "Bearer ")
-	c.secrets = []string{bearer, r.Header.Get(headerAnthropicKey), r.Header.Get(headerTracehoundKey), r.Header.Get(headerScorecardKey)}
+	c.secrets = []string{bearer, r.Header.Get(headerAnthropicKey), r.Header.Get(headerAzureKey), r.Header.Get(headerTracehoundKey), r.Header.Get(headerScorecardKey)}
 	return c
 }
 

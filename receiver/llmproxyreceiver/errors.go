@@ -46,6 +46,8 @@ func anthropicErrorType(status int) string {
 		return "request_too_large"
 	case http.StatusTooManyRequests:
 		return "rate_limit_error"
+	case http.StatusGatewayTimeout:
+		return "timeout_error"
 	}
 	return "api_error"
 }
@@ -71,6 +73,7 @@ const (
 	codeBodyTooLarge    = "request_too_large"
 	codeBadRequest      = "bad_request"
 	codeUnreachable     = "upstream_unreachable"
+	codeTimeout         = "upstream_timeout"
 )
 
 // keyLike matches provider API keys and their masked echoes ("sk-proj-abc***xyz") so

@@ -86,6 +86,8 @@ func (f *fakeUpstream) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 429, `{"error":{"message":"Rate limit reached for gpt-4o-mini","type":"requests","param":null,"code":"rate_limit_exceeded"}}`)
+	case req.Model == "no-answer":
+		<-r.Context().Done()
 	case req.Model == "gzip-model":
 		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			writeJSON(w, 400, `{"error":{"message":"expected gzip","type":"invalid_request_error","code":null}}`)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -29,6 +31,7 @@ const (
 	headerMetadataPrefix   = "X-Tracehound-Metadata-"
 	headerAuthorization    = "Authorization"
 	headerAnthropicKey     = "X-Api-Key"
+	headerAzureKey         = "Api-Key"
 )
 
 // hopHeaders apply to one connection and are not forwarded (RFC 9110 section 7.6.1).
@@ -133,19 +136,19 @@ func (p *proxyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sent := time.Now()
 	resp, err := up.client.Do(out)
 	if err != nil {
+		clientGone := r.Context().Err() != nil
+		status, errType, code, msg := upstreamFailure(up, err)
+		if !clientGone {
+			writeProviderError(w, errAPI, status, code, msg)
+		}
 		if c == nil {
-			if r.Context().Err() == nil {
-				writeProviderError(w, errAPI, http.StatusBadGateway, codeUnreachable, unreachableMessage(up))
-			}
 			return
 		}
 		c.sent, c.upstreamDone = sent, time.Now()
-		if r.Context().Err() != nil {
+		if clientGone {
 			c.errorType, c.errorMessage = llmschema.ErrorTypeClientCancelled, "client disconnected before the upstream answered"
 		} else {
-			c.errorType, c.errorMessage = llmschema.ErrorTypeUpstreamUnreachable, unreachableMessage(up)
-			c.status = http.StatusBadGateway
-			writeProviderError(w, errAPI, http.StatusBadGateway, codeUnreachable, c.errorMessage)
+			c.errorType, c.errorMessage, c.status = errType, msg, status
 		}
 		c.end = time.Now()
 		p.emitter.enqueue(c)
@@ -344,8 +347,21 @@ func (u *upstream) targetURL(p, rawQuery string) string {
 	return t.String()
 }
 
-func unreachableMessage(u *upstream) string {
-	return "llmproxy: upstream " + u.name + " (" + u.base.Host + ") is unreachable"
+// upstreamFailure describes a request that got no response: 504 when the configured
+// timeout ran out, else 502. The request URL is left out of the message because some
+// providers take the key in the query (Azure's api-key).
+func upstreamFailure(u *upstream, err error) (status int, errType, code, msg string) {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	var nerr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()) {
+		return http.StatusGatewayTimeout, llmschema.ErrorTypeUpstreamTimeout, codeTimeout,
+			"llmproxy: upstream " + u.name + " (" + u.base.Host + ") did not answer within its timeout: " + err.Error()
+	}
+	return http.StatusBadGateway, llmschema.ErrorTypeUpstreamUnreachable, codeUnreachable,
+		"llmproxy: upstream " + u.name + " (" + u.base.Host + ") is unreachable: " + err.Error()
 }
 
 func copyRequestHeaders(dst, src http.Header, dropAuthorization bool) {

@@ -412,3 +412,22 @@ func TestUpstreamCompressionAndInterruption(t *testing.T) {
 		t.Errorf("status %v", span.Status().Code())
 	}
 }
+
+func TestUpstreamTimeout(t *testing.T) {
+	env := startProxy(t, withAuth(), func(c *Config) {
+		u := c.Upstreams["openai"]
+		u.Timeout = 100 * time.Millisecond
+		c.Upstreams["openai"] = u
+	})
+	resp := doRequest(t, http.MethodPost, env.base+"/v1/chat/completions", `{"model":"no-answer","messages":[]}`, projectHeaders())
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(data), "timeout") {
+		t.Fatalf("status %d: %s", resp.StatusCode, data)
+	}
+	assertErrorShape(t, data, "openai")
+	checkAttrs(t, env.onlySpan(), attrWant{
+		llmschema.ErrorType:          llmschema.ErrorTypeUpstreamTimeout,
+		llmschema.HTTPResponseStatus: 504,
+	})
+}

@@ -210,6 +210,17 @@ const (
 	LSMetaConversation  = "conversation_id"
 )
 
+// Pydantic AI / Logfire. Instrumentation version 1 puts the gen_ai events as a JSON list of
+// {"event.name": ..., ...} objects in "events" (model requests) and "all_messages_events"
+// (agent runs); later versions put semconv messages in pydantic_ai.all_messages.
+const (
+	LogfireEvents            = "events"
+	LogfireAllMessagesEvents = "all_messages_events"
+	LogfireEventName         = "event.name"
+	PydanticAIAllMessages    = "pydantic_ai.all_messages"
+	PydanticAIFinalResult    = "final_result"
+)
+
 // MLflow span attributes.
 const (
 	MLflowSpanInputs  = "mlflow.spanInputs"

@@ -106,6 +106,10 @@ func classify(f *facts, name string) (kind string, llmCall bool) {
 			kind = llmschema.SpanKindReranker
 		}
 	}
+	// A span with a whole run's history sums its children's usage: an agent, not a call.
+	if kind == "" && f.agentHistory {
+		kind = llmschema.SpanKindAgent
+	}
 	if kind == "" && (len(f.legacyIn) > 0 || len(f.legacyOut) > 0 || len(f.eventIn) > 0 || len(f.eventOut) > 0 || len(f.oiIn) > 0 || f.inMsgs != "") && (f.model.s != "" || hasUsage) {
 		kind = llmschema.SpanKindLLM
 	}

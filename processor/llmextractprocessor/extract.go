@@ -1,6 +1,7 @@
 package llmextractprocessor
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -163,7 +164,10 @@ type facts struct {
 	hadLLMCall, hadCost, hadUnknown, hadScorecardProject bool
 	lfUsage                                              string
 	ttft                                                 float64
-	hasTTFT                                              bool
+	// agentHistory marks a span carrying a whole run's conversation (Pydantic AI agent runs).
+	agentHistory bool
+	historyMsgs  string // semconv-format history under another key (pydantic_ai.all_messages)
+	hasTTFT      bool
 }
 
 type kv struct{ k, v string }
@@ -190,6 +194,10 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		if !utf8.ValidString(k) {
 			badKeys = append(badKeys, k)
+		}
+		if v.Type() == pcommon.ValueTypeStr && len(v.Str()) > e.maxBytes && isMessageListKey(k) {
+			// Cutting JSON blindly would leave an unreadable message list: fit it instead.
+			v.SetStr(fitMessageJSON(clean(v.Str(), 0), e.maxBytes))
 		}
 		e.cleanValue(v, 0)
 		e.readAttr(&f, k, v)
@@ -251,6 +259,28 @@ func (e *extractor) extractSpan(span ptrace.Span, ri *resourceInfo, project stri
 		attrs.RemoveIf(func(k string, _ pcommon.Value) bool { return e.isSourceKey(k) })
 	}
 	return kind
+}
+
+// isMessageListKey reports whether k holds a JSON message list that must stay valid JSON
+// when it is shortened.
+func isMessageListKey(k string) bool {
+	switch k {
+	case llmschema.InputMessages, llmschema.OutputMessages, llmschema.PydanticAIAllMessages:
+		return true
+	}
+	return false
+}
+
+// fitMessageJSON shortens a semconv message list to at most max bytes of valid JSON, or,
+// when it is not such a list, cuts it like any other string.
+func fitMessageJSON(s string, max int) string {
+	var msgs []llmschema.Message
+	if json.Unmarshal([]byte(s), &msgs) == nil {
+		if out, ok := fitMessages(msgs, max); ok {
+			return out
+		}
+	}
+	return clean(s, max)
 }
 
 // cleanSpanFields applies cleanValue to the span's other strings: name, status message,

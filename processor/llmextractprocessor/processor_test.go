@@ -496,3 +496,28 @@ func TestText_ChatInputIsLastUserTurn(t *testing.T) {
 		t.Errorf("input = %q", got)
 	}
 }
+
+func TestRobustness_OversizedCanonicalMessagesStayValidJSON(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.MaxAttributeBytes = 2048
+	long := strings.Repeat("word ", 2000)
+	msgs := `[{"role":"system","parts":[{"type":"text","content":"` + long + `"}]},` +
+		`{"role":"user","parts":[{"type":"text","content":"the question"}]}]`
+	s := firstSpan(runProcessor(t, context.Background(), cfg, oneSpan(t, "chat", map[string]any{
+		llmschema.OperationName: "chat", llmschema.InputMessages: msgs,
+	})))
+	raw := attrStr(t, s, llmschema.InputMessages)
+	if len(raw) > cfg.MaxAttributeBytes {
+		t.Fatalf("messages are %d bytes", len(raw))
+	}
+	var got []llmschema.Message
+	if err := json.Unmarshal([]byte(raw), &got); err != nil {
+		t.Fatalf("shortened messages are not valid JSON: %v", err)
+	}
+	if len(got) != 2 || got[1].Parts[0].Content != "the question" {
+		t.Errorf("messages = %+v", got)
+	}
+	if in := attrStr(t, s, llmschema.Input); in != "the question" {
+		t.Errorf("input = %q", in)
+	}
+}

@@ -196,6 +196,16 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value) {
 		f.inText.offer(str(), rankLangfuse+1)
 	case llmschema.LangfuseTraceOutput:
 		f.outText.offer(str(), rankLangfuse+1)
+	case llmschema.LogfireEvents, llmschema.LogfireAllMessagesEvents:
+		if in, out, ok := logfireEvents(v.Str()); ok {
+			f.eventIn, f.eventOut = append(f.eventIn, in...), append(f.eventOut, out...)
+			f.agentHistory = f.agentHistory || k == llmschema.LogfireAllMessagesEvents
+		}
+	case llmschema.PydanticAIAllMessages:
+		f.historyMsgs = str()
+		f.agentHistory = true
+	case llmschema.PydanticAIFinalResult:
+		f.outText.offer(str(), rankOther)
 	case llmschema.MLflowSpanInputs:
 		f.inText.offer(str(), rankOther)
 	case llmschema.MLflowSpanOutputs:
@@ -494,6 +504,38 @@ func readOIDoc(docs *[]oiDoc, rest string, v pcommon.Value) {
 	case llmschema.OIDocumentScore:
 		d.score = numberOf(v)
 	}
+}
+
+// logfireEvents converts a Pydantic AI v1 event list into input and output messages.
+func logfireEvents(s string) (in, out []llmschema.Message, ok bool) {
+	if !looksJSON(s) || !strings.HasPrefix(strings.TrimSpace(s), "[") {
+		return nil, nil, false
+	}
+	var events []map[string]any
+	if json.Unmarshal([]byte(s), &events) != nil {
+		return nil, nil, false
+	}
+	for _, ev := range events {
+		name, isEvent := ev[llmschema.LogfireEventName].(string)
+		if !isEvent {
+			return nil, nil, false
+		}
+		switch name {
+		case llmschema.GenAIEventChoice:
+			msg := ev
+			if inner, ok := ev["message"].(map[string]any); ok {
+				msg = inner
+			}
+			m := eventBody(llmschema.RoleAssistant, msg)
+			m.FinishReason, _ = ev["finish_reason"].(string)
+			out = append(out, m)
+		case llmschema.GenAIEventSystemMessage, llmschema.GenAIEventUserMessage,
+			llmschema.GenAIEventAssistantMessage, llmschema.GenAIEventToolMessage:
+			role := strings.TrimSuffix(strings.TrimPrefix(name, "gen_ai."), ".message")
+			in = append(in, eventBody(role, ev))
+		}
+	}
+	return in, out, true
 }
 
 // readEvents collects the event-based gen_ai message forms and vector-DB results.

@@ -107,6 +107,10 @@ type msgText struct {
 func (e *extractor) writeMessages(attrs pcommon.Map, f *facts) (in, out msgText) {
 	var sys string
 	completion := isCompletion(f)
+	if f.inMsgs == "" && f.historyMsgs != "" {
+		f.inMsgs = f.historyMsgs
+		attrs.PutStr(llmschema.InputMessages, f.inMsgs)
+	}
 	if f.inMsgs != "" {
 		in = canonicalText(f.inMsgs, completion)
 	} else {

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -31,7 +30,9 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 		return store.ErrNotFound
 	}
 	project = clean(project)
-	return s.writeTx(ctx, "put score "+name+" on "+traceID, func(tx pgx.Tx) error {
+	var dirty map[runKey]bool
+	err := s.writeTx(ctx, "put score "+name+" on "+traceID, func(tx pgx.Tx) error {
+		dirty = map[runKey]bool{}
 		if err := lockAll(ctx, tx, []int64{lockKey('r', project, string(tid[:]))}); err != nil {
 			return err
 		}
@@ -52,58 +53,12 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 		if _, err := tx.Exec(ctx, upsertRecord, args...); err != nil {
 			return fmt.Errorf("write record: %w", err)
 		}
-		return applyRuns(ctx, tx, []change{{old: old, rec: rec}})
+		return s.applyRuns(ctx, tx, []change{{old: old, rec: rec}}, dirty)
 	})
-}
-
-// ListRuns implements store.Store: most recently seen first, then by run ID.
-func (s *Store) ListRuns(ctx context.Context, project string, q store.RunQuery) (store.RunPage, error) {
-	done, err := s.read()
-	if err != nil {
-		return store.RunPage{}, err
+	if err == nil {
+		s.markDirty(dirty)
 	}
-	defer done()
-	limit := store.ClampLimit(q.Limit)
-	w := &where{}
-	w.add("project = ?", clean(project))
-	if q.Cursor != "" {
-		c, ok := decodeRunCursor(q.Cursor)
-		if !ok {
-			return store.RunPage{}, store.ErrBadCursor
-		}
-		w.add("(last_seen < ? OR last_seen = ? AND run_id > ?)", c.lastSeen, c.lastSeen, c.id)
-	}
-	rows, err := s.pool.Query(ctx, fmt.Sprintf("SELECT run_id, agg FROM runs WHERE %s ORDER BY last_seen DESC, run_id ASC LIMIT %d", w, limit+1), w.args...)
-	if err != nil {
-		return store.RunPage{}, fmt.Errorf("list runs of %q: %w", project, err)
-	}
-	defer rows.Close()
-	var aggs []*store.RunAgg
-	for rows.Next() {
-		var id string
-		var v []byte
-		if err := rows.Scan(&id, &v); err != nil {
-			return store.RunPage{}, fmt.Errorf("list runs of %q: %w", project, err)
-		}
-		a := store.NewRunAgg(id)
-		if err := json.Unmarshal(v, a); err != nil {
-			return store.RunPage{}, fmt.Errorf("decode run %q: %w", id, err)
-		}
-		aggs = append(aggs, a)
-	}
-	if err := rows.Err(); err != nil {
-		return store.RunPage{}, fmt.Errorf("list runs of %q: %w", project, err)
-	}
-	page := store.RunPage{Runs: []store.Run{}}
-	for i, a := range aggs {
-		if i == limit {
-			last := aggs[i-1]
-			page.NextCursor = encodeRunCursor(runCursor{last.LastSeen, last.ID})
-			break
-		}
-		page.Runs = append(page.Runs, a.Run())
-	}
-	return page, nil
+	return err
 }
 
 type runCursor struct {
@@ -129,29 +84,6 @@ func decodeRunCursor(s string) (runCursor, bool) {
 		return runCursor{}, false
 	}
 	return runCursor{lastSeen: int64(binary.BigEndian.Uint64(b[1:9])), id: clean(string(b[9:n]))}, true
-}
-
-// GetRun implements store.Store.
-func (s *Store) GetRun(ctx context.Context, project, runID string) (*store.Run, error) {
-	done, err := s.read()
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	var v []byte
-	err = s.pool.QueryRow(ctx, "SELECT agg FROM runs WHERE project = $1 AND run_id = $2", clean(project), clean(runID)).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read run %q: %w", runID, err)
-	}
-	a := store.NewRunAgg(runID)
-	if err := json.Unmarshal(v, a); err != nil {
-		return nil, fmt.Errorf("decode run %q: %w", runID, err)
-	}
-	run := a.Run()
-	return &run, nil
 }
 
 // Stats implements store.Store by streaming the summaries of the records in range.
@@ -282,8 +214,9 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
 			return total, err
 		}
 		n := 0
+		var dirty map[runKey]bool
 		err = s.writeTx(ctx, "delete old records", func(tx pgx.Tx) error {
-			n = 0
+			n, dirty = 0, map[runKey]bool{}
 			keys := make([]int64, len(projects))
 			for i := range projects {
 				keys[i] = lockKey('r', projects[i], string(tids[i]))
@@ -319,12 +252,13 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
 				return fmt.Errorf("delete spans: %w", err)
 			}
 			n = len(changes)
-			return applyRuns(ctx, tx, changes)
+			return s.applyRuns(ctx, tx, changes, dirty)
 		})
 		total += n
 		if err != nil {
 			return total, err
 		}
+		s.markDirty(dirty)
 		if n == 0 {
 			return total, nil
 		}

@@ -43,14 +43,50 @@ type Options struct {
 	// MaxConns caps the connection pool; 0 keeps pgxpool's default (or the DSN's
 	// pool_max_conns).
 	MaxConns int32
+	// Writers is how many transactions write spans at once (default 4).
+	Writers int
+	// MaxBatchSpans caps the spans one write transaction commits (default 5000).
+	MaxBatchSpans int
+	// QueueSize caps how many WriteSpans calls may wait for a writer (default 256).
+	QueueSize int
+	// CommitTimeout bounds one write transaction (default 60s).
+	CommitTimeout time.Duration
+	// CompactInterval is how often the run rows this store wrote are merged (default 1s).
+	CompactInterval time.Duration
+}
+
+func (o *Options) withDefaults() {
+	if o.Writers <= 0 {
+		o.Writers = 4
+	}
+	if o.MaxBatchSpans <= 0 {
+		o.MaxBatchSpans = 5000
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 256
+	}
+	if o.CommitTimeout <= 0 {
+		o.CommitTimeout = 60 * time.Second
+	}
+	if o.CompactInterval <= 0 {
+		o.CompactInterval = time.Second
+	}
 }
 
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
 	pool   *pgxpool.Pool
 	logger *zap.Logger
+	opts   Options
 
-	// mu guards closed; writers hold it shared so that Close waits for them.
+	reqs      chan *writeRequest
+	closing   chan struct{}
+	closeOnce sync.Once
+	writers   sync.WaitGroup
+	compactor sync.WaitGroup
+	dirtyRuns
+
+	// mu guards closed; transactions hold it shared so that Close waits for them.
 	mu     sync.RWMutex
 	closed bool
 }
@@ -59,6 +95,7 @@ var _ store.Store = (*Store)(nil)
 
 // Open connects to the database, applies pending migrations and returns the store.
 func Open(ctx context.Context, dsn string, logger *zap.Logger, opts Options) (*Store, error) {
+	opts.withDefaults()
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
@@ -79,7 +116,21 @@ func Open(ctx context.Context, dsn string, logger *zap.Logger, opts Options) (*S
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", target, err)
 	}
-	return &Store{pool: pool, logger: logger}, nil
+	s := &Store{
+		pool:    pool,
+		logger:  logger,
+		opts:    opts,
+		reqs:    make(chan *writeRequest, opts.QueueSize),
+		closing: make(chan struct{}),
+	}
+	s.dirty = map[runKey]bool{}
+	for i := 0; i < opts.Writers; i++ {
+		s.writers.Add(1)
+		go s.writeLoop()
+	}
+	s.compactor.Add(1)
+	go s.compactLoop()
+	return s, nil
 }
 
 type migration struct {
@@ -160,14 +211,17 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, logger *zap.Logger) error 
 	})
 }
 
-// Close waits for running writes and closes the pool.
+// Close commits the queued writes, waits for running transactions and closes the pool.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.writers.Wait()
+		s.compactor.Wait()
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.closed = true
 		s.pool.Close()
-	}
+	})
 	return nil
 }
 

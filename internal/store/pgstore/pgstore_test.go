@@ -195,3 +195,66 @@ func TestReplicas_InterleavedSpansConvergeToSingleNodeRecord(t *testing.T) {
 		t.Fatalf("run on the replicas %+v\nsingle node %+v", gotRun, wantRun)
 	}
 }
+
+// A run is the merge of its delta rows: a replaced score changes the run's mean without
+// changing its count, and compaction into one row changes nothing a reader sees.
+func TestRuns_DeltasMergeAndCompact(t *testing.T) {
+	srv := pgtest.Start(t)
+	ctx := context.Background()
+	s, err := Open(ctx, srv.NewDatabase(t), zaptest.NewLogger(t), Options{CompactInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	for _, spans := range [][]storetest.SpanSpec{storetest.AgentTrace(1, 0), storetest.AgentTrace(2, 5000)} {
+		for _, sp := range spans {
+			if err := s.WriteSpans(ctx, storetest.MakeSpans(t, "p1", sp)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pass, fail := true, false
+	for _, sc := range []store.Score{{Value: 0.2, Passed: &fail, Source: "judge"}, {Value: 0.8, Passed: &pass, Source: "judge"}} {
+		if err := s.PutScore(ctx, "p1", storetest.TraceHex(1), "quality", sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func() int {
+		var n int
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM run_deltas WHERE project = 'p1'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := rows(); n < 8 {
+		t.Fatalf("%d delta rows before compaction, want one per write (at least 8)", n)
+	}
+	read := func() string {
+		run, err := s.GetRun(ctx, "p1", "batch-job-123")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.ListRuns(ctx, "p1", store.RunQuery{})
+		if err != nil || len(page.Runs) != 1 {
+			t.Fatalf("ListRuns: %+v, %v", page, err)
+		}
+		a, _ := json.Marshal(run)
+		b, _ := json.Marshal(page.Runs[0])
+		if string(a) != string(b) {
+			t.Fatalf("GetRun %s\nListRuns %s", a, b)
+		}
+		q := run.Scores["quality"]
+		if run.RecordCount != 2 || run.Usage.Total != 278 || q.Count != 1 || q.Mean == nil || *q.Mean != 0.8 || q.PassRate == nil || *q.PassRate != 1 {
+			t.Fatalf("run %s", a)
+		}
+		return string(a)
+	}
+	before := read()
+	s.compactDirty()
+	if n := rows(); n != 1 {
+		t.Fatalf("%d delta rows after compaction, want 1", n)
+	}
+	if after := read(); after != before {
+		t.Fatalf("compaction changed the run:\nbefore %s\nafter  %s", before, after)
+	}
+}

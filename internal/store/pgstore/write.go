@@ -4,23 +4,106 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"sort"
 
 	"github.com/jackc/pgx/v5"
+	"go.uber.org/zap"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
 	"github.com/tracehound/tracehound/internal/store"
 )
 
-// WriteSpans implements store.Store: one transaction inserts the new spans and folds them
-// into their records and runs; it returns after COMMIT.
+// WriteSpans implements store.Store. The spans join the next transaction of one of the
+// writers together with other callers' spans (group commit); it returns after COMMIT.
 func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	if len(spans) == 0 {
 		return nil
 	}
+	req := &writeRequest{spans: spans, done: make(chan error, 1)}
+	select {
+	case <-s.closing:
+		return store.ErrClosed
+	default:
+	}
+	select {
+	case s.reqs <- req:
+	case <-s.closing:
+		return store.ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("store write queue full: %w", ctx.Err())
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		// The write may still commit; a client retry is deduplicated by span ID.
+		return fmt.Errorf("waiting for store commit: %w", ctx.Err())
+	}
+}
+
+type writeRequest struct {
+	spans []store.Span
+	done  chan error
+}
+
+// writeLoop is one writer: it takes a request and whatever others are already queued, up
+// to MaxBatchSpans, and commits them in one transaction. Requests pile up while the
+// writers are busy, so batches grow with load by themselves.
+func (s *Store) writeLoop() {
+	defer s.writers.Done()
+	for {
+		select {
+		case first := <-s.reqs:
+			s.commitGroup(first)
+		case <-s.closing:
+			for {
+				select {
+				case r := <-s.reqs:
+					s.commitGroup(r)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *Store) commitGroup(first *writeRequest) {
+	group := []*writeRequest{first}
+	n := len(first.spans)
+collect:
+	for n < s.opts.MaxBatchSpans {
+		select {
+		case r := <-s.reqs:
+			group = append(group, r)
+			n += len(r.spans)
+		default:
+			break collect
+		}
+	}
+	spans := first.spans
+	if len(group) > 1 {
+		spans = make([]store.Span, 0, n)
+		for _, r := range group {
+			spans = append(spans, r.spans...)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CommitTimeout)
+	err := s.writeBatch(ctx, spans)
+	cancel()
+	if err != nil {
+		s.logger.Error("Store commit failed", zap.Int("requests", len(group)), zap.Int("spans", n), zap.Error(err))
+	}
+	for _, r := range group {
+		r.done <- err
+	}
+}
+
+// writeBatch inserts the new spans and folds them into their records and runs in one
+// transaction.
+func (s *Store) writeBatch(ctx context.Context, spans []store.Span) error {
 	batch := prepareSpans(spans)
 	n := len(batch)
 	projects := make([]string, n)
@@ -31,7 +114,9 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	for i, sp := range batch {
 		projects[i], traces[i], ids[i], starts[i], raws[i] = sp.Project, sp.TraceID[:], sp.SpanID[:], sp.Start, sp.Raw
 	}
-	return s.writeTx(ctx, fmt.Sprintf("store %d spans", n), func(tx pgx.Tx) error {
+	var dirty map[runKey]bool
+	err := s.writeTx(ctx, fmt.Sprintf("store %d spans", n), func(tx pgx.Tx) error {
+		dirty = map[runKey]bool{}
 		// Inserted in key order, the order every writer uses, so that two writers waiting
 		// on each other's not yet committed duplicates cannot deadlock.
 		rows, err := tx.Query(ctx, `INSERT INTO spans (project, trace_id, span_id, start_ns, raw)
@@ -65,8 +150,12 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 			g := groups[len(groups)-1]
 			g.spans = append(g.spans, sp)
 		}
-		return s.fold(ctx, tx, groups)
+		return s.fold(ctx, tx, groups, dirty)
 	})
+	if err == nil {
+		s.markDirty(dirty)
+	}
+	return err
 }
 
 func spanKey(project string, tid, sid []byte) string {
@@ -136,7 +225,7 @@ type change struct {
 
 // fold locks the groups' records, folds the new spans into them as last committed, and
 // writes the records and their runs.
-func (s *Store) fold(ctx context.Context, tx pgx.Tx, groups []*traceGroup) error {
+func (s *Store) fold(ctx context.Context, tx pgx.Tx, groups []*traceGroup, dirty map[runKey]bool) error {
 	if len(groups) == 0 {
 		return nil
 	}
@@ -181,7 +270,7 @@ func (s *Store) fold(ctx context.Context, tx pgx.Tx, groups []*traceGroup) error
 	if err := sendBatch(ctx, tx, b, "write records"); err != nil {
 		return err
 	}
-	return applyRuns(ctx, tx, changes)
+	return s.applyRuns(ctx, tx, changes, dirty)
 }
 
 func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, what string) error {
@@ -231,95 +320,4 @@ func cloneRecord(r *store.Record) *store.Record {
 	c.Scores = maps.Clone(r.Scores)
 	c.Metadata = maps.Clone(r.Metadata)
 	return &c
-}
-
-// applyRuns moves the run aggregates of changed records from their old to their new state.
-func applyRuns(ctx context.Context, tx pgx.Tx, changes []change) error {
-	type runKey struct{ project, id string }
-	var order []runKey
-	seen := map[runKey]bool{}
-	add := func(r *store.Record) {
-		if r == nil || r.RunID == "" {
-			return
-		}
-		k := runKey{r.ProjectID, string(r.RunID)}
-		if !seen[k] {
-			seen[k] = true
-			order = append(order, k)
-		}
-	}
-	for _, c := range changes {
-		add(c.old)
-		add(c.rec)
-	}
-	if len(order) == 0 {
-		return nil
-	}
-	keys := make([]int64, len(order))
-	projects := make([]string, len(order))
-	ids := make([]string, len(order))
-	for i, k := range order {
-		keys[i] = lockKey('u', k.project, k.id)
-		projects[i], ids[i] = k.project, k.id
-	}
-	if err := lockAll(ctx, tx, keys); err != nil {
-		return err
-	}
-	aggs := map[runKey]*store.RunAgg{}
-	rows, err := tx.Query(ctx, `SELECT project, run_id, agg FROM runs
-		WHERE (project, run_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, projects, ids)
-	if err != nil {
-		return fmt.Errorf("read runs: %w", err)
-	}
-	for rows.Next() {
-		var k runKey
-		var v []byte
-		if err := rows.Scan(&k.project, &k.id, &v); err != nil {
-			rows.Close()
-			return fmt.Errorf("read runs: %w", err)
-		}
-		a := store.NewRunAgg(k.id)
-		if err := json.Unmarshal(v, a); err != nil {
-			rows.Close()
-			return fmt.Errorf("decode run %q: %w", k.id, err)
-		}
-		aggs[k] = a
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read runs: %w", err)
-	}
-	agg := func(r *store.Record) *store.RunAgg {
-		k := runKey{r.ProjectID, string(r.RunID)}
-		a := aggs[k]
-		if a == nil {
-			a = store.NewRunAgg(k.id)
-			aggs[k] = a
-		}
-		return a
-	}
-	for _, c := range changes {
-		if c.old != nil && c.old.RunID != "" {
-			agg(c.old).Apply(c.old, -1)
-		}
-		if c.rec != nil && c.rec.RunID != "" {
-			agg(c.rec).Apply(c.rec, 1)
-		}
-	}
-	b := &pgx.Batch{}
-	for _, k := range order {
-		a := aggs[k]
-		if a.RecordCount <= 0 {
-			b.Queue("DELETE FROM runs WHERE project = $1 AND run_id = $2", k.project, k.id)
-			continue
-		}
-		v, err := json.Marshal(a)
-		if err != nil {
-			return fmt.Errorf("encode run %q: %w", k.id, err)
-		}
-		b.Queue(`INSERT INTO runs (project, run_id, last_seen, agg) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (project, run_id) DO UPDATE SET last_seen = EXCLUDED.last_seen, agg = EXCLUDED.agg`,
-			k.project, k.id, a.LastSeen, string(v))
-	}
-	return sendBatch(ctx, tx, b, "write runs")
 }

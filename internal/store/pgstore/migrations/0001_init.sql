@@ -73,15 +73,19 @@ CREATE INDEX records_search   ON records USING gin (search_tokens);
 -- Retention deletes the oldest records of all projects.
 CREATE INDEX records_retention ON records (start_ns);
 
--- Run aggregates (store.RunAgg), kept in step with the records in the same transaction.
-CREATE TABLE runs (
+-- Run aggregates (store.RunAgg) as deltas: each write transaction appends, per run it
+-- touched, the change it made (records added, re-folded, removed). Every part of an
+-- aggregate is a sum (or a min/max), so a run is the merge of its rows and writers of one
+-- run never wait for each other; replicas merge a run's rows back into one row shortly
+-- after they write.
+CREATE TABLE run_deltas (
     project   text   NOT NULL,
     run_id    text   COLLATE "C" NOT NULL, -- byte order, as runs page by (last_seen, run_id)
+    id        bigint GENERATED ALWAYS AS IDENTITY,
     last_seen bigint NOT NULL,
     agg       jsonb  NOT NULL,
-    PRIMARY KEY (project, run_id)
+    PRIMARY KEY (project, run_id, id)
 );
-CREATE INDEX runs_recent ON runs (project, last_seen, run_id);
 
 -- Saved views, datasets, metric definitions: small named documents per project and kind.
 CREATE TABLE objects (

@@ -57,8 +57,22 @@ func versionOf(binDir string) int {
 	return n
 }
 
-// Start initialises and starts a server; it is stopped and removed when tb's test ends.
+// Options tune the server.
+type Options struct {
+	// Durable keeps fsync and synchronous commit on, as in production, for benchmarks;
+	// tests run faster without.
+	Durable bool
+}
+
+// Start initialises and starts a server without fsync; it is stopped and removed when tb's
+// test ends.
 func Start(tb testing.TB) *Server {
+	tb.Helper()
+	return StartWith(tb, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(tb testing.TB, o Options) *Server {
 	tb.Helper()
 	bin, err := BinDir()
 	if err != nil {
@@ -86,16 +100,18 @@ func Start(tb testing.TB) *Server {
 	if out, err := s.command("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
 		tb.Fatalf("initdb: %v\n%s", err, out)
 	}
-	opts := strings.Join([]string{
-		"-F", // no fsync: test data need not survive a crash
+	flags := []string{
 		"-c listen_addresses=127.0.0.1",
 		"-p " + strconv.Itoa(s.port),
 		"-k " + dir,
 		"-c max_connections=300",
-		"-c shared_buffers=64MB",
-		"-c full_page_writes=off",
-		"-c synchronous_commit=off",
-	}, " ")
+		"-c shared_buffers=128MB",
+	}
+	if !o.Durable {
+		// Test data need not survive a crash.
+		flags = append(flags, "-F", "-c full_page_writes=off", "-c synchronous_commit=off")
+	}
+	opts := strings.Join(flags, " ")
 	logFile := filepath.Join(dir, "server.log")
 	if out, err := s.command("pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", logFile, "-o", opts).CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(logFile)

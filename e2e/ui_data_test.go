@@ -20,11 +20,12 @@ const (
 // uiData is what seedUIData sent.
 type uiData struct {
 	capital, failed, flagged, xss, big string
-	total                              int // records
-	errors                             int // records with status error
+	proxied                            string // an LLM call through the proxy, with text but no message lists
+	total                              int    // records
+	errors                             int    // records with status error
 	bigSpans                           int
 	// newest is the start of the newest record; the agent, failed, flagged and XSS traces
-	// started 0, 2, 4 and 6 minutes before it, the ordinary ones 9 minutes or more.
+	// started 0, 2, 4 and 6 minutes before it, the proxied one 8.5, the ordinary ones 10 or more.
 	newest time.Time
 }
 
@@ -191,9 +192,15 @@ func seedUIData(t *testing.T, c *collector) uiData {
 			"tracehound.metadata.note":   uiXSSImg,
 		})},
 	}}
+	proxiedAttrs := uiLLMAttrs("gpt-4o-mini", "Name three primary colours.", "Red, yellow and blue.", 12, 6, 0.000005, map[string]any{"tracehound.source": "proxy"})
+	delete(proxiedAttrs, "gen_ai.input.messages")
+	delete(proxiedAttrs, "gen_ai.output.messages")
+	proxied := uiTrace{service: "llmproxy", start: now.Add(-8*time.Minute - 30*time.Second), spans: []uiSpan{
+		{name: "chat gpt-4o-mini", parent: -1, duration: 400 * time.Millisecond, attrs: proxiedAttrs},
+	}}
 	td := ptrace.NewTraces()
-	ids := uiBuild(td, capital, failed, flagged, xss)
-	d.capital, d.failed, d.flagged, d.xss = ids[0], ids[1], ids[2], ids[3]
+	ids := uiBuild(td, capital, failed, flagged, xss, proxied)
+	d.capital, d.failed, d.flagged, d.xss, d.proxied = ids[0], ids[1], ids[2], ids[3], ids[4]
 	d.errors = 1
 
 	// Ordinary traffic: varied services, models, users, runs, scores, a few failures.
@@ -244,7 +251,7 @@ func seedUIData(t *testing.T, c *collector) uiData {
 	d.bigSpans = len(big.spans)
 	uiPostTraces(t, c, bigTD)
 
-	d.total = 4 + len(fillers) + 1
+	d.total = 5 + len(fillers) + 1
 	waitFor(t, "seeded records", func() bool {
 		var l struct {
 			Records []json.RawMessage `json:"records"`

@@ -1,7 +1,7 @@
 // tracehound web UI: a hash router over a few pages. Each page renders into #app and may
 // return a cleanup function that runs when the user navigates away. Pages keep their
 // filters in the hash with history.replaceState, which does not re-route.
-import { clear, emptyState, h, link } from './dom.js';
+import { clear, emptyState, h, link, modal } from './dom.js';
 import { promptKey, getKey } from './api.js';
 import { recordsPage } from './records.js';
 import { detailPage } from './detail.js';
@@ -54,6 +54,26 @@ function route() {
 }
 
 window.addEventListener('hashchange', route);
+
+const SHORTCUTS = [
+  ['j / ↓', 'next record (Records) or span (span tree)'],
+  ['k / ↑', 'previous record or span'],
+  ['Enter', 'open the focused record'],
+  ['x', 'select the focused record'],
+  ['/', 'search records'],
+  ['← / →', 'fold / unfold the selected span'],
+  ['?', 'this help'],
+  ['Esc', 'close a dialog'],
+];
+
+document.addEventListener('keydown', (e) => {
+  const t = e.target;
+  if (e.key !== '?' || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('.overlay')) return;
+  if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) return;
+  e.preventDefault();
+  modal('Keyboard shortcuts', h('table', { class: 'attrs shortcuts' }, h('tbody', {},
+    SHORTCUTS.map(([k, what]) => h('tr', {}, h('th', {}, h('kbd', { text: k })), h('td', { text: what }))))));
+});
 document.getElementById('key-btn').addEventListener('click', () => promptKey(''));
 function keyLabel() {
   document.getElementById('key-btn').textContent = getKey() ? 'API key ✓' : 'API key';

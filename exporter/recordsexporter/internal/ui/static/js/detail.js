@@ -86,7 +86,10 @@ function render(page, rec, params, cleanups) {
   page.appendChild(h('div', { class: 'detail-head' },
     h('div', { class: 'crumbs' }, h('a', { attrs: { href: recordsHash() }, text: '← Records' }),
       rec.run_id ? [' / ', link('#/runs/' + encodeURIComponent(rec.run_id), 'run ' + rec.run_id)] : null),
-    h('div', { class: 'title-row' }, h('h1', { text: rec.name || rec.id }), badge(rec.status)),
+    h('div', { class: 'title-row' }, h('h1', { text: rec.name || rec.id }), badge(rec.status),
+      h('span', { class: 'spacer' }),
+      // Late spans keep updating a record; the router re-renders the current hash.
+      button('Refresh', () => window.dispatchEvent(new HashChangeEvent('hashchange')), 'btn-small btn-ghost', 'Load the record again (late spans update it)', 'refresh-record')),
     h('dl', { class: 'meta-grid' },
       metaItem('Trace ID', h('span', { class: 'mono id-with-copy' }, h('span', { text: rec.trace_id }), copyButton(rec.trace_id)), 'wide'),
       metaItem('Run', rec.run_id ? link('#/runs/' + encodeURIComponent(rec.run_id), rec.run_id) : null),
@@ -287,6 +290,17 @@ function render(page, rec, params, cleanups) {
   function conversationTab() {
     const conv = rec.conversation || [];
     if (!conv.length) {
+      // No message lists: show each LLM call's input and output text, if they have any.
+      const calls = all.filter((s) => s.llm_call && (s.input || s.output));
+      if (calls.length) {
+        const box = h('div', { class: 'conversation', attrs: { id: 'conversation' } });
+        for (const s of calls.slice(0, 200)) {
+          if (s.input) box.appendChild(message({ role: 'user', name: s.name, parts: [{ type: 'text', content: s.input }] }, s.span_id));
+          if (s.output) box.appendChild(message({ role: 'assistant', name: s.model, parts: [{ type: 'text', content: s.output }] }, s.span_id));
+        }
+        append(panel, h('p', { class: 'muted', text: 'These LLM calls recorded text but no message lists (gen_ai.input.messages / gen_ai.output.messages), so each call is shown as its input and output.' }), box);
+        return;
+      }
       panel.appendChild(emptyState('No conversation', h('p', {}, 'None of this trace\'s LLM spans carries its messages. Conversations show up when LLM spans record ',
         h('code', { text: 'gen_ai.input.messages' }), ' / ', h('code', { text: 'gen_ai.output.messages' }), ' (or another convention tracehound reads, such as OpenLLMetry\'s gen_ai.prompt.* attributes).')));
       return;

@@ -765,7 +765,10 @@ export function recordsPage(root, params) {
         tb.replaceChild(tr, tb.rows[idx]);
       }
       if (fresh.length) {
-        if (!state.records.length) { reload(); return; }
+        // New records go on top only when the list is newest first; any other order
+        // reloads the first page so they land where the sort puts them.
+        const sort = state.params.get('sort') || '';
+        if (!state.records.length || (sort && sort !== '-time')) { reload(); return; }
         state.records.unshift(...fresh);
         for (const r of fresh) state.byID.set(r.id, r);
         noteMetrics(fresh);

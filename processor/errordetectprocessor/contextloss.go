@@ -20,22 +20,22 @@ func findRE(re *regexp.Regexp) func(string) string {
 }
 
 var (
-	idTokenRE   = regexp.MustCompile(`(?i)\b(?:order|booking|reservation|confirmation|ticket|case|tracking|reference|invoice|account|policy|claim|pedido|commande|bestellung)\b[^.\n?!]{0,30}?#?\s?\b[A-Z0-9][A-Z0-9\-]*\d{3,}[A-Z0-9\-]*\b|#\d{4,}\b|\b[A-Z]{2,5}-\d{3,}\b`)
-	givenNameRE = regexp.MustCompile(`(?:[Mm]y name is|[Mm]y name's|[Tt]his is|I am|I'm|[Nn]ame:|[Ii]t's)\s+(\p{Lu}\p{Ll}+(?:\s\p{Lu}\p{Ll}+)?)`)
+	idTokenRE   = regexp.MustCompile(`(?i)\b(?:order|booking|reservation|confirmation|ticket|case|tracking|reference|invoice|account|policy|claim|pedido|reserva|commande|réservation|bestellung|bestellnummer|buchung|ordine|prenotazione)\b[^.\n?!]{0,30}?#?\s?\b[A-Z0-9][A-Z0-9\-]*\d{3,}[A-Z0-9\-]*\b|#\d{4,}\b|\b[A-Z]{2,5}-\d{3,}\b`)
+	givenNameRE = regexp.MustCompile(`(?:[Mm]y name is|[Mm]y name's|[Tt]his is|I am|I'm|[Nn]ame:|[Ii]t's|[Mm]e llamo|[Mm]i nombre es|[Jj]e m'appelle|[Mm]on nom est|[Ii]ch heiße|[Mm]ein [Nn]ame ist|[Mm]eu nome é|[Mm]e chamo|[Mm]i chiamo)\s+(\p{Lu}\p{Ll}+(?:\s\p{Lu}\p{Ll}+)?)`)
 	addressRE   = regexp.MustCompile(`(?i)\b\d{1,6}\s+(?:[a-z0-9.]+\s+){1,4}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|terrace|parkway|pkwy)\b`)
 	dobRE       = regexp.MustCompile(`(?i)(?:born|date of birth|dob|birthday|birth date)[^.\n?!]{0,20}?(?:\d{1,4}[\-/. ]\d{1,2}[\-/. ]\d{1,4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{4})`)
 	zipRE       = regexp.MustCompile(`(?i)(?:zip|postal|post) ?code[^.\n?!\d]{0,15}[a-z0-9]{3,}(?: [a-z0-9]{3})?`)
 
 	infoSlots = []infoSlot{
-		{"email address", regexp.MustCompile(`\be-?mail(?: address)?\b`), findRE(emailRE)},
-		{"order or reference number", regexp.MustCompile(`\b(?:order|booking|reservation|confirmation|ticket|case|tracking|reference|invoice|account|policy|claim)(?: id| number| no\.?| #| code|#| reference| ref)\b`), findRE(idTokenRE)},
-		{"name", regexp.MustCompile(`\byour (?:full |first |last )?name\b|\bthe name on the (?:account|booking|order|reservation|card)\b|\bwho (?:am i|i am) speaking with\b`), func(s string) string {
+		{"email address", regexp.MustCompile(`\be-?mail(?: address)?\b|\bcorreo(?: electrónico)?\b|\bcourriel\b|\badresse (?:e-?mail|électronique)\b|\be-?mail-adresse\b`), findRE(emailRE)},
+		{"order or reference number", regexp.MustCompile(`\b(?:order|booking|reservation|confirmation|ticket|case|tracking|reference|invoice|account|policy|claim)(?: id| number| no\.?| #| code|#| reference| ref)\b|\bn[úu]mero de (?:pedido|reserva|orden|seguimiento)\b|\bnuméro de (?:commande|réservation|suivi)\b|\b(?:bestell|buchungs|auftrags)nummer\b|\bnúmero do pedido\b|\bnumero (?:d'ordine|dell'ordine|di prenotazione)\b`), findRE(idTokenRE)},
+		{"name", regexp.MustCompile(`\byour (?:full |first |last )?name\b|\bthe name on the (?:account|booking|order|reservation|card)\b|\bwho (?:am i|i am) speaking with\b|\b(?:tu|su) nombre\b|\b(?:votre|ton) nom\b|\b(?:ihren|deinen) namen\b|\b(?:seu|teu) nome\b|\bil (?:tuo|suo) nome\b`), func(s string) string {
 			if m := givenNameRE.FindStringSubmatch(s); m != nil {
 				return m[1]
 			}
 			return ""
 		}},
-		{"phone number", regexp.MustCompile(`\b(?:phone|mobile|cell|telephone|contact) number\b`), findRE(phoneRE)},
+		{"phone number", regexp.MustCompile(`\b(?:phone|mobile|cell|telephone|contact) number\b|\bn[úu]mero de tel[ée]fono\b|\bnuméro de téléphone\b|\btelefonnummer\b|\bnúmero de telefone\b|\bnumero di telefono\b`), findRE(phoneRE)},
 		{"address", regexp.MustCompile(`\b(?:shipping|delivery|home|mailing|billing|street) address\b|\byour address\b`), findRE(addressRE)},
 		{"date of birth", regexp.MustCompile(`\bdate of birth\b|\bbirth ?date\b|\bbirthday\b|\bdob\b`), findRE(dobRE)},
 		{"postal code", regexp.MustCompile(`\b(?:zip|postal|post) ?code\b`), findRE(zipRE)},
@@ -119,7 +119,8 @@ func splitSentences(s string) []string {
 }
 
 // slotKeywords prefilter sentences: each slot noun contains one of them.
-var slotKeywords = []string{"mail", "name", "number", " id", "#", "ref", " no", "code", "phone", "address", "birth", "dob", "speaking with"}
+var slotKeywords = []string{"mail", "name", "number", " id", "#", "ref", " no", "code", "phone", "address", "birth", "dob", "speaking with",
+	"correo", "courriel", "nombre", "nom", "número", "numéro", "numero", "nummer", "tel"}
 
 // greetingWords prefilter the wrong-name check; greetingNameRE needs one of them.
 var greetingWords = []string{"Thank", "Hi", "Hello", "Hey", "Dear", "Sorry", "Great", "Of course", "Certainly", "Absolutely", "Welcome", "Good "}

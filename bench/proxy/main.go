@@ -49,6 +49,7 @@ func main() {
 	n := flag.Int("n", 2000, "requests per scenario and concurrency level (at least 10 per client)")
 	concList := flag.String("concurrency", "1,200", "comma-separated concurrency levels")
 	chunks := flag.Int("chunks", 20, "chunks per streamed response")
+	only := flag.String("scenarios", "chat,stream-ttft,stream-end", "comma-separated scenarios to run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -89,6 +90,9 @@ func main() {
 			stream bool
 			ttft   bool
 		}{{"chat", false, false}, {"stream-ttft", true, true}, {"stream-end", true, false}} {
+			if !strings.Contains(","+*only+",", ","+sc.name+",") {
+				continue
+			}
 			// Warm both paths so connection setup is not measured.
 			run(client, upstream, sc.stream, sc.ttft, conc, conc*2)
 			run(client, proxyURL, sc.stream, sc.ttft, conc, conc*2)

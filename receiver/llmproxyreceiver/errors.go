@@ -78,7 +78,7 @@ const (
 
 // keyLike matches provider API keys and their masked echoes ("sk-proj-abc***xyz") so
 // that upstream error messages are stored without them.
-var keyLike = regexp.MustCompile(`(?i)\b(sk|pk|rk)-[A-Za-z0-9_\-*.]{6,}`)
+var keyLike = regexp.MustCompile(`(?i)\b(sk|pk|rk)-[A-Za-z0-9_\-*]{6,}`)
 
 // scrubSecret removes the provider key (exact) and key-shaped tokens from text that is
 // about to be stored on a span.

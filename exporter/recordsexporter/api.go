@@ -23,6 +23,8 @@ type api struct {
 	defaultProject string
 	logger         *zap.Logger
 	now            func() time.Time
+	// metrics serves /api/v1/metrics (internal/judge); nil when not wired.
+	metrics http.Handler
 }
 
 func newAPI(st store.Store, defaultProject string, logger *zap.Logger) *api {
@@ -47,6 +49,10 @@ func (a *api) handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/views", a.listViews)
 	mux.HandleFunc("POST /api/v1/views", a.postView)
 	mux.HandleFunc("DELETE /api/v1/views/{name}", a.deleteView)
+	if a.metrics != nil {
+		mux.Handle("/api/v1/metrics", a.metrics)
+		mux.Handle("/api/v1/metrics/", a.metrics)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

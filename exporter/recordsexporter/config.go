@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/tracehound/tracehound/internal/judge"
 )
 
 // Config is the records exporter's configuration.
@@ -32,6 +34,9 @@ type Config struct {
 
 	// Retention deletes old records and keeps the store under a size.
 	Retention RetentionConfig `mapstructure:"retention"`
+
+	// Metrics are AI-judge metrics evaluated in the background (see internal/judge, docs/metrics.md).
+	Metrics judge.Config `mapstructure:"metrics"`
 
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 }
@@ -102,6 +107,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention.enabled() && c.Retention.CheckInterval < time.Second {
 		errs = append(errs, fmt.Errorf("retention.check_interval: must be at least 1s, got %s", c.Retention.CheckInterval))
+	}
+	if err := c.validateMetrics(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", c.Timeout))

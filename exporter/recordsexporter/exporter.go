@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
+	"github.com/tracehound/tracehound/internal/judge"
 	"github.com/tracehound/tracehound/internal/llmschema"
 	"github.com/tracehound/tracehound/internal/store"
 	"github.com/tracehound/tracehound/internal/store/bboltstore"
@@ -31,6 +32,8 @@ type recordsExporter struct {
 	store   store.Store
 	bolt    *bboltstore.Store
 	apiAddr net.Addr
+
+	metrics *judge.Service
 
 	stopRetention chan struct{}
 	retentionWG   sync.WaitGroup
@@ -65,7 +68,12 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 		}
 		st, where, e.bolt = b, b.Path(), b
 	}
-	e.store = st
+	observed, err := e.startMetrics(st)
+	if err != nil {
+		_ = st.Close()
+		return fmt.Errorf("records: %w", err)
+	}
+	e.store = observed
 
 	ln, err := e.cfg.API.ToListener(ctx)
 	if err != nil {
@@ -80,6 +88,7 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 		return fmt.Errorf("records: %w", err)
 	}
 	api := newAPI(e.store, e.cfg.DefaultProject, e.logger)
+	api.metrics = e.metrics.Handler(api.project)
 	serverCfg := e.cfg.API
 	serverCfg.Auth = configoptional.None[confighttp.AuthConfig]()
 	e.server, err = serverCfg.ToServer(ctx, host.GetExtensions(), e.settings, requireAuth(api.handler(), auth))
@@ -96,6 +105,7 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 			e.logger.Error("API server stopped", zap.Error(componentErr))
 		}
 	}()
+	e.metrics.Start()
 	if e.cfg.Retention.enabled() {
 		e.stopRetention = make(chan struct{})
 		e.retentionWG.Add(1)
@@ -118,6 +128,9 @@ func (e *recordsExporter) shutdown(ctx context.Context) error {
 	if e.stopRetention != nil {
 		close(e.stopRetention)
 		e.retentionWG.Wait()
+	}
+	if err := e.stopMetrics(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("records: %w", err))
 	}
 	if e.store != nil {
 		if err := e.store.Close(); err != nil {

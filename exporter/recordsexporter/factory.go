@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/tracehound/tracehound/internal/judge"
 	"github.com/tracehound/tracehound/internal/llmschema"
 )
 
@@ -44,6 +45,7 @@ func createDefaultConfig() component.Config {
 			MaxAge:        720 * time.Hour,
 			CheckInterval: 5 * time.Minute,
 		},
+		Metrics:       judge.NewDefaultConfig(),
 		TimeoutConfig: timeout,
 	}
 }

@@ -71,11 +71,13 @@ func (d *detector) detectTrace(g *traceGroup) {
 	}
 	answers := answerSpans(g)
 	var ground *grounding
-	if cfg.Hallucination.Enabled {
+	if cfg.Hallucination.Enabled && len(answers) > 0 {
 		ground = collectGrounding(g)
 	}
 	for _, v := range answers {
-		if cfg.EmptyOutput.Enabled {
+		// Only a model call's empty output is a failure: an agent or workflow span may
+		// legitimately return nothing (its result went to a tool or a side effect).
+		if cfg.EmptyOutput.Enabled && v.isLLM() {
 			d.detectEmpty(v)
 		}
 		text := capText(v.outText, maxAnswerBytes)
@@ -115,7 +117,10 @@ func (d *detector) detectEmpty(v *spanView) {
 	}
 	for _, fr := range v.finish {
 		switch strings.ToLower(fr) {
-		case "tool_calls", "tool_use", "function_call", "length", "max_tokens", "content_filter", "safety", "refusal":
+		case "tool_calls", "tool_use", "function_call":
+			return
+		}
+		if truncationReason(fr) || filterReason(fr) {
 			return
 		}
 	}

@@ -67,13 +67,31 @@ func detectTechnical(v *spanView) {
 	}
 
 	for _, fr := range v.finish {
-		switch strings.ToLower(fr) {
-		case "length", "max_tokens", "max_output_tokens", "model_length", "token_limit":
+		switch {
+		case truncationReason(fr):
 			v.add(technical(llmschema.FlagCodeTruncated, "output stopped at the token limit", "finish_reason="+fr))
-		case "content_filter", "safety", "recitation", "blocklist", "prohibited_content", "spii", "refusal", "guardrail_intervened":
+		case filterReason(fr):
 			v.add(technical(llmschema.FlagCodeContentFiltered, "provider filtered the output", "finish_reason="+fr))
 		}
 	}
+}
+
+// truncationReason and filterReason recognize the finish reasons of OpenAI, Anthropic,
+// Gemini, Bedrock and friends, in any case.
+func truncationReason(fr string) bool {
+	switch strings.ToLower(fr) {
+	case "length", "max_tokens", "max_output_tokens", "model_length", "token_limit":
+		return true
+	}
+	return false
+}
+
+func filterReason(fr string) bool {
+	switch strings.ToLower(fr) {
+	case "content_filter", "safety", "recitation", "blocklist", "prohibited_content", "spii", "refusal", "guardrail_intervened":
+		return true
+	}
+	return false
 }
 
 func httpStatusCode(a pcommon.Map) int64 {

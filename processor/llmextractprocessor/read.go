@@ -206,6 +206,14 @@ func (e *extractor) readAttr(f *facts, k string, v pcommon.Value) {
 		f.agentHistory = true
 	case llmschema.PydanticAIFinalResult:
 		f.outText.offer(str(), rankOther)
+	case llmschema.ADKLLMRequest:
+		f.adkRequest = str()
+	case llmschema.ADKLLMResponse:
+		f.adkResponse = str()
+	case llmschema.ADKToolCallArgs:
+		f.toolArgs.offer(str(), rankOther)
+	case llmschema.ADKToolResponse:
+		f.toolResult.offer(str(), rankOther)
 	case llmschema.MLflowSpanInputs:
 		f.inText.offer(str(), rankOther)
 	case llmschema.MLflowSpanOutputs:

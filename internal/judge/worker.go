@@ -401,5 +401,12 @@ func sampled(traceID string, rate float64) bool {
 	}
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(strings.ToLower(traceID)))
-	return float64(h.Sum64())/math.MaxUint64 < rate
+	// FNV alone leaves the high bits of similar IDs correlated; the murmur3 finalizer mixes them.
+	x := h.Sum64()
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return float64(x)/math.MaxUint64 < rate
 }

@@ -397,7 +397,9 @@ func (e *extractor) isSourceKey(k string) bool {
 		llmschema.AIUsagePromptTokens, llmschema.AIUsageCompletionTokens, llmschema.AIUsageInputTokens,
 		llmschema.AIUsageOutputTokens, llmschema.AIUsageCachedInputTokens, llmschema.AIUsageTokens,
 		llmschema.AIUsageCacheReadTokens, llmschema.AIUsageCacheWriteTokens, llmschema.TraceloopWorkflowName,
-		llmschema.AIValue, llmschema.AIValues:
+		llmschema.AIValue, llmschema.AIValues, llmschema.ClaudeUserSystemPrompt,
+		llmschema.ADKLLMRequest, llmschema.ADKLLMResponse, llmschema.ADKToolCallArgs, llmschema.ADKToolResponse,
+		llmschema.LogfireAllMessagesEvents, llmschema.PydanticAIAllMessages:
 		return true
 	}
 	for _, p := range []string{

@@ -79,6 +79,8 @@ func (h *handler) view(project string, m Metric, origin string) metricView {
 	if n, err := m.normalize(); err == nil {
 		m = n
 	}
+	enabled := m.IsEnabled()
+	m.Enabled = &enabled
 	return metricView{Metric: m, Origin: origin, ReadOnly: origin == originConfig, Status: h.s.snapshotStatus(project, m.Name)}
 }
 
@@ -174,10 +176,11 @@ func (h *handler) save(w http.ResponseWriter, r *http.Request, project string, m
 		h.internal(w, "save metric", err)
 		return
 	}
-	h.s.logger.Info("Metric saved", zap.String("project", project), zap.String("metric", m.Name),
-		zap.String("output_type", m.OutputType), zap.Bool("enabled", m.IsEnabled()))
+	v := h.view(project, m, originAPI)
+	h.s.logger.Info("Metric saved", zap.String("project", project), zap.String("metric", v.Name),
+		zap.String("output_type", v.OutputType), zap.Bool("enabled", v.IsEnabled()))
 	h.s.Trigger()
-	writeJSON(w, status, h.view(project, m, originAPI))
+	writeJSON(w, status, v)
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
@@ -234,10 +237,14 @@ func (h *handler) decodeWith(w http.ResponseWriter, r *http.Request, fix func(*M
 			return m, false
 		}
 	}
-	if err := h.s.validateAPIMetric(m); err != nil {
+	n, err := h.s.validateAPIMetric(m)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_field", err.Error())
 		return m, false
 	}
+	// Stored as sent, so that a built-in's prompt improvements reach it; only the name a
+	// built-in implies is made explicit.
+	m.Name = n.Name
 	return m, true
 }
 
@@ -260,23 +267,23 @@ func bodyError(err error) string {
 
 // validateAPIMetric checks a definition sent to the API, including the limits on what an
 // API caller may point the judge at: the key variables and endpoints the operator allowed.
-func (s *Service) validateAPIMetric(m Metric) error {
+func (s *Service) validateAPIMetric(m Metric) (Metric, error) {
 	n, err := m.normalize()
 	if err != nil {
-		return err
+		return n, err
 	}
 	if _, err := s.parseFilter(n.Filter); err != nil {
-		return err
+		return n, err
 	}
 	if n.APIKeyEnv != "" && !slices.Contains(s.allowedKeyEnvs(), n.APIKeyEnv) {
-		return badField("api_key_env", "%q is not allowed for metrics defined through the API (allowed: %s); an operator can add it to metrics.judge.allowed_api_key_envs",
+		return n, badField("api_key_env", "%q is not allowed for metrics defined through the API (allowed: %s); an operator can add it to metrics.judge.allowed_api_key_envs",
 			n.APIKeyEnv, listOrNone(s.allowedKeyEnvs()))
 	}
 	if n.Endpoint != "" && !s.cfg.Judge.AllowCustomEndpoints && !slices.Contains(s.allowedEndpoints(), strings.TrimSuffix(n.Endpoint, "/")) {
-		return badField("endpoint", "%q is not allowed for metrics defined through the API (allowed: %s); an operator can set metrics.judge.allow_custom_endpoints",
+		return n, badField("endpoint", "%q is not allowed for metrics defined through the API (allowed: %s); an operator can set metrics.judge.allow_custom_endpoints",
 			n.Endpoint, listOrNone(s.allowedEndpoints()))
 	}
-	return nil
+	return n, nil
 }
 
 func (s *Service) allowedKeyEnvs() []string {

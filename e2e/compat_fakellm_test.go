@@ -54,6 +54,15 @@ type compatScenarios struct {
 		Prompt string `json:"prompt"`
 		Status int    `json:"status"`
 	} `json:"server_error"`
+	Anthropic struct {
+		System        string `json:"system"`
+		Prompt        string `json:"prompt"`
+		Answer        string `json:"answer"`
+		Model         string `json:"model"`
+		ResponseModel string `json:"response_model"`
+		InputTokens   int64  `json:"input_tokens"`
+		OutputTokens  int64  `json:"output_tokens"`
+	} `json:"anthropic"`
 	ChatModel         string `json:"chat_model"`
 	ChatResponseModel string `json:"chat_response_model"`
 }
@@ -72,7 +81,8 @@ func loadCompatScenarios(t *testing.T, path string) *compatScenarios {
 }
 
 // fakeLLM is a deterministic OpenAI-compatible server (chat completions with and without
-// streaming, tool calls, embeddings; 429/500 on magic prompts) on 127.0.0.1.
+// streaming, tool calls, embeddings; 429/500 on magic prompts) that also answers Anthropic's
+// /v1/messages (without streaming), on 127.0.0.1.
 type fakeLLM struct {
 	sc       *compatScenarios
 	srv      *http.Server
@@ -91,6 +101,7 @@ func startFakeLLM(t *testing.T, sc *compatScenarios) *fakeLLM {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", f.chat)
 	mux.HandleFunc("POST /v1/embeddings", f.embeddings)
+	mux.HandleFunc("POST /v1/messages", f.messages)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("fake LLM: unexpected request %s %s", r.Method, r.URL.Path)
 		openAIError(w, http.StatusNotFound, "not_found", "the fake LLM server does not serve "+r.URL.Path)
@@ -305,5 +316,42 @@ func (f *fakeLLM) embeddings(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"object": "list", "data": data, "model": sc.Model,
 		"usage": map[string]any{"prompt_tokens": tokens, "total_tokens": tokens},
+	})
+}
+
+// messages answers Anthropic's Messages API for the anthropic scenario.
+func (f *fakeLLM) messages(w http.ResponseWriter, r *http.Request) {
+	f.requests.Add(1)
+	var req struct {
+		Model    string          `json:"model"`
+		System   json.RawMessage `json:"system"`
+		Stream   bool            `json:"stream"`
+		Messages []struct {
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	body, _ := io.ReadAll(r.Body)
+	anthropicError := func(status int, typ, msg string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]any{"type": "error", "error": map[string]any{"type": typ, "message": msg}})
+	}
+	if err := json.Unmarshal(body, &req); err != nil || len(req.Messages) == 0 {
+		anthropicError(http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("fake LLM: bad messages request: %v: %s", err, body))
+		return
+	}
+	sc := f.sc.Anthropic
+	if req.Stream || !strings.Contains(messageText(req.Messages[len(req.Messages)-1].Content), sc.Prompt) {
+		anthropicError(http.StatusBadRequest, "invalid_request_error", "fake LLM: only the scripted anthropic prompt, without streaming, is answered: "+string(body))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": fmt.Sprintf("msg_fake%04d", f.seq.Add(1)), "type": "message", "role": "assistant", "model": sc.ResponseModel,
+		"content":     []any{map[string]any{"type": "text", "text": sc.Answer}},
+		"stop_reason": "end_turn", "stop_sequence": nil,
+		"usage": map[string]any{"input_tokens": sc.InputTokens, "output_tokens": sc.OutputTokens,
+			"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
 	})
 }

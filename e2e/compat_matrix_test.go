@@ -44,7 +44,9 @@ once), the cost (gpt-4o-mini and text-embedding-3-small are priced), the status,
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |", cl.Library, strings.Join(versions, ", "), cl.Transport)
 		for _, cs := range compatCases {
-			if len(h.results[cl.ID+"/"+cs.ID]) == 0 {
+			if _, notRun := cl.NotRun[cs.ID]; notRun {
+				b.WriteString(" n/a |")
+			} else if len(h.results[cl.ID+"/"+cs.ID]) == 0 {
 				b.WriteString(" pass |")
 			} else {
 				b.WriteString(" **failing** |")
@@ -72,8 +74,13 @@ once), the cost (gpt-4o-mini and text-embedding-3-small are priced), the status,
 			notApplicable = append(notApplicable, fmt.Sprintf("- %s, `%s`: not checked: %s.", cl.Library, check, reason))
 		}
 	}
+	for _, cl := range compatClients {
+		for cs, reason := range sortedMap(cl.NotRun) {
+			notApplicable = append(notApplicable, fmt.Sprintf("- %s, **%s** (n/a): %s.", cl.Library, cs, reason))
+		}
+	}
 	if len(notApplicable) > 0 {
-		b.WriteString("\nChecks left out because the library has no way to provide the data:\n\n")
+		b.WriteString("\nCases and checks left out, and why:\n\n")
 		b.WriteString(strings.Join(notApplicable, "\n") + "\n")
 	}
 

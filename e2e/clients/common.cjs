@@ -19,14 +19,16 @@ const config = {
   otlpBase: env('COMPAT_OTLP_HTTP'),
   // API key of this client's project.
   key: env('COMPAT_KEY'),
-  // Base URL of the fake OpenAI server, e.g. http://127.0.0.1:1234/v1
+  // Base URL of the fake OpenAI server, e.g. http://127.0.0.1:1234/v1; it also answers
+  // Anthropic's /v1/messages.
   llmBaseURL: env('COMPAT_LLM_BASE_URL'),
   // Every trace of this client belongs to this run (scorecard.tracing_group_id).
   runId: env('COMPAT_RUN_ID'),
 };
 
 // The order every client runs its scenarios in; the test expects one report line for each.
-const SCENARIOS = ['chat', 'stream', 'tools', 'embeddings', 'error', 'server_error'];
+// A script without a step for a scenario does not run it (the test marks it n/a).
+const SCENARIOS = ['chat', 'stream', 'tools', 'embeddings', 'anthropic', 'error', 'server_error'];
 
 // A span processor that notes the trace IDs of the spans that end, so a script can say which
 // traces a scenario produced.
@@ -73,5 +75,8 @@ async function runScenario(name, fn) {
     throw new Error(`scenario ${name}: the call succeeded, want HTTP ${scenarios[name].status}`);
   }
 }
+
+// The origin without /v1, for SDKs that append /v1/... themselves (Anthropic's).
+config.llmOrigin = config.llmBaseURL.replace(/\/v1\/?$/, '');
 
 module.exports = { scenarios, config, SCENARIOS, TraceIdRecorder, report, runScenario };

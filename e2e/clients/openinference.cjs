@@ -7,6 +7,7 @@ const { NodeTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-t
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { OpenAIInstrumentation } = require('@arizeai/openinference-instrumentation-openai');
+const { AnthropicInstrumentation } = require('@arizeai/openinference-instrumentation-anthropic');
 const { setAttributes, setSession, setUser } = require('@arizeai/openinference-core');
 const { config, scenarios, TraceIdRecorder, report, runScenario, SCENARIOS } = require('./common.cjs');
 
@@ -24,6 +25,10 @@ const provider = new NodeTracerProvider({
 provider.register();
 const openaiModule = require('openai');
 new OpenAIInstrumentation({ tracerProvider: provider }).manuallyInstrument(openaiModule);
+const anthropicModule = require('@anthropic-ai/sdk');
+new AnthropicInstrumentation({ tracerProvider: provider }).manuallyInstrument(anthropicModule);
+const Anthropic = anthropicModule.default || anthropicModule;
+const anthropic = new Anthropic({ apiKey: 'sk-ant-fake', baseURL: config.llmOrigin, maxRetries: 0 });
 
 const openai = new openaiModule.OpenAI({ apiKey: 'sk-fake', baseURL: config.llmBaseURL, maxRetries: 0 });
 const MODEL = scenarios.chat_model;
@@ -60,6 +65,9 @@ const steps = {
   embeddings: async (s) => {
     await openai.embeddings.create({ model: s.model, input: s.input });
   },
+  anthropic: async (s) => {
+    await anthropic.messages.create({ model: s.model, max_tokens: 64, system: s.system, messages: [{ role: 'user', content: s.prompt }] });
+  },
   error: async (s) => {
     await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: s.prompt }] });
   },
@@ -74,6 +82,7 @@ const steps = {
   ctx = setUser(ctx, { userId: 'user-compat' });
   await context.with(ctx, async () => {
     for (const name of SCENARIOS) {
+      if (!steps[name]) continue;
       await runScenario(name, steps[name]);
       report(name, recorder.take());
     }

@@ -144,6 +144,36 @@ const steps = {
       throw err;
     }
   }),
+  anthropic: (s) => tracer.startActiveSpan(`chat ${s.model}`, {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': s.model,
+      'gen_ai.request.max_tokens': 64,
+      'gen_ai.system_instructions': JSON.stringify([{ type: 'text', content: s.system }]),
+      'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: s.prompt }] }]),
+      ...runAttr,
+    },
+  }, async (span) => {
+    const resp = await fetch(`${config.llmOrigin}/v1/messages`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'x-api-key': 'sk-ant-fake', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: s.model, max_tokens: 64, system: s.system, messages: [{ role: 'user', content: s.prompt }] }),
+    });
+    if (!resp.ok) { const err = new HTTPError(resp.status, await resp.text()); endWithError(span, err); throw err; }
+    const body = await resp.json();
+    span.setAttributes({
+      'gen_ai.response.model': body.model,
+      'gen_ai.response.id': body.id,
+      'gen_ai.response.finish_reasons': [body.stop_reason],
+      'gen_ai.usage.input_tokens': body.usage.input_tokens,
+      'gen_ai.usage.output_tokens': body.usage.output_tokens,
+      'gen_ai.output.messages': JSON.stringify([{ role: 'assistant',
+        parts: body.content.map((c) => ({ type: 'text', content: c.text })), finish_reason: body.stop_reason }]),
+    });
+    span.end();
+  }),
   embeddings: (s) => tracer.startActiveSpan(`embeddings ${s.model}`, {
     kind: SpanKind.CLIENT,
     attributes: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': s.model, ...runAttr },
@@ -160,6 +190,7 @@ const steps = {
 
 (async () => {
   for (const name of SCENARIOS) {
+    if (!steps[name]) continue;
     await runScenario(name, steps[name]);
     report(name, recorder.take());
   }

@@ -8,6 +8,17 @@ const { config, scenarios, TraceIdRecorder, report, runScenario, SCENARIOS } = r
 const recorder = new TraceIdRecorder();
 traceloop.initialize({ appName: 'compat-traceloop', disableBatch: true, processor: recorder });
 const { OpenAI } = require('openai');
+// Traceloop's Anthropic instrumentation patches the SDK inside require(); when that throws,
+// a user's app would crash at start-up. Report it as this scenario's failure instead.
+let anthropic;
+let anthropicLoadError;
+try {
+  const anthropicModule = require('@anthropic-ai/sdk');
+  const Anthropic = anthropicModule.default || anthropicModule;
+  anthropic = new Anthropic({ apiKey: 'sk-ant-fake', baseURL: config.llmOrigin, maxRetries: 0 });
+} catch (err) {
+  anthropicLoadError = `require('@anthropic-ai/sdk') threw ${err.name}: ${err.message}`;
+}
 
 const openai = new OpenAI({ apiKey: 'sk-fake', baseURL: config.llmBaseURL, maxRetries: 0 });
 const MODEL = scenarios.chat_model;
@@ -37,6 +48,9 @@ const steps = {
   embeddings: async (s) => {
     await openai.embeddings.create({ model: s.model, input: s.input });
   },
+  anthropic: async (s) => {
+    await anthropic.messages.create({ model: s.model, max_tokens: 64, system: s.system, messages: [{ role: 'user', content: s.prompt }] });
+  },
   error: async (s) => {
     await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: s.prompt }] });
   },
@@ -52,6 +66,11 @@ const steps = {
     [traceloop.AssociationProperty.SESSION_ID]: 'session-compat',
   }, async () => {
     for (const name of SCENARIOS) {
+      if (!steps[name]) continue;
+      if (name === 'anthropic' && anthropicLoadError) {
+        report(name, [], anthropicLoadError);
+        continue;
+      }
       await runScenario(name, steps[name]);
       report(name, recorder.take());
     }

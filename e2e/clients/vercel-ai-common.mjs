@@ -20,7 +20,7 @@ export function setupTracing(service, exporter) {
   return { provider, recorder, tracer: trace.getTracer(service) };
 }
 
-export async function run({ ai, openai, z, telemetry, recorder, provider }) {
+export async function run({ ai, openai, anthropic, z, telemetry, recorder, provider }) {
   const { generateText, streamText, embed, tool, stepCountIs } = ai;
   const model = openai.chat(scenarios.chat_model);
   const steps = {
@@ -46,10 +46,13 @@ export async function run({ ai, openai, z, telemetry, recorder, provider }) {
       ...telemetry('tools'),
     }),
     embeddings: (s) => embed({ model: openai.embedding(s.model), value: s.input, maxRetries: 0, ...telemetry('embeddings') }),
+    anthropic: (s) => generateText({ model: anthropic(s.model), system: s.system, prompt: s.prompt, maxRetries: 0,
+      ...telemetry('anthropic') }),
     error: (s) => generateText({ model, prompt: s.prompt, maxRetries: 0, ...telemetry('error') }),
     server_error: (s) => generateText({ model, prompt: s.prompt, maxRetries: 0, ...telemetry('server_error') }),
   };
   for (const name of SCENARIOS) {
+    if (!steps[name]) continue;
     await runScenario(name, steps[name]);
     report(name, recorder.take());
   }

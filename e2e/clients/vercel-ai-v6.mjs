@@ -3,6 +3,7 @@
 // (ai.telemetry.metadata.scorecard.tracing_group_id), the SDK's way to add user attributes.
 import * as ai from 'ai-v6';
 import { createOpenAI } from 'ai-sdk-openai-v3';
+import { createAnthropic } from 'ai-sdk-anthropic-v3';
 import { z } from 'zod';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { config, setupTracing, run } from './vercel-ai-common.mjs';
@@ -12,6 +13,7 @@ const { provider, recorder } = setupTracing('compat-vercel-ai-v6', new OTLPTrace
   headers: { Authorization: `Bearer ${config.key}` },
 }));
 const openai = createOpenAI({ apiKey: 'sk-fake', baseURL: config.llmBaseURL });
+const anthropic = createAnthropic({ apiKey: 'sk-ant-fake', baseURL: config.llmBaseURL });
 const telemetry = (scenario) => ({
   experimental_telemetry: {
     isEnabled: true,
@@ -20,4 +22,4 @@ const telemetry = (scenario) => ({
   },
 });
 
-run({ ai, openai, z, telemetry, recorder, provider }).catch((err) => { console.error(err); process.exit(1); });
+run({ ai, openai, anthropic, z, telemetry, recorder, provider }).catch((err) => { console.error(err); process.exit(1); });

@@ -3,6 +3,7 @@
 // enrichSpan hook adds the run id as a span attribute; embedding inputs are opted in.
 import * as ai from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
+import { createAnthropic } from '@ai-sdk/anthropic';
 import { OpenTelemetry } from '@ai-sdk/otel';
 import { z } from 'zod';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -17,6 +18,7 @@ ai.registerTelemetry(new OpenTelemetry({
   enrichSpan: () => ({ 'scorecard.tracing_group_id': config.runId }),
 }));
 const openai = createOpenAI({ apiKey: 'sk-fake', baseURL: config.llmBaseURL });
+const anthropic = createAnthropic({ apiKey: 'sk-ant-fake', baseURL: config.llmBaseURL });
 const telemetry = (scenario) => ({ telemetry: { functionId: `compat-${scenario}` } });
 
-run({ ai, openai, z, telemetry, recorder, provider }).catch((err) => { console.error(err); process.exit(1); });
+run({ ai, openai, anthropic, z, telemetry, recorder, provider }).catch((err) => { console.error(err); process.exit(1); });

@@ -25,6 +25,9 @@ type traceBuffer struct {
 	max      int
 	evaluate func(*traceGroup)
 	release  func(ptrace.Traces)
+	// evictions is called with the number of traces evaluated early because the buffer
+	// was full.
+	evictions func(int)
 
 	mu      sync.Mutex
 	pending map[pcommon.TraceID]*pendingTrace
@@ -46,14 +49,15 @@ type waitingBatch struct {
 	remaining int
 }
 
-func newTraceBuffer(wait time.Duration, maxTraces int, evaluate func(*traceGroup), release func(ptrace.Traces)) *traceBuffer {
+func newTraceBuffer(wait time.Duration, maxTraces int, evaluate func(*traceGroup), release func(ptrace.Traces), evictions func(int)) *traceBuffer {
 	return &traceBuffer{
-		wait:     wait,
-		max:      maxTraces,
-		evaluate: evaluate,
-		release:  release,
-		pending:  map[pcommon.TraceID]*pendingTrace{},
-		order:    list.New(),
+		wait:      wait,
+		max:       maxTraces,
+		evaluate:  evaluate,
+		release:   release,
+		evictions: evictions,
+		pending:   map[pcommon.TraceID]*pendingTrace{},
+		order:     list.New(),
 	}
 }
 
@@ -93,11 +97,16 @@ func (b *traceBuffer) add(td ptrace.Traces) {
 			due = append(due, b.takeLocked(pt))
 		}
 	}
+	evicted := 0
 	for len(b.pending) > b.max {
 		due = append(due, b.takeLocked(b.order.Front().Value.(*pendingTrace)))
+		evicted++
 	}
 	b.mu.Unlock()
 
+	if evicted > 0 {
+		b.evictions(evicted)
+	}
 	b.run(due)
 }
 

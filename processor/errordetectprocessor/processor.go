@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
@@ -20,7 +22,8 @@ type errorDetectProcessor struct {
 	detector *detector
 	rules    []rule
 	// buffer is set when trace_wait is on.
-	buffer *traceBuffer
+	buffer    *traceBuffer
+	telemetry *processorTelemetry
 }
 
 func newProcessor(set processor.Settings, cfg *Config, next consumer.Traces) (*errorDetectProcessor, error) {
@@ -28,11 +31,16 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Traces) (*e
 	if err != nil {
 		return nil, err
 	}
+	tel, err := newProcessorTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
 	p := &errorDetectProcessor{
-		logger:   set.Logger,
-		cfg:      cfg,
-		detector: newDetector(cfg),
-		rules:    rules,
+		logger:    set.Logger,
+		cfg:       cfg,
+		detector:  newDetector(cfg),
+		rules:     rules,
+		telemetry: tel,
 	}
 	if cfg.TraceWait > 0 {
 		p.buffer = newTraceBuffer(cfg.TraceWait, cfg.MaxTraces, func(g *traceGroup) {
@@ -47,6 +55,8 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Traces) (*e
 				p.logger.Error("errordetect: next consumer refused a released batch; its spans are lost",
 					zap.Error(err), zap.Int("spans", td.SpanCount()))
 			}
+		}, func(n int) {
+			p.telemetry.tracesEvaluatedEarly.Add(context.Background(), int64(n))
 		})
 	}
 	return p, nil
@@ -88,8 +98,14 @@ func (p *errorDetectProcessor) evaluate(ctx context.Context, g *traceGroup) int 
 			}
 		}
 		if len(v.flags) > 0 {
-			writeFlags(v.attrs, v.flags, p.cfg.MaxEvidenceChars)
+			for _, f := range writeFlags(v.attrs, v.flags, p.cfg.MaxEvidenceChars) {
+				p.telemetry.flags.Add(ctx, 1, metric.WithAttributes(
+					attribute.String("code", f.Code), attribute.String("category", f.Category)))
+			}
 		}
+	}
+	if failures > 0 {
+		p.telemetry.ruleFailures.Add(ctx, int64(failures))
 	}
 	return failures
 }
@@ -131,7 +147,8 @@ func groupByTrace(td ptrace.Traces) []*traceGroup {
 // writeFlags merges flags into the span's tracehound.flags: flags already there are kept
 // (a second errordetect, a judge or the SDK may have written them) and a code that is
 // already present is not added again.
-func writeFlags(attrs pcommon.Map, flags []llmschema.Flag, maxEvidence int) {
+// It returns the flags it added.
+func writeFlags(attrs pcommon.Map, flags []llmschema.Flag, maxEvidence int) []llmschema.Flag {
 	var merged []llmschema.Flag
 	if existing, ok := attrs.Get(llmschema.Flags); ok {
 		if err := json.Unmarshal([]byte(existing.AsString()), &merged); err != nil {
@@ -147,7 +164,7 @@ func writeFlags(attrs pcommon.Map, flags []llmschema.Flag, maxEvidence int) {
 	for _, f := range merged {
 		have[f.Code] = true
 	}
-	added := false
+	var added []llmschema.Flag
 	for _, f := range flags {
 		if have[f.Code] {
 			continue
@@ -158,14 +175,15 @@ func writeFlags(attrs pcommon.Map, flags []llmschema.Flag, maxEvidence int) {
 			f.Source = llmschema.FlagSourceRule
 		}
 		merged = append(merged, f)
-		added = true
+		added = append(added, f)
 	}
-	if !added {
-		return
+	if len(added) == 0 {
+		return nil
 	}
 	b, err := json.Marshal(merged)
 	if err != nil {
-		return
+		return nil
 	}
 	attrs.PutStr(llmschema.Flags, string(b))
+	return added
 }

@@ -50,6 +50,7 @@ type collector struct {
 	log                         *bytes.Buffer
 	dataDir                     string
 	grpcAddr, httpAddr, apiAddr string
+	proxyAddr                   string
 	extraEnv                    []string
 	// key is an API key of project "default", created before the first start.
 	key string
@@ -86,12 +87,16 @@ func newCollector(t *testing.T, extraEnv ...string) *collector {
 func (c *collector) start() {
 	c.t.Helper()
 	c.log = &bytes.Buffer{}
+	if c.proxyAddr == "" {
+		c.proxyAddr = freePort(c.t)
+	}
 	c.cmd = exec.Command(binary, c.args...)
 	c.cmd.Dir = c.dataDir
 	c.cmd.Env = append(os.Environ(),
 		"TRACEHOUND_OTLP_GRPC_ENDPOINT="+c.grpcAddr,
 		"TRACEHOUND_OTLP_HTTP_ENDPOINT="+c.httpAddr,
 		"TRACEHOUND_API_ENDPOINT="+c.apiAddr,
+		"TRACEHOUND_PROXY_ENDPOINT="+c.proxyAddr,
 		"TRACEHOUND_DATA_DIR="+filepath.Join(c.dataDir, "data"),
 		"TRACEHOUND_METRICS_LEVEL=none",
 	)

@@ -15,6 +15,7 @@ import (
 	pathaliasextension "github.com/tracehound/tracehound/extension/pathaliasextension"
 	errordetectprocessor "github.com/tracehound/tracehound/processor/errordetectprocessor"
 	llmextractprocessor "github.com/tracehound/tracehound/processor/llmextractprocessor"
+	llmproxyreceiver "github.com/tracehound/tracehound/receiver/llmproxyreceiver"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/exporter"
@@ -72,12 +73,14 @@ func components() (otelcol.Factories, error) {
 
 	factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](
 		otlpreceiver.NewFactory(),
+		llmproxyreceiver.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
 	factories.ReceiverModules = makeModulesMap(factories.Receivers, map[component.Type]string{
-		otlpreceiver.NewFactory().Type(): "go.opentelemetry.io/collector/receiver/otlpreceiver v0.165.0",
+		otlpreceiver.NewFactory().Type():     "go.opentelemetry.io/collector/receiver/otlpreceiver v0.165.0",
+		llmproxyreceiver.NewFactory().Type(): "github.com/tracehound/tracehound v0.0.0",
 	})
 
 	factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](

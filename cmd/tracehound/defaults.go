@@ -70,6 +70,7 @@ func printBanner(getenv func(string) string) {
 	fmt.Fprintf(os.Stderr, `tracehound: starting with the embedded default configuration
   OTLP gRPC      %s
   OTLP HTTP      http://%s/v1/traces  (also http://%s/otel/v1/traces)
+  LLM proxy      http://%s/v1  (OpenAI and Anthropic base URL)
   Records API    http://%s/api/v1/records
   Store          %s/tracehound.db
   Metrics        http://%s:%s/metrics
@@ -77,6 +78,7 @@ Send traces with: OTEL_EXPORTER_OTLP_ENDPOINT=http://%s and an API key (see belo
   run 'tracehound keys create --project <name>')
 `,
 		get("TRACEHOUND_OTLP_GRPC_ENDPOINT", "127.0.0.1:4317"), httpEP, httpEP,
+		get("TRACEHOUND_PROXY_ENDPOINT", "127.0.0.1:4319"),
 		get("TRACEHOUND_API_ENDPOINT", "127.0.0.1:8080"), get("TRACEHOUND_DATA_DIR", "./data"),
 		get("TRACEHOUND_METRICS_HOST", "127.0.0.1"), get("TRACEHOUND_METRICS_PORT", "8888"), httpEP)
 }

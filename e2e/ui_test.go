@@ -205,6 +205,34 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.waitJS("all records", uiRowsJS+` === 100`)
 	})
 
+	t.Run("column headers sort", func(t *testing.T) {
+		b.t = t
+		apiOrder := func(sort string) string {
+			var l struct {
+				Records []struct {
+					ID string `json:"id"`
+				} `json:"records"`
+			}
+			c.apiGet("/api/v1/records?limit=100&sort="+sort, &l)
+			ids := make([]string, len(l.Records))
+			for i, r := range l.Records {
+				ids[i] = r.ID
+			}
+			return strings.Join(ids, " ")
+		}
+		uiOrder := `[...document.querySelectorAll('#records-table tbody tr.row')].map(r => r.dataset.id).join(' ')`
+		for _, sort := range []string{"-duration", "duration"} {
+			b.click(`#records-table th[data-col="duration"] .th-sort`)
+			want := apiOrder(sort)
+			b.waitJS("records by "+sort, fmt.Sprintf(`location.hash.includes('sort=%s') && %s === %q`, sort, uiOrder, want))
+		}
+		if got := jsEval[string](b, `document.querySelector('#records-table th[data-col="duration"]').getAttribute('aria-sort')`); got != "ascending" {
+			t.Errorf("aria-sort %q", got)
+		}
+		b.click(".quick button:first-child")
+		b.waitJS("all records, newest first", fmt.Sprintf(`%s === 100 && !location.hash.includes('sort=')`, uiRowsJS))
+	})
+
 	t.Run("selected rows become a test-case dataset", func(t *testing.T) {
 		b.t = t
 		b.click(fmt.Sprintf(`#records-table tr.row[data-id=%q] .sel`, d.capital))
@@ -330,6 +358,17 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		if src := jsEval[string](b, `[...document.querySelectorAll('.meta-item')].find(m => m.querySelector('dt').textContent === 'Source').querySelector('dd').textContent`); src != "proxy" {
 			t.Errorf("source %q, want proxy", src)
 		}
+	})
+
+	t.Run("a failed record names the failing span", func(t *testing.T) {
+		b.t = t
+		b.goHash("#/records/" + d.failed)
+		b.waitJS("the error notice", `!!document.getElementById('error-notice')`)
+		if txt := jsEval[string](b, `document.getElementById('error-notice').innerText`); !strings.Contains(txt, "chat claude-sonnet-4-5") || !strings.Contains(txt, "upstream 529: overloaded") {
+			t.Errorf("error notice %q", txt)
+		}
+		b.click("#error-notice a")
+		b.waitJS("the failed span selected", `document.querySelector('#span-detail h2').textContent === 'chat claude-sonnet-4-5' && !!document.querySelector('#span-tree .span-row.selected.is-error')`)
 	})
 
 	t.Run("flags show their evidence highlighted", func(t *testing.T) {

@@ -106,9 +106,21 @@ function render(page, rec, params, cleanups) {
       metaItem('Spans', fmtInt(rec.span_count) + ' spans · ' + fmtInt(rec.llm_call_count) + ' LLM calls'),
       Object.keys(rec.metadata || {}).length ? metaItem('Metadata', h('span', { class: 'chips' }, Object.entries(rec.metadata).map(([k, v]) => h('span', { class: 'tag', text: k + '=' + v })))) : null,
     ),
+    errorNotice(),
     rec.flags && rec.flags.length ? h('div', { class: 'chips flag-row' }, rec.flags.map((f) => h('span', { class: 'chip chip-' + (f.severity || 'info'), attrs: { title: f.message || '' }, text: f.code }))) : null,
     Object.keys(rec.scores || {}).length ? h('div', { class: 'chips' }, Object.entries(rec.scores).map(([n, s]) => scoreChip(n, s, true))) : null,
   ));
+
+  // errorNotice names the first failed span and its message, with a link to it.
+  function errorNotice() {
+    const failed = all.filter((s) => s.status === 'error');
+    if (!failed.length) return null;
+    const s = failed[0];
+    return h('div', { class: 'notice notice-error error-notice', attrs: { id: 'error-notice' } },
+      h('strong', { text: failed.length === 1 ? 'Error' : failed.length + ' spans failed' }), ' in ',
+      h('a', { attrs: { href: '#' }, text: s.name, on: { click: (e) => { e.preventDefault(); gotoSpan(s.span_id); } } }),
+      s.status_message ? [': ', h('span', { text: s.status_message })] : null);
+  }
 
   // --- input / output / expected
   const ioPanel = (label, text, cls) => h('div', { class: 'io ' + (cls || '') },

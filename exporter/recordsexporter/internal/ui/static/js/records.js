@@ -145,6 +145,9 @@ const BASE_COLUMNS = [
   },
 ];
 
+// SORTABLE maps columns to the API's sort fields; a header click toggles the direction.
+const SORTABLE = { start: 'time', tokens: 'tokens', cost: 'cost', duration: 'duration' };
+
 const DEFAULT_COLUMNS = ['status', 'start', 'input', 'output', 'source', 'trace_id', 'model', 'tokens', 'cost', 'duration', 'flags', 'scores'];
 
 function scoreColumn(name) {
@@ -430,8 +433,18 @@ export function recordsPage(root, params) {
       for (const tr of table.tBodies[0].rows) { tr.classList.toggle('selected', cb.checked); tr.querySelector('.sel').checked = cb.checked; }
       renderSelection();
     });
+    const sort = state.params.get('sort') || '-time';
     table.appendChild(h('thead', {}, h('tr', {}, h('th', { class: 'col-select' }, cb),
-      columns().map((c) => h('th', { class: c.cls, attrs: { scope: 'col', 'data-col': c.id } }, c.label)))));
+      columns().map((c) => {
+        const field = SORTABLE[c.id];
+        if (!field) return h('th', { class: c.cls, attrs: { scope: 'col', 'data-col': c.id } }, c.label);
+        const dir = sort === field ? 'asc' : sort === '-' + field ? 'desc' : '';
+        return h('th', { class: c.cls + ' sortable', attrs: { scope: 'col', 'data-col': c.id, 'aria-sort': dir ? (dir === 'asc' ? 'ascending' : 'descending') : 'none' } },
+          h('button', {
+            class: 'th-sort', attrs: { type: 'button', title: 'Sort by ' + c.label.toLowerCase() },
+            on: { click: () => { setParam('sort', dir === 'desc' ? field : '-' + field === '-time' ? '' : '-' + field); commit(); } },
+          }, c.label, dir ? h('span', { class: 'sort-mark', text: dir === 'asc' ? ' ▲' : ' ▼' }) : null));
+      }))));
   }
   // row builds one table row; cols and t are passed in so a page of rows resolves the
   // columns and search terms once.

@@ -326,3 +326,14 @@ func TestFactory_Capabilities(t *testing.T) {
 		t.Errorf("type = %s", NewFactory().Type())
 	}
 }
+
+func TestEmptyOutput_OnlyModelCallsCount(t *testing.T) {
+	empty := ""
+	td := buildTraces(testCase{ID: "t", Spans: []testSpan{
+		{ID: "root", Name: "notify_workflow", Kind: "workflow", InputText: "send the weekly digest", OutputText: &empty},
+		{ID: "tool", Name: "send_email", Parent: "root", Kind: "tool", ToolName: "send_email", ToolResult: `{"sent": true}`},
+	}})
+	if fs := flagsOf(t, runProcessor(t, createDefaultConfig(), td)); len(fs) != 0 {
+		t.Errorf("a workflow that returns nothing was flagged: %+v", fs)
+	}
+}

@@ -23,6 +23,10 @@ type Config struct {
 	// Lookback is how far back (by record start time) the worker keeps watching records for
 	// changes, and where it starts in a project it has never seen.
 	Lookback time.Duration `mapstructure:"lookback"`
+	// DisableWorker keeps this node from judging records (the API still manages metrics).
+	// With several replicas on one PostgreSQL database, leave the worker on in exactly one,
+	// or every replica judges every record.
+	DisableWorker bool `mapstructure:"disable_worker"`
 	// MaxFieldChars bounds each text (input, output, conversation, documents, ...) rendered
 	// into a judge prompt.
 	MaxFieldChars int `mapstructure:"max_field_chars"`

@@ -247,6 +247,10 @@ func (s *Service) Trigger() {
 
 // Start runs the worker until Shutdown.
 func (s *Service) Start() {
+	if s.cfg.DisableWorker {
+		s.logger.Info("Metric evaluation is disabled on this node (metrics.disable_worker); the metrics API still works")
+		return
+	}
 	s.stop = make(chan struct{})
 	s.wg.Add(1)
 	go s.loop()

@@ -104,6 +104,12 @@ func (s *Service) pass(ctx context.Context, project string) error {
 		}
 		metrics = append(metrics, c)
 	}
+	if len(metrics) == 0 {
+		// Nothing to judge: a metric defined later starts with the lookback window.
+		ps.watermark = now.Add(-s.cfg.Lookback)
+		clear(ps.records)
+		return nil
+	}
 	from := now.Add(-s.cfg.Lookback)
 	if ps.watermark.Before(from) {
 		from = ps.watermark
@@ -118,21 +124,19 @@ func (s *Service) pass(ctx context.Context, project string) error {
 	}
 	var jobs []*job
 	seen := make(map[string]bool)
-	if len(metrics) > 0 {
-		q := store.Query{Filter: store.Filter{From: from}, Sort: store.Sort{Field: store.SortTime, Asc: true}, Limit: 200}
-		err = store.Each(ctx, s.store, project, q, func(rec *store.Record) error {
-			seen[rec.ID] = true
-			if j := s.consider(ps, rec, metrics, now); j != nil {
-				j.project = project
-				jobs = append(jobs, j)
-			} else if rs := ps.records[rec.ID]; now.Sub(rs.changedAt) < s.cfg.Settle {
-				pending(rec.Start)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("scan records of project %q: %w", project, err)
+	q := store.Query{Filter: store.Filter{From: from}, Sort: store.Sort{Field: store.SortTime, Asc: true}, Limit: 200}
+	err = store.Each(ctx, s.store, project, q, func(rec *store.Record) error {
+		seen[rec.ID] = true
+		if j := s.consider(ps, rec, metrics, now); j != nil {
+			j.project = project
+			jobs = append(jobs, j)
+		} else if rs := ps.records[rec.ID]; now.Sub(rs.changedAt) < s.cfg.Settle {
+			pending(rec.Start)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("scan records of project %q: %w", project, err)
 	}
 	for id := range ps.records {
 		if !seen[id] {

@@ -123,6 +123,8 @@ func FuzzScanMessages(f *testing.F) {
 		`[{"role":"assistant","parts":[{"type":"tool_call","id":"1","name":"f","arguments":{"a":[1,{"b":"]"}]}}]}]`,
 		`[{"role":"user","parts":[{"type":"blob","content":{"k":1}},{"type":"text","content":"t"}],"extra":[1,2,{"x":null}]}]`,
 		`[{"role":"user"`, `{"role":"user"}`, `[1]`,
+		// Duplicate keys: the last value wins, as in encoding/json.
+		`[{"role":[],"role":""}]`, `[{"parts":"x","parts":[{"type":"text","content":"a"}],"role":"user"}]`,
 	} {
 		f.Add(seed)
 	}

@@ -154,12 +154,12 @@ func scanMessages(s string, allUsers bool) (user, assistant string, n int, ok bo
 				if !ok || !r.consume(':') {
 					return "", "", 0, false
 				}
-				switch key {
-				case "role":
+				switch {
+				case key == "role" && r.peek() == '"':
 					if role, ok = r.str(); !ok {
 						return "", "", 0, false
 					}
-				case "parts":
+				case key == "parts" && r.peek() == '[':
 					if parts, ok = scanParts(&r, parts); !ok {
 						return "", "", 0, false
 					}

@@ -410,6 +410,30 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		}
 	})
 
+	t.Run("metric scores as a column and a filter", func(t *testing.T) {
+		b.t = t
+		b.goHash("#/records")
+		b.waitJS("records", uiRowsJS+` === 100`)
+		b.click("#edit-columns")
+		b.waitJS("the metric column choice", `!!document.getElementById('col-score-helpfulness')`)
+		b.click("#col-score-helpfulness")
+		jsEval[chromedp.Void](b, `document.querySelector('.modal-body').scrollTop = 0`)
+		b.screenshot("edit-table")
+		b.click("#apply-columns")
+		b.waitJS("the helpfulness column", `!!document.querySelector('#records-table th[data-col="score:helpfulness"]')`)
+		cell := jsEval[string](b, fmt.Sprintf(`document.querySelector('#records-table tr.row[data-id=%q] td[data-col="score:helpfulness"]').textContent`, d.capital))
+		if cell != "0.9" {
+			t.Errorf("helpfulness cell %q, want 0.9", cell)
+		}
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-metric'); s.value = 'helpfulness>0.5'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the scored record", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, uiRowsJS, d.capital))
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-metric'); s.value = 'helpfulness>0.95'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("no match", `!!document.querySelector('.records-body .empty')`)
+		jsEval[chromedp.Void](b, `localStorage.removeItem('tracehound.columns')`)
+		b.click(".quick button:first-child")
+		b.waitJS("all records", uiRowsJS+` === 100`)
+	})
+
 	t.Run("stored XSS stays inert", func(t *testing.T) {
 		b.t = t
 		check := func(where string) {

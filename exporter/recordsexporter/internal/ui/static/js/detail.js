@@ -139,6 +139,20 @@ function render(page, rec, params, cleanups) {
   const collapsed = new Set();
   let teardown = null;
 
+  // Arrow keys move between tabs, as in any tablist.
+  tabBar.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const i = TABS.findIndex((x) => x[0] === tab);
+    const next = TABS[(i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length][0];
+    e.preventDefault();
+    tab = next;
+    setHash();
+    drawTabs();
+    drawPanel();
+    const btn = tabBar.querySelector('[data-tab="' + next + '"]');
+    if (btn) btn.focus();
+  });
+
   function drawTabs() {
     clear(tabBar);
     for (const [k, label] of TABS) {
@@ -213,7 +227,7 @@ function render(page, rec, params, cleanups) {
         class: 'span-row' + (s === selected ? ' selected' : '') + (s.status === 'error' ? ' is-error' : ''),
         attrs: { role: 'treeitem', 'aria-level': String(s._depth + 1), 'aria-expanded': hasKids ? String(!collapsed.has(s.span_id)) : null, 'aria-selected': s === selected ? 'true' : 'false' },
         data: { spanId: s.span_id },
-        on: { click: () => select(s) },
+        on: { click: () => { select(s); list.el.focus({ preventScroll: true }); } },
       },
       indent, caret, kindIcon(s.kind),
       h('span', { class: 'span-name', attrs: { title: s.name } }, s.name),

@@ -19,19 +19,20 @@ func (h *compatHarness) matrix() string {
      A normal run fails when this file differs from its results. -->
 
 Each client below is the real library, installed from ` + "`e2e/clients/package-lock.json`" + `, run by
-Node.js against a deterministic fake OpenAI server and a tracehound started with the default
-configuration. The test then reads the records through the API with the client's own API key,
+Node.js against a deterministic fake OpenAI/Anthropic server and a tracehound started with the
+default configuration. The test then reads the records through the API with the client's own API key,
 checking what a user would look at: the record exists in the key's project, its input and output
 text, the model, the token usage (the exact numbers the fake server returned, each call counted
-once), the cost (gpt-4o-mini and text-embedding-3-small are priced), the status, and the run
-(` + "`scorecard.tracing_group_id`" + `).
+once), the cost (gpt-4o-mini, text-embedding-3-small and claude-haiku-4-5 are priced), the status,
+and the run (` + "`scorecard.tracing_group_id`" + `, set the way each library allows: see the \"run id set as\" column).
+The tables and the failure reasons below come from the last run of the test.
 
 `)
-	b.WriteString("| client | library versions | transport |")
+	b.WriteString("| client | library versions | transport | run id set as |")
 	for _, cs := range compatCases {
 		b.WriteString(" " + cs.Title + " |")
 	}
-	b.WriteString("\n|---|---|---|")
+	b.WriteString("\n|---|---|---|---|")
 	for range compatCases {
 		b.WriteString("---|")
 	}
@@ -42,7 +43,7 @@ once), the cost (gpt-4o-mini and text-embedding-3-small are priced), the status,
 			name, v := packageVersion(h.t, h.dir, p)
 			versions = append(versions, fmt.Sprintf("`%s` %s", name, v))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |", cl.Library, strings.Join(versions, ", "), cl.Transport)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |", cl.Library, strings.Join(versions, ", "), cl.Transport, cl.RunVia)
 		for _, cs := range compatCases {
 			if _, notRun := cl.NotRun[cs.ID]; notRun {
 				b.WriteString(" n/a |")
@@ -75,8 +76,14 @@ once), the cost (gpt-4o-mini and text-embedding-3-small are priced), the status,
 		}
 	}
 	for _, cl := range compatClients {
-		for cs, reason := range sortedMap(cl.NotRun) {
-			notApplicable = append(notApplicable, fmt.Sprintf("- %s, **%s** (n/a): %s.", cl.Library, cs, reason))
+		byReason := map[string][]string{}
+		for _, cs := range compatCases {
+			if reason, ok := cl.NotRun[cs.ID]; ok {
+				byReason[reason] = append(byReason[reason], cs.Title)
+			}
+		}
+		for reason, cases := range sortedMapOf(byReason) {
+			notApplicable = append(notApplicable, fmt.Sprintf("- %s, %s (n/a): %s.", cl.Library, strings.Join(cases, ", "), reason))
 		}
 	}
 	if len(notApplicable) > 0 {
@@ -141,8 +148,10 @@ func (h *compatHarness) goModuleVersion(path string) string {
 }
 
 // sortedMap iterates a string map in key order, so generated text is stable.
-func sortedMap(m map[string]string) func(func(string, string) bool) {
-	return func(yield func(string, string) bool) {
+func sortedMap(m map[string]string) func(func(string, string) bool) { return sortedMapOf(m) }
+
+func sortedMapOf[V any](m map[string]V) func(func(string, V) bool) {
+	return func(yield func(string, V) bool) {
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)

@@ -317,6 +317,15 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.click(`#span-tree .span-row:has(.kind-tool)`)
 		b.waitJS("the tool span's attributes", `document.getElementById('span-detail').innerText.includes('gen_ai.tool.name') && document.getElementById('span-detail').innerText.includes('lookup_capital')`)
 		b.screenshot("record-detail")
+		// The tree follows the keyboard: up, to the parent, fold, unfold.
+		b.key(kb.ArrowUp)
+		b.waitJS("the span above", `document.querySelector('#span-detail h2').textContent === 'chat gpt-4o-mini'`)
+		b.key(kb.ArrowLeft)
+		b.waitJS("the parent span", `document.querySelector('#span-detail h2').textContent === 'invoke_agent quiz'`)
+		b.key(kb.ArrowLeft)
+		b.waitJS("the folded agent", `document.querySelectorAll('#span-tree .span-row').length === 2`)
+		b.key(kb.ArrowRight)
+		b.waitJS("the unfolded agent", `document.querySelectorAll('#span-tree .span-row').length === 5`)
 
 		b.click(`[data-tab="conversation"]`)
 		b.waitJS("the conversation", `document.querySelectorAll('#conversation .msg').length === 5`)

@@ -4,7 +4,6 @@
 package judge
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -92,9 +91,6 @@ type fieldError struct {
 }
 
 func (e *fieldError) Error() string { return e.field + ": " + e.msg }
-
-// Field is the name of the invalid field.
-func (e *fieldError) Field() string { return e.field }
 
 func badField(field, format string, args ...any) error {
 	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
@@ -192,13 +188,4 @@ func validName(s string) error {
 		}
 	}
 	return nil
-}
-
-// errFieldOf extracts the field name of a validation error, or "".
-func errFieldOf(err error) string {
-	var fe *fieldError
-	if errors.As(err, &fe) {
-		return fe.field
-	}
-	return ""
 }

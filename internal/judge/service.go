@@ -283,7 +283,6 @@ func (s *Service) Shutdown(ctx context.Context) error {
 // compiled is a metric ready to run in a project.
 type compiled struct {
 	Metric
-	origin string
 	tmpl   *template.Template
 	filter store.Filter
 	tq     store.TextQuery
@@ -325,7 +324,7 @@ func (s *Service) projectMetrics(ctx context.Context, project string) ([]Metric,
 	return out, origins, nil
 }
 
-func (s *Service) compile(m Metric, origin string) (*compiled, error) {
+func (s *Service) compile(m Metric) (*compiled, error) {
 	n, err := m.normalize()
 	if err != nil {
 		return nil, err
@@ -338,7 +337,7 @@ func (s *Service) compile(m Metric, origin string) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{Metric: n, origin: origin, tmpl: t, filter: f, tq: store.ParseText(f.Text)}, nil
+	return &compiled{Metric: n, tmpl: t, filter: f, tq: store.ParseText(f.Text)}, nil
 }
 
 func (s *Service) statusOf(project, metric string) *Status {

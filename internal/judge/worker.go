@@ -33,7 +33,6 @@ type projectState struct {
 type recordState struct {
 	fingerprint string
 	changedAt   time.Time
-	start       time.Time
 	// judged maps a metric to the fingerprint it was judged (or skipped) at.
 	judged   map[string]string
 	attempts map[string]int
@@ -88,16 +87,16 @@ func (s *Service) pass(ctx context.Context, project string) error {
 	if err != nil {
 		return err
 	}
-	defs, origins, err := s.projectMetrics(ctx, project)
+	defs, _, err := s.projectMetrics(ctx, project)
 	if err != nil {
 		return err
 	}
 	var metrics []*compiled
-	for i, d := range defs {
+	for _, d := range defs {
 		if !d.IsEnabled() {
 			continue
 		}
-		c, err := s.compile(d, origins[i])
+		c, err := s.compile(d)
 		if err != nil {
 			s.recordError(project, d.Name, fmt.Errorf("definition is invalid, metric not run: %w", err))
 			continue
@@ -165,7 +164,7 @@ func (s *Service) consider(ps *projectState, rec *store.Record, metrics []*compi
 	fp := fingerprint(rec)
 	switch {
 	case !known:
-		rs = &recordState{fingerprint: fp, changedAt: now, start: rec.Start, judged: map[string]string{}, attempts: map[string]int{}}
+		rs = &recordState{fingerprint: fp, changedAt: now, judged: map[string]string{}, attempts: map[string]int{}}
 		ps.records[rec.ID] = rs
 		// Scores written before a restart count as judged at the record's current state.
 		for _, m := range metrics {
@@ -174,7 +173,7 @@ func (s *Service) consider(ps *projectState, rec *store.Record, metrics []*compi
 			}
 		}
 	case rs.fingerprint != fp:
-		rs.fingerprint, rs.changedAt, rs.start = fp, now, rec.Start
+		rs.fingerprint, rs.changedAt = fp, now
 		clear(rs.attempts)
 	}
 	if now.Sub(rs.changedAt) < s.cfg.Settle {
@@ -185,8 +184,16 @@ func (s *Service) consider(ps *projectState, rec *store.Record, metrics []*compi
 		if rs.judged[m.Name] == fp {
 			continue
 		}
-		if !sampled(rec.TraceID, m.Rate()) || !m.filter.Match(rec, m.tq) {
+		if !sampled(rec.TraceID, m.Rate()) {
 			rs.judged[m.Name] = fp
+			continue
+		}
+		if !m.filter.Match(rec, m.tq) {
+			// A filter on other scores (metric=...) may match once those are written, which
+			// does not change the fingerprint: check it again next pass.
+			if len(m.filter.Metrics) == 0 {
+				rs.judged[m.Name] = fp
+			}
 			continue
 		}
 		j.metrics = append(j.metrics, m)

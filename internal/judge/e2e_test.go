@@ -41,6 +41,13 @@ func testFilterParser(v url.Values, _ time.Time) (store.Filter, error) {
 			f.Service = val
 		case k == "q":
 			f.Text = val
+		case k == "metric":
+			name, cond, ok := strings.Cut(val, "=")
+			if !ok || cond != "fail" {
+				return f, fmt.Errorf("metric: only name=fail in tests")
+			}
+			pass := false
+			f.Metrics = append(f.Metrics, store.MetricCond{Name: name, Op: "=", Pass: &pass})
 		case strings.HasPrefix(k, "meta."):
 			if f.Meta == nil {
 				f.Meta = map[string]string{}

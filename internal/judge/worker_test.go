@@ -175,4 +175,23 @@ func TestService_RunsInTheBackground(t *testing.T) {
 	}
 }
 
+func TestWorker_FilterOnAnotherScoreRunsOnceItExists(t *testing.T) {
+	j := newFakeJudge(t, func(int64) (int, string) { return http.StatusOK, "FAIL" })
+	h := newHarness(t, j.srv.URL, func(c *Config) {
+		c.Definitions = []Metric{
+			{Name: "explain_failure", Prompt: "Why did {{output}} fail?", Filter: "metric=first=fail"},
+			{Name: "first", Prompt: "{{output}}"},
+		}
+	})
+	h.write("p", storetest.AgentTrace(1, 0)...)
+	h.settle("p")
+	if _, ok := h.scores("p", 1)["first"]; !ok {
+		t.Fatal("first not scored")
+	}
+	h.pass("p")
+	if _, ok := h.scores("p", 1)["explain_failure"]; !ok || j.requests.Load() != 2 {
+		t.Fatalf("the metric filtered on first's failure did not run once first failed (%d requests)", j.requests.Load())
+	}
+}
+
 func ptr[T any](v T) *T { return &v }

@@ -23,7 +23,10 @@ type metricView struct {
 	// Origin is "config" (collector configuration, read-only, every project) or "api".
 	Origin   string `json:"origin"`
 	ReadOnly bool   `json:"read_only"`
-	Status   Status `json:"status"`
+	// EffectiveThreshold is the pass threshold in force (pass_threshold or the output
+	// type's default); absent for boolean metrics.
+	EffectiveThreshold *float64 `json:"threshold,omitempty"`
+	Status             Status   `json:"status"`
 }
 
 type metricList struct {
@@ -81,7 +84,12 @@ func (h *handler) view(project string, m Metric, origin string) metricView {
 	}
 	enabled := m.IsEnabled()
 	m.Enabled = &enabled
-	return metricView{Metric: m, Origin: origin, ReadOnly: origin == originConfig, Status: h.s.snapshotStatus(project, m.Name)}
+	v := metricView{Metric: m, Origin: origin, ReadOnly: origin == originConfig, Status: h.s.snapshotStatus(project, m.Name)}
+	if m.OutputType == OutputScale15 || m.OutputType == OutputFloat01 {
+		t := m.Threshold()
+		v.EffectiveThreshold = &t
+	}
+	return v
 }
 
 // configured returns the configured metric of that name.

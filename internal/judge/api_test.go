@@ -36,7 +36,7 @@ func TestAPI_CRUD(t *testing.T) {
 	if code := h.do(http.MethodPut, "/api/v1/metrics/quality", "p1", body, &put); code != http.StatusCreated {
 		t.Fatalf("PUT new: %d", code)
 	}
-	if put.Name != "quality" || put.Threshold() != 3 || put.Rate() != 0.5 || put.IsEnabled() {
+	if put.Name != "quality" || put.EffectiveThreshold == nil || *put.EffectiveThreshold != 3 || put.Threshold() != 3 || put.Rate() != 0.5 || put.IsEnabled() {
 		t.Fatalf("put = %+v", put)
 	}
 	var replaced metricView

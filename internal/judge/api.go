@@ -29,6 +29,16 @@ type metricView struct {
 	Status             Status   `json:"status"`
 }
 
+// metricInput is a request body: a metric, plus the fields GET adds, so that a GET → edit
+// → PUT round trip works. threshold is read as pass_threshold; the others are ignored.
+type metricInput struct {
+	Metric
+	Origin    json.RawMessage `json:"origin"`
+	ReadOnly  json.RawMessage `json:"read_only"`
+	Threshold *float64        `json:"threshold"`
+	Status    json.RawMessage `json:"status"`
+}
+
 type metricList struct {
 	Metrics []metricView `json:"metrics"`
 }
@@ -230,10 +240,20 @@ func (h *handler) decode(w http.ResponseWriter, r *http.Request) (Metric, bool) 
 func (h *handler) decodeWith(w http.ResponseWriter, r *http.Request, fix func(*Metric) error) (Metric, bool) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxMetricBody))
 	dec.DisallowUnknownFields()
-	var m Metric
-	if err := dec.Decode(&m); err != nil {
+	var in metricInput
+	if err := dec.Decode(&in); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_body", bodyError(err))
-		return m, false
+		return Metric{}, false
+	}
+	m := in.Metric
+	if t := in.Threshold; t != nil {
+		switch {
+		case m.PassThreshold == nil:
+			m.PassThreshold = t
+		case *m.PassThreshold != *t:
+			writeError(w, http.StatusBadRequest, "invalid_field", fmt.Sprintf("threshold: %v differs from pass_threshold %v; send one of them", *t, *m.PassThreshold))
+			return m, false
+		}
 	}
 	if dec.Decode(&struct{}{}) != io.EOF {
 		writeError(w, http.StatusBadRequest, "invalid_body", "body: want exactly one JSON object")
@@ -262,7 +282,7 @@ func bodyError(err error) string {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &te):
-		return fmt.Sprintf("%s: want a %s, got a JSON %s", te.Field, te.Type, te.Value)
+		return fmt.Sprintf("%s: want a %s, got a JSON %s", strings.TrimPrefix(te.Field, "Metric."), te.Type, te.Value)
 	case errors.As(err, &mbe):
 		return fmt.Sprintf("body: larger than %d bytes", mbe.Limit)
 	}

@@ -51,6 +51,11 @@ func TestAPI_CRUD(t *testing.T) {
 		list.Metrics[0].Name != "off_topic" || list.Metrics[1].Name != "quality" {
 		t.Fatalf("list: %d %+v", code, list)
 	}
+	// What GET returns can be sent back with PUT.
+	roundTrip := `{"name":"quality","prompt":"Rate {{output}}","output_type":"scale_1_5","enabled":true,"origin":"api","read_only":false,"threshold":4,"status":{"evaluated":0}}`
+	if code := h.do(http.MethodPut, "/api/v1/metrics/quality", "p1", roundTrip, nil); code != http.StatusOK {
+		t.Fatalf("PUT of a GET answer: %d", code)
+	}
 	if code := h.do(http.MethodDelete, "/api/v1/metrics/quality", "p1", "", nil); code != http.StatusNoContent {
 		t.Fatalf("DELETE: %d", code)
 	}
@@ -122,7 +127,9 @@ func TestAPI_ValidationNamesTheField(t *testing.T) {
 	}{
 		{"not json", `{"name":`, "body:"},
 		{"two objects", `{"builtin":"safety"}{}`, "body:"},
-		{"unknown field", `{"builtin":"safety","threshold":0.5}`, "threshold: unknown field"},
+		{"unknown field", `{"builtin":"safety","treshold":0.5}`, "treshold: unknown field"},
+		{"threshold alias disagrees", `{"name":"m","prompt":"x","output_type":"float_0_1","pass_threshold":0.5,"threshold":0.7}`, "threshold:"},
+		{"threshold alias for boolean", `{"name":"m","prompt":"x","threshold":0.7}`, "pass_threshold:"},
 		{"wrong type", `{"builtin":"safety","sample_rate":"half"}`, "sample_rate: want a float64"},
 		{"no name", `{"prompt":"{{input}}"}`, "name:"},
 		{"bad name", `{"name":"a b","prompt":"{{input}}"}`, "name:"},

@@ -68,6 +68,8 @@ type Status struct {
 	Errors      int64      `json:"errors"`
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	// warnedAt is when a failure of this metric was last logged at warning level.
+	warnedAt time.Time
 }
 
 // New builds a Service; cfg must have passed Validate.
@@ -312,7 +314,10 @@ func (s *Service) projectMetrics(ctx context.Context, project string) ([]Metric,
 	for _, o := range objs {
 		var m Metric
 		if err := json.Unmarshal(o.Body, &m); err != nil {
-			s.recordError(project, o.Name, fmt.Errorf("stored definition is not valid JSON: %w", err))
+			if s.recordError(project, o.Name, fmt.Errorf("stored definition is not valid JSON: %w", err)) {
+				s.logger.Warn("Stored metric definition is not valid JSON; delete and recreate it",
+					zap.String("project", project), zap.String("metric", o.Name), zap.Error(err))
+			}
 			continue
 		}
 		if names[m.Name] {
@@ -364,14 +369,22 @@ func (s *Service) snapshotStatus(project, metric string) Status {
 	return Status{}
 }
 
-func (s *Service) recordError(project, metric string, err error) {
+// recordError counts a failure in the metric's status. It reports whether the failure
+// should be logged at warning level: the first one of a metric in a minute, so that a judge
+// outage does not write a line per record.
+func (s *Service) recordError(project, metric string, err error) (warn bool) {
 	now := s.opts.Now().UTC()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	st := s.statusOf(project, metric)
+	warn = st.warnedAt.IsZero() || now.Sub(st.warnedAt) >= time.Minute || now.Before(st.warnedAt)
 	st.Errors++
 	st.LastError = truncate(err.Error(), 500)
+	if warn {
+		st.warnedAt = now
+	}
 	st.LastErrorAt = &now
-	s.mu.Unlock()
+	return warn
 }
 
 func (s *Service) recordResult(project, metric string, passed bool) {

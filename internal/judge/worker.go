@@ -98,7 +98,10 @@ func (s *Service) pass(ctx context.Context, project string) error {
 		}
 		c, err := s.compile(d)
 		if err != nil {
-			s.recordError(project, d.Name, fmt.Errorf("definition is invalid, metric not run: %w", err))
+			if s.recordError(project, d.Name, fmt.Errorf("definition is invalid, metric not run: %w", err)) {
+				s.logger.Warn("Metric definition is invalid; it does not run until fixed",
+					zap.String("project", project), zap.String("metric", d.Name), zap.Error(err))
+			}
 			continue
 		}
 		metrics = append(metrics, c)
@@ -277,10 +280,15 @@ func (s *Service) judgeRecord(ctx context.Context, j *job) {
 		if j.rs.attempts[m.Name] >= maxAttempts {
 			j.rs.judged[m.Name] = fp
 		}
-		s.recordError(j.project, m.Name, fmt.Errorf("record %s: %w", j.rec.TraceID, err))
-		s.logger.Warn("Judge evaluation failed",
-			zap.String("project", j.project), zap.String("metric", m.Name),
-			zap.String("trace_id", j.rec.TraceID), zap.Int("attempt", j.rs.attempts[m.Name]), zap.Error(err))
+		if s.recordError(j.project, m.Name, fmt.Errorf("record %s: %w", j.rec.TraceID, err)) {
+			s.logger.Warn("Judge evaluation failed; further failures of this metric are logged at debug level for a minute",
+				zap.String("project", j.project), zap.String("metric", m.Name),
+				zap.String("trace_id", j.rec.TraceID), zap.Int("attempt", j.rs.attempts[m.Name]), zap.Error(err))
+		} else {
+			s.logger.Debug("Judge evaluation failed",
+				zap.String("project", j.project), zap.String("metric", m.Name),
+				zap.String("trace_id", j.rec.TraceID), zap.Int("attempt", j.rs.attempts[m.Name]), zap.Error(err))
+		}
 	}
 	spans, err := s.store.GetSpans(ctx, j.project, j.rec.TraceID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

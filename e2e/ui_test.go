@@ -109,6 +109,17 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.click(".active-filters .filter-chip button")
 		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
 
+		// Typing a filter and tabbing on applies it and leaves the focus in the next field.
+		b.click("#f-trace_id")
+		b.do(chromedp.SendKeys(chromedp.ID("f-trace_id"), d.failed))
+		b.key(kb.Tab)
+		b.waitJS("the trace filter", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, uiRowsJS, d.failed))
+		if id := jsEval[string](b, `document.activeElement.id`); id != "f-run_id" {
+			t.Errorf("focus after Tab is on %q, want the run.id field", id)
+		}
+		b.click(".active-filters .filter-chip button")
+		b.waitJS("the unfiltered list", uiRowsJS+` === 100 && document.getElementById('f-trace_id').value === ''`)
+
 		jsEval[chromedp.Void](b, `(() => { const k = document.getElementById('f-meta-key'), v = document.getElementById('f-meta-value'); k.value = 'workflow'; v.value = 'capital_quiz'; v.dispatchEvent(new Event('change')); })()`)
 		b.waitJS("the metadata match", fmt.Sprintf(`%s === 1 && document.querySelector('#records-table tbody tr.row').dataset.id === %q`, uiRowsJS, d.capital))
 		b.click(".active-filters .filter-chip button")

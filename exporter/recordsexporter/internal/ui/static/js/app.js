@@ -22,7 +22,7 @@ const routes = [
 
 let cleanup = null;
 
-export function parseHash() {
+function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/records';
   const i = raw.indexOf('?');
   const path = i < 0 ? raw : raw.slice(0, i);

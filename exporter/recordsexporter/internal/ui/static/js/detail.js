@@ -16,7 +16,7 @@ const KIND_ICONS = {
   retriever: 'RET', reranker: 'RRK', guardrail: 'GRD', other: '·',
 };
 
-export function kindIcon(kind) {
+function kindIcon(kind) {
   const k = KIND_ICONS[kind] ? kind : 'other';
   return h('span', { class: 'kind kind-' + k, attrs: { title: 'span kind: ' + (kind || 'other') }, text: KIND_ICONS[k] });
 }

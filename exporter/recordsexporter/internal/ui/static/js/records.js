@@ -16,7 +16,7 @@ const API_FILTERS = ['q', 'status', 'source', 'trace_id', 'run_id', 'testcase_id
   'user_id', 'session_id', 'flag', 'metric', 'min_cost', 'min_duration_ms', 'sort'];
 
 // Time-range presets: hash value, label, the API's relative "from".
-export const RANGES = [
+const RANGES = [
   ['15m', 'Last 15 minutes', '-15m'],
   ['1h', 'Last hour', '-1h'],
   ['24h', 'Last 24 hours', '-24h'],
@@ -29,7 +29,7 @@ export const RANGES = [
 // rangeParams turns the hash's time range into API from/to: a preset becomes a relative
 // "from", a custom range (datetime-local values) RFC 3339 times; without a range, from/to
 // pass through as given (saved views carry them that way).
-export function rangeParams(params) {
+function rangeParams(params) {
   const range = params.get('range') || '';
   const out = {};
   if (range === 'custom') {
@@ -47,7 +47,7 @@ export function rangeParams(params) {
 
 // viewToHash turns a view's API query into the page's hash parameters, so a relative
 // "from" of a preset shows as that preset in the time picker.
-export function viewToHash(query) {
+function viewToHash(query) {
   const p = new URLSearchParams(query || '');
   const from = p.get('from');
   const preset = from && !p.get('to') && RANGES.find((r) => r[2] && r[2] === from);
@@ -182,7 +182,7 @@ const FILTER_LABELS = {
 };
 
 // apiParams builds the GET /api/v1/records query from the hash params.
-export function apiParams(params) {
+function apiParams(params) {
   const out = {};
   for (const k of API_FILTERS) { const v = params.get(k); if (v) out[k] = v; }
   for (const [k, v] of params) if (k.startsWith('meta.') && v) out[k] = v;
@@ -270,11 +270,14 @@ export function recordsPage(root, params) {
   function setParam(k, v) {
     if (v) state.params.set(k, v); else state.params.delete(k);
   }
-  function commit() {
+  // commit stores the params in the URL and reloads. rebuild also redraws the filter bar:
+  // needed when a change did not come from the bar itself; otherwise the bar keeps its
+  // fields (and the user's focus) as they are.
+  function commit(rebuild) {
     const s = state.params.toString();
     history.replaceState(null, '', '#/records' + (s ? '?' + s : ''));
     try { sessionStorage.setItem('tracehound.recordsHash', location.hash); } catch { /* ignore */ }
-    renderFilters();
+    if (rebuild) renderFilters(); else renderChips();
     renderQuick();
     reload();
   }
@@ -301,7 +304,7 @@ export function recordsPage(root, params) {
     state.params = new URLSearchParams(query);
     if (state.live) state.params.set('live', '1');
     search.value = state.params.get('q') || '';
-    commit();
+    commit(true);
   }
 
   async function loadViews() {
@@ -359,7 +362,7 @@ export function recordsPage(root, params) {
     sel.addEventListener('change', () => {
       setParam(key, sel.value);
       if (key === 'range' && sel.value !== 'custom') { state.params.delete('from'); state.params.delete('to'); }
-      commit();
+      commit(key === 'range');
     });
     return h('div', { class: 'field' }, h('label', { attrs: { for: id }, text: label }), sel);
   }
@@ -402,6 +405,9 @@ export function recordsPage(root, params) {
       field('Metric', 'metric', 'helpfulness>0.5', 'w-m'),
       metaField(),
     );
+    renderChips();
+  }
+  function renderChips() {
     clear(chips);
     const active = [...state.params].filter(([k, v]) => v && k !== 'live' && k !== 'range' && k !== 'from' && k !== 'to');
     const rng = state.params.get('range');
@@ -416,7 +422,7 @@ export function recordsPage(root, params) {
           state.params.delete(k);
           if (k === 'range') { state.params.delete('from'); state.params.delete('to'); }
           if (k === 'q') search.value = '';
-          commit();
+          commit(true);
         }, 'btn-icon btn-ghost', 'Remove filter ' + label)));
     }
     if (active.length > 1) chips.appendChild(button('Clear all', () => applyQuery(''), 'btn-small btn-ghost'));
@@ -442,7 +448,7 @@ export function recordsPage(root, params) {
         return h('th', { class: c.cls + ' sortable', attrs: { scope: 'col', 'data-col': c.id, 'aria-sort': dir ? (dir === 'asc' ? 'ascending' : 'descending') : 'none' } },
           h('button', {
             class: 'th-sort', attrs: { type: 'button', title: 'Sort by ' + c.label.toLowerCase() },
-            on: { click: () => { setParam('sort', dir === 'desc' ? field : '-' + field === '-time' ? '' : '-' + field); commit(); } },
+            on: { click: () => { setParam('sort', dir === 'desc' ? field : '-' + field === '-time' ? '' : '-' + field); commit(true); } },
           }, c.label, dir ? h('span', { class: 'sort-mark', text: dir === 'asc' ? ' ▲' : ' ▼' }) : null));
       }))));
   }
@@ -670,7 +676,7 @@ export function recordsPage(root, params) {
           if (p === 'from' || p === 'to') { state.params.delete('range'); state.params.delete('from'); state.params.delete('to'); }
           for (const k of [...state.params.keys()]) if (k === p || (p.startsWith('meta.') && k.startsWith('meta.'))) state.params.delete(k);
           if (p === 'q') search.value = '';
-          commit();
+          commit(true);
         }, 'btn-small')));
       return;
     }

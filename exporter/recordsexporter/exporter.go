@@ -53,7 +53,10 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 	var st store.Store
 	var where string
 	if e.cfg.Store == StorePostgres {
-		pg, err := pgstore.Open(ctx, string(e.cfg.Postgres.DSN), e.logger, pgstore.Options{})
+		pg, err := pgstore.Open(ctx, string(e.cfg.Postgres.DSN), e.logger, pgstore.Options{
+			MaxBatchSpans: e.cfg.MaxBatchSpans,
+			QueueSize:     e.cfg.WriteQueueSize,
+		})
 		if err != nil {
 			return fmt.Errorf("records: %w", err)
 		}

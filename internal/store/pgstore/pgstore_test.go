@@ -258,3 +258,49 @@ func TestRuns_DeltasMergeAndCompact(t *testing.T) {
 		t.Fatalf("compaction changed the run:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// Every row a page reads is a whole record checked in Go, so a small scan budget ends pages
+// early with a cursor that continues where the scan stopped, and nothing is lost.
+func TestListRecords_ScanBudgetEndsPagesEarly(t *testing.T) {
+	srv := pgtest.Start(t)
+	s := open(t, srv.NewDatabase(t))
+	ctx := context.Background()
+	for i := 1; i <= 20; i++ {
+		text := "alpha beta"
+		if i%3 == 0 {
+			text = "beta alpha"
+		}
+		if err := s.WriteSpans(ctx, storetest.MakeSpans(t, "p1", storetest.SpanSpec{Trace: i, ID: 1, Name: "t", StartMS: int64(i) * 1000, EndMS: int64(i)*1000 + 1,
+			Attrs: map[string]any{llmschema.Input: text}})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := store.Query{Filter: store.Filter{Text: `"beta alpha"`}, Limit: 10, ScanBudget: 4 * store.RecordCost}
+	var got []string
+	pages, short := 0, 0
+	for ; ; pages++ {
+		page, err := s.ListRecords(ctx, "p1", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) < q.Limit && page.NextCursor != "" {
+			short++
+		}
+		for _, r := range page.Records {
+			got = append(got, r.ID)
+		}
+		if q.Cursor = page.NextCursor; q.Cursor == "" || pages > 50 {
+			break
+		}
+	}
+	var want []string
+	for i := 18; i >= 3; i -= 3 {
+		want = append(want, storetest.TraceHex(i))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("listed %v, want %v", got, want)
+	}
+	if short == 0 || pages < 5 {
+		t.Fatalf("%d pages, %d ended early by the budget; want 20 rows read 4 at a time", pages+1, short)
+	}
+}

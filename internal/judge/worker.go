@@ -145,6 +145,15 @@ func (s *Service) pass(ctx context.Context, project string) error {
 			delete(ps.records, id)
 		}
 	}
+	if limit := s.jobsPerPass(); len(jobs) > limit {
+		// A backlog is worked off over several passes, so that other projects get their
+		// turn and progress is saved between them.
+		for _, j := range jobs[limit:] {
+			pending(j.rec.Start)
+		}
+		jobs = jobs[:limit]
+		s.Trigger()
+	}
 	s.run(ctx, jobs)
 	for _, j := range jobs {
 		for _, m := range j.metrics {
@@ -243,6 +252,9 @@ func (s *Service) saveWatermark(ctx context.Context, project string, ps *project
 	ps.savedAt = now
 	return nil
 }
+
+// jobsPerPass bounds the records one pass over a project judges.
+func (s *Service) jobsPerPass() int { return 16 * s.cfg.Judge.Concurrency }
 
 // run judges the jobs with at most concurrency records in flight.
 func (s *Service) run(ctx context.Context, jobs []*job) {

@@ -194,4 +194,38 @@ func TestWorker_FilterOnAnotherScoreRunsOnceItExists(t *testing.T) {
 	}
 }
 
+func TestWorker_BacklogSpreadsOverPasses(t *testing.T) {
+	j := newFakeJudge(t, func(int64) (int, string) { return http.StatusOK, "PASS" })
+	h := newHarness(t, j.srv.URL, func(c *Config) {
+		c.Definitions = []Metric{{Name: "ok", Prompt: "{{output}}"}}
+		c.Judge.Concurrency = 1
+		c.Lookback = time.Minute
+	})
+	h.clock.t = time.Date(2026, 11, 25, 12, 1, 0, 0, time.UTC)
+	const n = 40 // more than 16 jobs per pass at concurrency 1
+	for i := 1; i <= n; i++ {
+		h.write("p", storetest.SpanSpec{Trace: i, ID: 1, Name: "chat", StartMS: int64(i) * 1000, EndMS: int64(i)*1000 + 10,
+			Attrs: map[string]any{llmschema.SpanKind: "llm", llmschema.LLMCall: true, llmschema.Output: "a"}})
+	}
+	h.settle("p")
+	if got := j.requests.Load(); got != 16 {
+		t.Fatalf("first pass judged %d records, want 16", got)
+	}
+	if wm := h.svc.states["p"].watermark; !wm.Before(time.Date(2026, 11, 25, 12, 0, 17, 0, time.UTC)) {
+		t.Fatalf("watermark %s passed records not judged yet", wm)
+	}
+	// The rest is now older than the lookback; the watermark still covers it.
+	h.clock.Add(time.Minute)
+	h.pass("p")
+	h.pass("p")
+	if got := j.requests.Load(); got != n {
+		t.Fatalf("after three passes %d records judged, want %d", got, n)
+	}
+	for i := 1; i <= n; i++ {
+		if _, ok := h.scores("p", i)["ok"]; !ok {
+			t.Fatalf("trace %d not judged", i)
+		}
+	}
+}
+
 func ptr[T any](v T) *T { return &v }

@@ -627,6 +627,7 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		if w := jsEval[int](b, `document.documentElement.scrollWidth`); w > 390 {
 			t.Errorf("record detail is %d px wide on a 390 px screen", w)
 		}
+		b.screenshot("record-detail-narrow")
 		b.do(chromedp.EmulateViewport(1280, 900))
 	})
 

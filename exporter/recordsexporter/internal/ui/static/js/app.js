@@ -76,7 +76,8 @@ document.addEventListener('keydown', (e) => {
 });
 document.getElementById('key-btn').addEventListener('click', () => promptKey(''));
 function keyLabel() {
-  document.getElementById('key-btn').textContent = getKey() ? 'API key ✓' : 'API key';
+  const btn = clear(document.getElementById('key-btn'));
+  btn.append(h('span', { class: 'wide-only', text: 'API key' }), h('span', { class: 'narrow-only', text: 'Key' }), getKey() ? ' ✓' : '');
 }
 window.addEventListener('storage', keyLabel);
 window.addEventListener('hashchange', keyLabel);

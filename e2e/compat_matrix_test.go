@@ -18,9 +18,10 @@ func (h *compatHarness) matrix() string {
      go test ./e2e -run Compat -update-compat
      A normal run fails when this file differs from its results. -->
 
-Each client below is the real library, installed from ` + "`e2e/clients/package-lock.json`" + `, run by
-Node.js against a deterministic fake OpenAI/Anthropic server and a tracehound started with the
-default configuration. The test then reads the records through the API with the client's own API key,
+Each client below is the real library (npm packages installed from
+` + "`e2e/clients/package-lock.json`" + ` and run by Node.js; Go modules at the versions in ` + "`go.mod`" + `), calling
+a deterministic fake OpenAI/Anthropic server, with a tracehound started from the default
+configuration. The test then reads the records through the API with the client's own API key,
 checking what a user would look at: the record exists in the key's project, its input and output
 text, the model, the token usage (the exact numbers the fake server returned, each call counted
 once), the cost (gpt-4o-mini, text-embedding-3-small and claude-haiku-4-5 are priced), the status,
@@ -42,6 +43,9 @@ The tables and the failure reasons below come from the last run of the test.
 		for _, p := range cl.Packages {
 			name, v := packageVersion(h.t, h.dir, p)
 			versions = append(versions, fmt.Sprintf("`%s` %s", name, v))
+		}
+		for _, m := range cl.GoModules {
+			versions = append(versions, fmt.Sprintf("`%s` %s", m, h.goModuleVersion(m)))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |", cl.Library, strings.Join(versions, ", "), cl.Transport, cl.RunVia)
 		for _, cs := range compatCases {
@@ -115,20 +119,7 @@ The tables and the failure reasons below come from the last run of the test.
 	b.WriteString("\n## Other clients\n\n| client | version | transport | status |\n|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| OpenTelemetry Go SDK (`otlptracegrpc`, `otlptracehttp`) | `go.opentelemetry.io/otel/sdk` %s | OTLP gRPC, OTLP/HTTP protobuf and JSON, `/otel/v1/traces` | verified by `TestE2E_OTelSDKOverGRPCAndHTTP` in `e2e/ingest_test.go` |\n",
 		h.goModuleVersion("go.opentelemetry.io/otel/sdk"))
-	fmt.Fprintf(&b, "| `openai-go` through the `llmproxy` receiver | - | OpenAI-compatible proxy | %s |\n", h.llmproxyStatus())
 	return b.String()
-}
-
-// llmproxyStatus says whether the distribution has the llmproxy receiver yet.
-func (h *compatHarness) llmproxyStatus() string {
-	data, err := os.ReadFile(filepath.Join(compatRoot(h.t), "builder-config.yaml"))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if strings.Contains(string(data), "llmproxyreceiver") {
-		return "not yet: the llmproxy receiver is in the distribution, no compatibility case drives it yet"
-	}
-	return "not yet: llmproxy receiver not in the distribution"
 }
 
 // goModuleVersion is the version of a module that go.mod requires.

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,13 +31,18 @@ var updateCompat = flag.Bool("update-compat", false,
 
 // compatClient is one real instrumentation library driven by a script in e2e/clients.
 type compatClient struct {
-	// ID names the script (<ID>.cjs or .mjs), the project its key belongs to and its run.
-	ID     string
+	// ID names the project the client's key belongs to and its run.
+	ID string
+	// Script is the Node.js script in e2e/clients that drives the library; Run drives a Go
+	// client instead.
 	Script string
+	Run    func(h *compatHarness, cl compatClient, key string) (map[string]scenarioReport, error)
 	// Library is the name a user knows; Packages are the npm packages whose installed
 	// versions the matrix shows (aliases such as ai-v6 are shown by their real name).
 	Library   string
 	Packages  []string
+	// GoModules are Go modules whose versions (from go.mod) the matrix shows.
+	GoModules []string
 	Transport string
 	// Env is the configuration a user of this library would set, beyond the common one.
 	Env func(h *compatHarness, key string) []string
@@ -102,6 +108,14 @@ var compatClients = []compatClient{
 		},
 	},
 	{
+		ID: "go-proxy", Run: (*compatHarness).runGoProxyClient,
+		Library:   "`openai-go` and `anthropic-sdk-go` through the `llmproxy` receiver",
+		GoModules: []string{"github.com/openai/openai-go/v3", "github.com/anthropics/anthropic-sdk-go/v2"},
+		Transport: "llmproxy (base URL + `x-tracehound-api-key`), which forwards to the provider",
+		RunVia:    "`x-tracehound-run-id` header",
+		Identity:  true,
+	},
+	{
 		ID: "vercel-ai-v7", Script: "vercel-ai-v7.mjs",
 		Library:   "Vercel AI SDK 7, OpenTelemetry integration (`@ai-sdk/otel`)",
 		Packages:  []string{"ai", "@ai-sdk/openai", "@ai-sdk/anthropic", "@ai-sdk/otel"},
@@ -136,7 +150,9 @@ type compatHarness struct {
 	sc      *compatScenarios
 	llm     *fakeLLM
 	c       *collector
-	prices  *pricing.Table
+	// proxyAddr is the collector's llmproxy receiver, forwarding to llm.
+	proxyAddr string
+	prices    *pricing.Table
 	results map[string][]string // "client/case" → failures, empty when it passed
 	// expected is e2e/clients/expected_failures.json: known failing cases and why.
 	expected map[string]string
@@ -553,7 +569,21 @@ func TestCompat_Clients(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := loadCompatScenarios(t, filepath.Join(dir, "scenarios.json"))
-	h := &compatHarness{t: t, dir: dir, sc: sc, llm: startFakeLLM(t, sc), c: newCollector(t), prices: prices,
+	llm := startFakeLLM(t, sc)
+	proxyAddr := freePort(t)
+	c := newCollector(t,
+		"TRACEHOUND_PROXY_ENDPOINT="+proxyAddr,
+		"TRACEHOUND_OPENAI_URL=http://"+llm.addr,
+		"TRACEHOUND_ANTHROPIC_URL=http://"+llm.addr,
+	)
+	waitFor(t, "the llmproxy receiver", func() bool {
+		conn, err := net.Dial("tcp", proxyAddr)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
+	h := &compatHarness{t: t, dir: dir, sc: sc, llm: llm, c: c, proxyAddr: proxyAddr, prices: prices,
 		results: map[string][]string{}, expected: expected}
 
 	keys := map[string]string{}
@@ -568,7 +598,13 @@ func TestCompat_Clients(t *testing.T) {
 	}
 
 	for _, cl := range compatClients {
-		reports, err := h.runClient(cl, keys[cl.ID])
+		var reports map[string]scenarioReport
+		var err error
+		if cl.Run != nil {
+			reports, err = cl.Run(h, cl, keys[cl.ID])
+		} else {
+			reports, err = h.runClient(cl, keys[cl.ID])
+		}
 		for _, cs := range compatCases {
 			name := cl.ID + "/" + cs.ID
 			if _, ok := cl.NotRun[cs.ID]; ok {

@@ -560,6 +560,10 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		if n := jsEval[int](b, `document.querySelectorAll('#runs-table tr.row').length`); n != 4 {
 			t.Errorf("%d runs, want 4 (batch-job-123, nightly-eval-0..2)", n)
 		}
+		b.waitJS("the datasets", `!!document.querySelector('#datasets-table tr[data-name="geo-regressions"]')`)
+		if row := jsEval[string](b, `document.querySelector('#datasets-table tr[data-name="geo-regressions"]').innerText`); !strings.Contains(row, "\t2\t") {
+			t.Errorf("dataset row %q, want 2 test cases", row)
+		}
 		b.screenshot("runs")
 		b.click(`#runs-table tr.row[data-id="batch-job-123"]`)
 		b.waitJS("the run detail", `!!document.getElementById('run-cards') && document.querySelectorAll('.run-page tbody tr.row').length === 2`)

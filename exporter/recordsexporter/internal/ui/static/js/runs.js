@@ -1,6 +1,7 @@
-// Runs: records grouped by run ID (a batch job, an eval run), with their aggregates.
-import { ApiError, get, qs } from './api.js';
-import { append, button, clear, emptyState, fmtAgo, fmtCost, fmtInt, fmtMs, fmtTime, h, link } from './dom.js';
+// Runs: records grouped by run ID (a batch job, an eval run), with their aggregates, and the
+// test-case datasets saved from records.
+import { ApiError, del, get, qs } from './api.js';
+import { append, button, clear, download as saveFile, emptyState, fmtAgo, fmtCost, fmtInt, fmtMs, fmtTime, h, link, toast } from './dom.js';
 import { miniRecords } from './records.js';
 
 function statusBar(c, total) {
@@ -30,7 +31,8 @@ export function runsPage(root) {
   const page = h('section', { class: 'page runs-page' }, h('div', { class: 'page-head' }, h('h1', { text: 'Runs' })));
   const body = h('div', {}, h('p', { class: 'loading', text: 'Loading runs…' }));
   const moreBox = h('div', { class: 'more' });
-  append(page, body, moreBox);
+  const datasets = h('div', { class: 'datasets', attrs: { id: 'datasets' } });
+  append(page, body, moreBox, datasets);
   root.appendChild(page);
   let alive = true;
   let tbody = null;
@@ -79,7 +81,50 @@ export function runsPage(root) {
     if (res.next_cursor) moreBox.appendChild(button('Load more runs', () => load(res.next_cursor), 'btn-ghost'));
   };
   load('');
+  loadDatasets(datasets, () => alive);
   return () => { alive = false; };
+}
+
+// loadDatasets lists the saved test-case datasets (Records → select rows → Add to test-case
+// dataset) with their JSONL download. Servers without the endpoint show nothing.
+async function loadDatasets(box, alive) {
+  let res;
+  try {
+    res = await get('/testcases');
+  } catch (e) {
+    if (e instanceof ApiError) return;
+    throw e;
+  }
+  if (!alive()) return;
+  clear(box);
+  const list = res.testcases || [];
+  box.appendChild(h('h2', { text: 'Test-case datasets' }));
+  if (!list.length) {
+    box.appendChild(h('p', { class: 'muted', text: 'No datasets yet. On the Records page, select records and choose "Add to test-case dataset" to save them as test cases (input, expected output, metadata).' }));
+    return;
+  }
+  const download = async (name) => {
+    try {
+      const r = await get('/testcases/' + encodeURIComponent(name) + '/export', { raw: true, accept: 'application/x-ndjson, application/json' });
+      saveFile(name + '.jsonl', await r.text(), 'application/x-ndjson');
+    } catch (e) { toast('Download failed: ' + e.message, 'error'); }
+  };
+  const remove = async (name) => {
+    if (!window.confirm('Delete the dataset "' + name + '"? The records stay.')) return;
+    try {
+      await del('/testcases/' + encodeURIComponent(name));
+      toast('Deleted "' + name + '"');
+      loadDatasets(box, alive);
+    } catch (e) { toast('Could not delete: ' + e.message, 'error'); }
+  };
+  box.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'grid', attrs: { id: 'datasets-table' } },
+    h('thead', {}, h('tr', {}, [['Dataset', ''], ['Test cases', 'num'], ['Selection', ''], ['Created', ''], ['', '']].map(([t, c]) => h('th', { class: c, text: t })))),
+    h('tbody', {}, list.map((ds) => h('tr', { data: { name: ds.name } },
+      h('td', {}, h('strong', { text: ds.name }), ds.description ? h('div', { class: 'muted', text: ds.description }) : null),
+      h('td', { class: 'num', text: fmtInt(ds.count) }),
+      h('td', { class: 'mono', text: ds.filter || 'picked records' }),
+      h('td', { attrs: { title: ds.created_at }, text: fmtAgo(ds.created_at) }),
+      h('td', { class: 'num' }, button('Download JSONL', () => download(ds.name), 'btn-small'), ' ', button('Delete', () => remove(ds.name), 'btn-small btn-ghost'))))))));
 }
 
 export function runPage(root, id) {

@@ -33,7 +33,7 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 	var dirty map[runKey]bool
 	err := s.writeTx(ctx, "put score "+name+" on "+traceID, func(tx pgx.Tx) error {
 		dirty = map[runKey]bool{}
-		if err := lockAll(ctx, tx, []int64{lockKey('r', project, string(tid[:]))}); err != nil {
+		if err := lockAll(ctx, tx, []int64{lockKey(project, tid[:])}); err != nil {
 			return err
 		}
 		recs, err := loadRecords(ctx, tx, []string{project}, [][]byte{tid[:]}, "")
@@ -219,7 +219,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
 			n, dirty = 0, map[runKey]bool{}
 			keys := make([]int64, len(projects))
 			for i := range projects {
-				keys[i] = lockKey('r', projects[i], string(tids[i]))
+				keys[i] = lockKey(projects[i], tids[i])
 			}
 			if err := lockAll(ctx, tx, keys); err != nil {
 				return err

@@ -7,7 +7,8 @@
 // transaction-scoped advisory lock taken after the insert. Every span is therefore folded
 // exactly once, into the record as the previous fold committed it; since Fold gives the
 // same record for every order, replicas converge to the record one node would build. Run
-// aggregates move from a record's old state to its new one under the same locks.
+// aggregates are appended as deltas (old record out, new record in) in the same
+// transaction, so writers of one run never wait for each other.
 package pgstore
 
 import (
@@ -267,15 +268,13 @@ func (s *Store) read() (func(), error) {
 	return s.mu.RUnlock, nil
 }
 
-// lockKey is the advisory lock of one record or run; keys of the two kinds never collide
-// by construction of the hashed input, and a rare hash collision only serialises two
+// lockKey is the advisory lock of one record. A rare hash collision only serialises two
 // unrelated writers.
-func lockKey(kind byte, project, id string) int64 {
+func lockKey(project string, traceID []byte) int64 {
 	h := fnv.New64a()
-	h.Write([]byte{kind})
 	h.Write([]byte(project))
 	h.Write([]byte{0})
-	h.Write([]byte(id))
+	h.Write(traceID)
 	return int64(h.Sum64())
 }
 
@@ -294,7 +293,7 @@ func lockAll(ctx context.Context, tx pgx.Tx, keys []int64) error {
 	}
 	// A function scan yields the array in order, so the locks are taken in that order.
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k", uniq); err != nil {
-		return fmt.Errorf("lock %d records or runs: %w", len(uniq), err)
+		return fmt.Errorf("lock %d records: %w", len(uniq), err)
 	}
 	return nil
 }

@@ -233,7 +233,7 @@ func (s *Store) fold(ctx context.Context, tx pgx.Tx, groups []*traceGroup, dirty
 	projects := make([]string, len(groups))
 	tids := make([][]byte, len(groups))
 	for i, g := range groups {
-		keys[i] = lockKey('r', g.project, string(g.tid[:]))
+		keys[i] = lockKey(g.project, g.tid[:])
 		projects[i], tids[i] = g.project, g.tid[:]
 	}
 	if err := lockAll(ctx, tx, keys); err != nil {

@@ -187,12 +187,15 @@ func (p *proxyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// relayBody copies a whole response and keeps up to max_capture_bytes for parsing.
+// relayBody copies a response that is not an event stream and keeps up to
+// max_capture_bytes for parsing. It flushes after every read as well, so that a
+// server streaming under another content type is not held back.
 func (p *proxyReceiver) relayBody(w http.ResponseWriter, r *http.Request, resp *http.Response, c *call) {
 	limit := p.cfg.MaxCaptureBytes
 	if resp.ContentLength > 0 && resp.ContentLength <= limit {
 		c.respBody = make([]byte, 0, resp.ContentLength)
 	}
+	rc := http.NewResponseController(w)
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -200,6 +203,10 @@ func (p *proxyReceiver) relayBody(w http.ResponseWriter, r *http.Request, resp *
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
+				c.clientGone(r)
+				break
+			}
+			if ferr := rc.Flush(); ferr != nil {
 				c.clientGone(r)
 				break
 			}
@@ -218,7 +225,6 @@ func (p *proxyReceiver) relayBody(w http.ResponseWriter, r *http.Request, resp *
 		}
 	}
 	c.upstreamDone = time.Now()
-	_ = http.NewResponseController(w).Flush()
 }
 
 // relayStream forwards server-sent events as they arrive, flushing after every read,

@@ -344,12 +344,18 @@ func TestSlowPipeline_DoesNotDelayClientsAndDropsBeyondQueue(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("%d calls took %v while the pipeline was blocked", calls, d)
 	}
-	// One call is held by the worker, two wait in the queue, the rest are dropped.
+	// One call is held by the worker, two wait in the queue, the rest are dropped. A
+	// handler enqueues after its response is flushed, so the last one may still be on
+	// its way.
+	deadline := time.Now().Add(5 * time.Second)
+	for recv.emitter.dropped.Load() < calls-3 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	if got := recv.emitter.dropped.Load(); got != calls-3 {
 		t.Errorf("dropped %d, want %d", got, calls-3)
 	}
 	close(sink.release)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for sink.SpanCount() < 3 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}

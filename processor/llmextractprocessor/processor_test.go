@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -29,6 +30,8 @@ func oneSpan(t testing.TB, name string, attrs map[string]any) ptrace.Traces {
 	s.SetName(name)
 	s.SetTraceID(pcommon.TraceID{1, 2, 3})
 	s.SetSpanID(pcommon.SpanID{4, 5, 6})
+	// A fixed start time keeps prices with dated constraints stable in these tests.
+	s.SetStartTimestamp(pcommon.NewTimestampFromTime(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)))
 	if err := s.Attributes().FromRaw(attrs); err != nil {
 		t.Fatal(err)
 	}

@@ -46,9 +46,10 @@ var (
 	flagBatch   = flag.Int("batch", 100, "traces per export call")
 	flagLoaders = flag.Int("loaders", 4, "concurrent export calls")
 	flagQueries = flag.Int("queries", 200, "requests per query kind")
+	flagOnly    = flag.String("only", "", "run only the query kinds whose name contains this")
 	flagDays    = flag.Int("days", 28, "the records' start times spread over this many days before now")
 	flagSkip    = flag.Bool("skip-load", false, "query the store in -dir as it is")
-	flagProfile = flag.String("cpuprofile", "", "write a CPU profile of the load to this file")
+	flagProfile = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 )
 
 const (
@@ -94,6 +95,16 @@ func run() error {
 	base := "http://" + cfg.API.NetAddr.Endpoint
 	g := newGen(*flagN, *flagDays)
 	fmt.Printf("machine: %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel())
+	if *flagProfile != "" {
+		f, err := os.Create(*flagProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if !*flagSkip {
 		if err := load(ctx, exp, g); err != nil {
 			return err
@@ -105,16 +116,6 @@ func run() error {
 func load(ctx context.Context, exp interface {
 	ConsumeTraces(context.Context, ptrace.Traces) error
 }, g *gen) error {
-	if *flagProfile != "" {
-		f, err := os.Create(*flagProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	start := time.Now()
 	var next, done atomic.Int64
 	errs := make(chan error, *flagLoaders)
@@ -379,6 +380,9 @@ func measure(base string, g *gen) error {
 	}
 	fmt.Printf("queries: %d per kind, one client, sequential, over HTTP on loopback\n", *flagQueries)
 	for _, k := range kinds {
+		if !strings.Contains(k.name, *flagOnly) {
+			continue
+		}
 		res := &result{name: k.name}
 		var hits int
 		for q := 0; q < *flagQueries; q++ {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"go.uber.org/zap"
 
 	"github.com/tracehound/tracehound/internal/store"
@@ -68,16 +69,19 @@ func messagesOr(raw, text string) any {
 type jsonlWriter struct {
 	w     http.ResponseWriter
 	buf   *bufio.Writer
-	enc   *json.Encoder
+	enc   *gojson.Encoder
 	lines int
 }
 
 func newJSONLWriter(w http.ResponseWriter, filename string) *jsonlWriter {
+	// An export takes as long as it takes: the server's write timeout (api.write_timeout)
+	// would cut it off mid-stream.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`.jsonl"`)
 	w.WriteHeader(http.StatusOK)
 	buf := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(buf)
+	enc := gojson.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	return &jsonlWriter{w: w, buf: buf, enc: enc}
 }

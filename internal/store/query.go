@@ -157,7 +157,7 @@ type Query struct {
 
 // Scan budget defaults: about 100-200 ms of work on a small machine.
 const (
-	DefaultScanBudget = 60000
+	DefaultScanBudget = 20000
 	RecordCost        = 25
 )
 

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"math"
 	"sort"
 	"strings"
 
+	gojson "github.com/goccy/go-json"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/tracehound/tracehound/internal/store"
@@ -118,7 +118,7 @@ func (s *Store) ListRuns(_ context.Context, project string, q store.RunQuery) (s
 		c := tx.Bucket(bucketRuns).Cursor()
 		for k, v := c.Seek(pp); k != nil && hasPrefix(k, pp); k, v = c.Next() {
 			a := store.NewRunAgg("")
-			if err := json.Unmarshal(v, a); err != nil {
+			if err := gojson.Unmarshal(v, a); err != nil {
 				return fmt.Errorf("decode run %q: %w", k[len(pp):], err)
 			}
 			if after == nil || a.LastSeen < after.lastSeen || a.LastSeen == after.lastSeen && a.ID > after.id {
@@ -182,7 +182,7 @@ func (s *Store) GetRun(_ context.Context, project, runID string) (*store.Run, er
 			return store.ErrNotFound
 		}
 		a := store.NewRunAgg(runID)
-		if err := json.Unmarshal(v, a); err != nil {
+		if err := gojson.Unmarshal(v, a); err != nil {
 			return fmt.Errorf("decode run %q: %w", runID, err)
 		}
 		r := a.Run()
@@ -205,6 +205,7 @@ func (s *Store) Stats(ctx context.Context, project string, q store.StatsQuery) (
 			seek = timeKey(pp, lo, make([]byte, 16))
 		}
 		n := 0
+		intern := map[string]string{}
 		for k, v := c.Seek(seek); k != nil && hasPrefix(k, pp) && len(k) == len(pp)+24; k, v = c.Next() {
 			start := int64(binary.BigEndian.Uint64(k[len(pp):]))
 			if hi != math.MaxInt64 && start >= hi {
@@ -213,7 +214,7 @@ func (s *Store) Stats(ctx context.Context, project string, q store.StatsQuery) (
 			if n++; n%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			sum, err := decodeSummary(start, v)
+			sum, err := decodeSummaryInterned(start, v, intern)
 			if err != nil {
 				return err
 			}

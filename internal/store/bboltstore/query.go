@@ -282,6 +282,7 @@ type matcher struct {
 	budget    int
 	emit      func(pos, *store.Record) bool
 	exhausted func(examined pos)
+	intern    map[string]string
 }
 
 // check verifies a candidate at time position p against the whole filter and returns the
@@ -292,7 +293,10 @@ func (m *matcher) check(p pos) (*store.Record, error) {
 	if v == nil {
 		return nil, nil
 	}
-	sum, err := decodeSummary(p.start(), v)
+	if m.intern == nil {
+		m.intern = map[string]string{}
+	}
+	sum, err := decodeSummaryInterned(p.start(), v, m.intern)
 	if err != nil {
 		return nil, err
 	}

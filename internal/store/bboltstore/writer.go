@@ -1,10 +1,10 @@
 package bboltstore
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 
+	gojson "github.com/goccy/go-json"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/tracehound/tracehound/internal/store"
@@ -274,7 +274,7 @@ func (w *txWriter) runAgg(pp []byte, runID string, fn func(a *store.RunAgg)) err
 	if !ok {
 		a = store.NewRunAgg(runID)
 		if v := w.runs.Get(key); v != nil {
-			if err := json.Unmarshal(v, a); err != nil {
+			if err := gojson.Unmarshal(v, a); err != nil {
 				return fmt.Errorf("decode run %s: %w", runID, err)
 			}
 		}
@@ -309,7 +309,7 @@ func (w *txWriter) flushAux() error {
 			err = w.runs.Delete([]byte(k))
 		} else {
 			var v []byte
-			if v, err = json.Marshal(a); err == nil {
+			if v, err = gojson.Marshal(a); err == nil {
 				err = w.runs.Put([]byte(k), v)
 			}
 		}

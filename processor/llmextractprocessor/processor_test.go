@@ -382,18 +382,25 @@ func TestDisplayText_UnwrapsObviousEnvelopes(t *testing.T) {
 }
 
 func TestTruncate_RespectsLimitAndRuneBoundaries(t *testing.T) {
-	for _, max := range []int{0, 5, 30, 31, 64, 1000} {
-		s := strings.Repeat("日本語", 100)
+	s := strings.Repeat("日本語", 100) // 900 bytes of 3-byte runes
+	for _, max := range []int{64, 65, 66, 100, 899} {
 		got := clean(s, max)
-		if max > 0 && len(got) > max && max >= 40 {
+		if len(got) > max {
 			t.Errorf("max %d: got %d bytes", max, len(got))
 		}
 		if !utf8.ValidString(got) {
 			t.Errorf("max %d: invalid UTF-8", max)
 		}
-		if max > 0 && max < len(s) && !strings.HasSuffix(got, " bytes]") {
-			t.Errorf("max %d: no marker in %q", max, got)
+		kept, marker, ok := strings.Cut(got, "…[truncated ")
+		if !ok || !strings.HasPrefix(s, kept) || kept == "" {
+			t.Errorf("max %d: %q is not a prefix plus marker", max, got)
 		}
+		if want := fmt.Sprintf("%d bytes]", len(s)-len(kept)); marker != want {
+			t.Errorf("max %d: marker %q, want %q", max, marker, want)
+		}
+	}
+	if got := clean(s, 900); got != s {
+		t.Error("a value within the limit was changed")
 	}
 }
 

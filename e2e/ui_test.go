@@ -598,6 +598,38 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 			if strings.Contains(text, "not enabled") {
 				t.Errorf("the server has metrics, but the page says %q", text)
 			}
+			// Define a metric from a built-in, pause it, and check what the server stored.
+			b.click("#new-metric")
+			b.do(chromedp.SendKeys(chromedp.ID("metric-name"), "on-topic"))
+			jsEval[chromedp.Void](b, `document.getElementById('metric-builtin').value = 'off_topic'`)
+			b.do(chromedp.SendKeys(chromedp.ID("metric-sample"), "0.5"))
+			b.do(chromedp.SendKeys(chromedp.ID("metric-filter"), "source=otlp"))
+			b.click("#metric-submit")
+			b.waitJS("the new metric", `!!document.querySelector('#metrics-list .metric-card[data-name="on-topic"]')`)
+			b.click(`#toggle-on-topic`)
+			b.waitJS("the paused metric", `!!document.querySelector('#metrics-list .metric-card[data-name="on-topic"] .badge-paused')`)
+			var ml struct {
+				Metrics []struct {
+					Name       string  `json:"name"`
+					Builtin    string  `json:"builtin"`
+					Filter     string  `json:"filter"`
+					SampleRate float64 `json:"sample_rate"`
+					Enabled    bool    `json:"enabled"`
+				} `json:"metrics"`
+			}
+			c.apiGet("/api/v1/metrics", &ml)
+			found := false
+			for _, m := range ml.Metrics {
+				if m.Name == "on-topic" {
+					found = true
+					if m.Builtin != "off_topic" || m.Filter != "source=otlp" || m.SampleRate != 0.5 || m.Enabled {
+						t.Errorf("stored metric %+v", m)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("metric not stored: %+v", ml)
+			}
 		default:
 			t.Errorf("GET /api/v1/metrics: %d", code)
 		}

@@ -21,6 +21,13 @@ type verdict struct {
 // maxReasonChars bounds the reason stored with a score.
 const maxReasonChars = 2000
 
+// maxReplyBytes bounds the reply text parsed; a verdict is short, and the tail of a longer
+// reply (a model that kept talking) is ignored.
+const maxReplyBytes = 64 << 10
+
+// maxObjectCandidates bounds the '{' positions tried as the start of a JSON object.
+const maxObjectCandidates = 32
+
 var (
 	thinkRE    = regexp.MustCompile(`(?is)<(think|thinking|reasoning)>.*?</(think|thinking|reasoning)>`)
 	fenceRE    = regexp.MustCompile("(?s)```[a-zA-Z]*\\s*\n?(.*?)```")
@@ -45,6 +52,9 @@ func parseVerdict(content, outputType string, threshold float64) (verdict, error
 		text = text[i+len("</think>"):]
 	}
 	text = strings.TrimSpace(thinkRE.ReplaceAllString(text, ""))
+	if len(text) > maxReplyBytes {
+		text = text[:maxReplyBytes]
+	}
 	if text == "" {
 		return verdict{}, errors.New("the judge's reply is empty")
 	}
@@ -80,10 +90,12 @@ func jsonCandidates(text string) []string {
 		out = append(out, strings.TrimSpace(m[1]))
 	}
 	out = append(out, text)
-	for i := 0; i < len(text); i++ {
+	// Bounded: a reply full of braces must not cost quadratic time.
+	for i, n := 0, 0; i < len(text) && n < maxObjectCandidates; i++ {
 		if text[i] != '{' {
 			continue
 		}
+		n++
 		if end := matchBrace(text, i); end > i {
 			out = append(out, text[i:end+1])
 		}

@@ -71,7 +71,7 @@ func NewDefaultConfig() Config {
 		},
 		PollInterval:  5 * time.Second,
 		Settle:        10 * time.Second,
-		Lookback:      time.Hour,
+		Lookback:      15 * time.Minute,
 		MaxFieldChars: 20000,
 	}
 }

@@ -196,6 +196,11 @@ func (s *Service) consider(ps *projectState, rec *store.Record, metrics []*compi
 		if rs.judged[m.Name] == fp {
 			continue
 		}
+		if sc, ok := rec.Scores[m.Name]; ok && sc.Source != ScoreSource {
+			// A person or an external evaluator set this score: never overwrite it.
+			rs.judged[m.Name] = fp
+			continue
+		}
 		if !sampled(rec.TraceID, m.Rate()) {
 			rs.judged[m.Name] = fp
 			continue

@@ -228,4 +228,24 @@ func TestWorker_BacklogSpreadsOverPasses(t *testing.T) {
 	}
 }
 
+func TestWorker_NeverOverwritesAHumanScore(t *testing.T) {
+	j := newFakeJudge(t, func(int64) (int, string) { return http.StatusOK, "FAIL" })
+	h := newHarness(t, j.srv.URL, func(c *Config) {
+		c.Definitions = []Metric{{Name: "helpful", Prompt: "{{output}}"}}
+	})
+	h.write("p", storetest.AgentTrace(1, 0)...)
+	h.write("p", storetest.AgentTrace(2, 10_000)...)
+	yes := true
+	if err := h.st.PutScore(context.Background(), "p", storetest.TraceHex(1), "helpful", store.Score{Value: true, Passed: &yes, Source: "human"}); err != nil {
+		t.Fatal(err)
+	}
+	h.settle("p")
+	if sc := h.scores("p", 1)["helpful"]; sc.Source != "human" || sc.Value != true {
+		t.Fatalf("the judge overwrote a human score: %+v", sc)
+	}
+	if sc := h.scores("p", 2)["helpful"]; sc.Source != "judge" || j.requests.Load() != 1 {
+		t.Fatalf("the other record: %+v, %d requests", sc, j.requests.Load())
+	}
+}
+
 func ptr[T any](v T) *T { return &v }

@@ -142,3 +142,24 @@ func TestParseTraceparent(t *testing.T) {
 		})
 	}
 }
+
+// FuzzStreamAssemblers feeds arbitrary event streams to every assembler: whatever an
+// upstream sends, assembling and building the span must not panic.
+func FuzzStreamAssemblers(f *testing.F) {
+	f.Add("data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":3,\"function\":{\"arguments\":\"{\"}}]}}]}\n\n")
+	f.Add("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":-1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"[\"}}\n\n")
+	f.Add("event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"status\":\"failed\",\"output\":[{\"type\":\"function_call\"}]}}\n\n")
+	f.Fuzz(func(t *testing.T, stream string) {
+		for _, kind := range []routeKind{routeChat, routeCompletions, routeResponses, routeMessages} {
+			c := &call{kind: kind, status: 200, streaming: true, upstream: &upstream{name: "u", provider: "u"}}
+			c.assembler = c.newAssembler()
+			p := newSSEParser(1<<16, func(event string, data []byte) { c.assembler.event(event, data) })
+			p.Feed([]byte(stream))
+			p.Close()
+			td := c.traces()
+			if td.SpanCount() != 1 {
+				t.Fatalf("%d spans", td.SpanCount())
+			}
+		}
+	})
+}

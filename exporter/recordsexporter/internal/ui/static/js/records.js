@@ -846,6 +846,8 @@ export function recordsPage(root, params) {
   renderFilters();
   reload();
   loadViews();
+  // Defined metrics are column choices before any record carries their score.
+  get('/metrics').then((res) => { for (const m of res.metrics || []) state.metrics.add(m.name); }, () => { /* no metrics API */ });
   if (state.live) setLive(true);
 
   return () => {

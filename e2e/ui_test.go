@@ -338,6 +338,9 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.key(kb.ArrowRight)
 		b.waitJS("the unfolded agent", `document.querySelectorAll('#span-tree .span-row').length === 5`)
 
+		if n := jsEval[string](b, `document.querySelector('[data-tab="conversation"] .count').textContent`); n != "5" {
+			t.Errorf("conversation tab counts %s messages, want 5", n)
+		}
 		b.click(`[data-tab="conversation"]`)
 		b.waitJS("the conversation", `document.querySelectorAll('#conversation .msg').length === 5`)
 		roles := jsEval[[]string](b, `[...document.querySelectorAll('#conversation .msg .role')].map(r => r.textContent)`)

@@ -153,10 +153,20 @@ function render(page, rec, params, cleanups) {
     if (btn) btn.focus();
   });
 
+  // conversationCount matches what the Conversation tab shows: the messages, plus the system
+  // instructions shown as a message, or each LLM call's text when there are no messages.
+  function conversationCount() {
+    const conv = rec.conversation || [];
+    if (!conv.length) return all.filter((s) => s.llm_call).reduce((n, s) => n + (s.input ? 1 : 0) + (s.output ? 1 : 0), 0);
+    const first = byID.get(conv[0].span_id);
+    const sys = first && first.attributes && first.attributes['gen_ai.system_instructions'];
+    return conv.length + (sys && !conv.some((m) => m.role === 'system') ? 1 : 0);
+  }
+
   function drawTabs() {
     clear(tabBar);
     for (const [k, label] of TABS) {
-      const count = k === 'conversation' ? (rec.conversation || []).length
+      const count = k === 'conversation' ? conversationCount()
         : k === 'scores' ? Object.keys(rec.scores || {}).length + (rec.flags || []).length
           : k === 'spans' ? all.length : k === 'cost' ? all.filter((s) => s.llm_call).length : null;
       tabBar.appendChild(h('button', {
@@ -443,7 +453,8 @@ function render(page, rec, params, cleanups) {
       if (!name.value.trim()) { name.focus(); return; }
       const v = value.value.trim();
       const body = { name: name.value.trim(), source: 'human' };
-      if (v !== '') body.value = Number.isNaN(Number(v)) ? v : Number(v);
+      if (v === 'true' || v === 'false') body.value = v === 'true';
+      else if (v !== '') body.value = Number.isNaN(Number(v)) ? v : Number(v);
       if (passed.value) body.passed = passed.value === 'true';
       if (reason.value.trim()) body.reason = reason.value.trim();
       try {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter/exportertest"
@@ -16,6 +17,7 @@ import (
 	"github.com/tracehound/tracehound/exporter/recordsexporter"
 	"github.com/tracehound/tracehound/internal/benchcorpus"
 	"github.com/tracehound/tracehound/internal/llmschema"
+	"github.com/tracehound/tracehound/processor/errordetectprocessor"
 	"github.com/tracehound/tracehound/processor/llmextractprocessor"
 )
 
@@ -29,8 +31,8 @@ func (p projectAuth) GetAttribute(k string) any {
 }
 func (projectAuth) GetAttributeNames() []string { return []string{llmschema.ProjectAuthAttribute} }
 
-// BenchmarkPipeline runs the default pipeline's work after the receiver — llmextract, then the
-// records exporter with its fsynced bbolt store — on the benchmark corpus, 10 traces (≈ 46
+// BenchmarkPipeline runs the default pipeline's work after the receiver — llmextract,
+// errordetect, then the records exporter with its fsynced bbolt store — on the benchmark corpus, 10 traces (≈ 46
 // spans) per request as the load generator sends them. Reports ns and allocations per span.
 func BenchmarkPipeline(b *testing.B) {
 	ctx := context.Background()
@@ -46,15 +48,25 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = exp.Shutdown(ctx) }()
-	pf := llmextractprocessor.NewFactory()
-	proc, err := pf.CreateTraces(ctx, processortest.NewNopSettings(pf.Type()), pf.CreateDefaultConfig(), exp)
+	df := errordetectprocessor.NewFactory()
+	detect, err := df.CreateTraces(ctx, processortest.NewNopSettings(df.Type()), df.CreateDefaultConfig(), exp)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := proc.Start(ctx, componenttest.NewNopHost()); err != nil {
+	pf := llmextractprocessor.NewFactory()
+	proc, err := pf.CreateTraces(ctx, processortest.NewNopSettings(pf.Type()), pf.CreateDefaultConfig(), detect)
+	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = proc.Shutdown(ctx) }()
+	for _, c := range []interface {
+		Start(context.Context, component.Host) error
+		Shutdown(context.Context) error
+	}{detect, proc} {
+		if err := c.Start(ctx, componenttest.NewNopHost()); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { _ = c.Shutdown(ctx) }()
+	}
 	runPipeline(b, proc)
 }
 

@@ -84,7 +84,6 @@ func collectGrounding(g *traceGroup) *grounding {
 
 var (
 	urlRE    = regexp.MustCompile(`https?://[^\s<>"'()\[\]{}|\\^` + "`" + `]+`)
-	numberRE = regexp.MustCompile(`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`)
 	entityRE = regexp.MustCompile(`\p{Lu}[\p{L}'’]+(?:[ -]\p{Lu}[\p{L}'’]+)*`)
 )
 
@@ -92,9 +91,11 @@ var (
 // claimsOnly, numbers that rarely carry a checkable claim are left out: small integers,
 // list markers and digits inside identifiers (gpt-4o, A320).
 func extractNumbers(s string, claimsOnly bool) []string {
-	s = urlRE.ReplaceAllString(s, " ")
+	if strings.Contains(s, "://") {
+		s = urlRE.ReplaceAllString(s, " ")
+	}
 	var out []string
-	for _, loc := range numberRE.FindAllStringIndex(s, -1) {
+	for _, loc := range numberSpans(s) {
 		raw := s[loc[0]:loc[1]]
 		if claimsOnly {
 			if loc[0] > 0 {
@@ -296,18 +297,8 @@ func (gr *grounding) joinGroupedNumbers(text string) string {
 	})
 }
 
-var clockRE = regexp.MustCompile(`\b([01]?\d|2[0-3])[:h]([0-5]\d)\b`)
-
 // extractTimes returns clock times ("9:00", "21h30") as H:MM, so that a wrong hour is a
 // claim even though its numbers are small.
 func extractTimes(s string) []string {
-	var out []string
-	for _, m := range clockRE.FindAllStringSubmatch(s, -1) {
-		h := strings.TrimLeft(m[1], "0")
-		if h == "" {
-			h = "0"
-		}
-		out = append(out, h+":"+m[2])
-	}
-	return out
+	return clockTimes(s)
 }

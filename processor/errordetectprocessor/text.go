@@ -35,7 +35,13 @@ func words(s string) []string {
 		case isCJK(r):
 			flushWord()
 			cjk = append(cjk, r)
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case r < utf8.RuneSelf && (('a' <= r && r <= 'z') || ('0' <= r && r <= '9')):
+			flushCJK()
+			b.WriteByte(byte(r))
+		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
+			flushCJK()
+			b.WriteByte(byte(r) + 'a' - 'A')
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			flushCJK()
 			b.WriteRune(unicode.ToLower(r))
 		case r == '\'' || r == '’':
@@ -54,6 +60,11 @@ func words(s string) []string {
 }
 
 func isCJK(r rune) bool {
+	// Every CJK script starts at or above Hangul Jamo (U+1100): most text never reaches the
+	// table lookups.
+	if r < 0x1100 {
+		return false
+	}
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r)
 }
 

@@ -155,9 +155,9 @@ type Query struct {
 	ScanBudget int
 }
 
-// Scan budget defaults: about 100-200 ms of work on a small machine.
+// Scan budget defaults: about 20-50 ms of CPU on a small machine.
 const (
-	DefaultScanBudget = 20000
+	DefaultScanBudget = 10000
 	RecordCost        = 25
 )
 

@@ -85,35 +85,48 @@ func (it *keyIter) seek(target pos, desc bool) (pos, bool) {
 	return p, true
 }
 
-// textIter walks the records containing a token, by start time. Its postings are doc IDs
-// per hour; one hour at a time is resolved to positions and sorted. Hours without the token
-// cost one lookup; stretches without any record are skipped with the cursor.
+// textIter walks the records containing every search token, by start time. Postings are
+// doc IDs per hour: an hour's lists of all tokens are intersected first (cheap, sorted
+// integers), and only the records in the intersection are resolved to positions and sorted.
+// Hours without a token cost one lookup; stretches without any record are skipped with the
+// cursor.
 type textIter struct {
-	c        *bolt.Cursor
-	docs     *bolt.Bucket
-	pp       []byte
-	token    string
-	resolved map[uint64]pos
-	hour     int64 // loaded hour, -1 for none
-	list     []pos
-	budget   *int
+	c      *bolt.Cursor
+	docs   *bolt.Bucket
+	pp     []byte
+	tokens []string
+	hour   int64 // loaded hour, -1 for none
+	list   []pos
+	budget *int
 }
 
 func (it *textIter) load(h uint32) {
 	it.hour = int64(h)
 	it.list = it.list[:0]
-	docs := decodePostings(it.c.Bucket().Get(textKey(it.pp, h, it.token)))
-	*it.budget -= len(docs)/8 + 1
-	for _, doc := range docs {
-		p, ok := it.resolved[doc]
-		if !ok {
-			v := it.docs.Get(docKey(it.pp, doc))
-			if len(v) != 24 {
-				continue
-			}
-			copy(p[:], v)
-			it.resolved[doc] = p
+	var ids []uint64
+	for i, t := range it.tokens {
+		v := it.c.Bucket().Get(textKey(it.pp, h, t))
+		*it.budget -= len(v)/64 + 1
+		if v == nil {
+			return
 		}
+		if i == 0 {
+			ids = decodePostings(v)
+		} else {
+			ids = intersect(ids, decodePostings(v))
+		}
+		if len(ids) == 0 {
+			return
+		}
+	}
+	*it.budget -= len(ids) / 2
+	for _, doc := range ids {
+		v := it.docs.Get(docKey(it.pp, doc))
+		if len(v) != 24 {
+			continue
+		}
+		var p pos
+		copy(p[:], v)
 		// An entry whose record moved to another hour is stale: the record is listed
 		// under its new hour.
 		if hourOf(p.start()) == h {
@@ -121,6 +134,24 @@ func (it *textIter) load(h uint32) {
 		}
 	}
 	sort.Slice(it.list, func(i, j int) bool { return bytes.Compare(it.list[i][:], it.list[j][:]) < 0 })
+}
+
+// intersect keeps the IDs of a that are also in b; both are ascending.
+func intersect(a, b []uint64) []uint64 {
+	out := a[:0]
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
 }
 
 // prevHour is the latest hour before h that holds any token of the project.
@@ -365,11 +396,8 @@ func (m *matcher) iterators() []iterator {
 		addEq("meta", k+"\x00"+v)
 	}
 	if !m.tq.Empty() {
-		text, docs := m.tx.Bucket(bucketText), m.tx.Bucket(bucketDocs)
-		resolved := map[uint64]pos{}
-		for _, t := range m.tq.Terms {
-			its = append(its, &textIter{c: text.Cursor(), docs: docs, pp: m.pp, token: t, resolved: resolved, hour: -1, budget: &m.budget})
-		}
+		its = append(its, &textIter{c: m.tx.Bucket(bucketText).Cursor(), docs: m.tx.Bucket(bucketDocs),
+			pp: m.pp, tokens: m.tq.Terms, hour: -1, budget: &m.budget})
 	}
 	if len(its) == 0 {
 		its = append(its, &keyIter{c: m.byTime.Cursor(), prefix: m.pp})

@@ -129,6 +129,13 @@ var compatClients = []compatClient{
 		Transport: "OTLP/HTTP JSON, `Authorization: Bearer`",
 		RunVia:    "telemetry metadata (`experimental_telemetry.metadata`)",
 	},
+	{
+		ID: "vercel-ai-v5", Script: "vercel-ai-v5.mjs",
+		Library:   "Vercel AI SDK 5, `experimental_telemetry`",
+		Packages:  []string{"ai-v5", "ai-sdk-openai-v2", "ai-sdk-anthropic-v2"},
+		Transport: "OTLP/HTTP JSON, `Authorization: Bearer`",
+		RunVia:    "telemetry metadata (`experimental_telemetry.metadata`)",
+	},
 }
 
 // compatCases are the columns of the matrix: one per scenario of e2e/clients/scenarios.json

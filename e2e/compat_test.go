@@ -39,8 +39,8 @@ type compatClient struct {
 	Run    func(h *compatHarness, cl compatClient, key string) (map[string]scenarioReport, error)
 	// Library is the name a user knows; Packages are the npm packages whose installed
 	// versions the matrix shows (aliases such as ai-v6 are shown by their real name).
-	Library   string
-	Packages  []string
+	Library  string
+	Packages []string
 	// GoModules are Go modules whose versions (from go.mod) the matrix shows.
 	GoModules []string
 	Transport string
@@ -152,15 +152,15 @@ var compatCases = []struct{ ID, Title, Verified string }{
 }
 
 type compatHarness struct {
-	t       *testing.T
-	dir     string
-	sc      *compatScenarios
-	llm     *fakeLLM
-	c       *collector
+	t   *testing.T
+	dir string
+	sc  *compatScenarios
+	llm *fakeLLM
+	c   *collector
 	// proxyAddr is the collector's llmproxy receiver, forwarding to llm.
 	proxyAddr string
 	prices    *pricing.Table
-	results map[string][]string // "client/case" → failures, empty when it passed
+	results   map[string][]string // "client/case" → failures, empty when it passed
 	// expected is e2e/clients/expected_failures.json: known failing cases and why.
 	expected map[string]string
 }

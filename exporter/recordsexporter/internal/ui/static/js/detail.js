@@ -219,7 +219,7 @@ function render(page, rec, params, cleanups) {
     const detail = h('div', { class: 'span-detail', attrs: { id: 'span-detail' } });
     let items = [];
     const list = vlist({
-      rowHeight: ROW_H, className: 'span-tree', label: 'Span tree',
+      rowHeight: ROW_H, className: 'span-tree', label: 'Span tree', role: 'tree',
       render: (it) => spanRow(it.span),
     });
     list.el.id = 'span-tree';
@@ -405,7 +405,7 @@ function render(page, rec, params, cleanups) {
         bar.style.width = Math.max((e.duration_ms / total) * 100, 0.3) + '%';
         const label = h('span', { class: 'wf-label', text: '+' + fmtMs(e.offset_ms) + ' · ' + fmtMs(e.duration_ms) });
         label.style.left = Math.min((e.offset_ms / total) * 100, 80) + '%';
-        return h('div', { class: 'wf-row' + (e.status === 'error' ? ' is-error' : ''), data: { spanId: e.span_id }, on: { click: () => gotoSpan(e.span_id) } },
+        return h('div', { class: 'wf-row' + (e.status === 'error' ? ' is-error' : ''), attrs: { role: 'listitem' }, data: { spanId: e.span_id }, on: { click: () => gotoSpan(e.span_id) } },
           name, h('span', { class: 'wf-track' }, bar, label));
       },
     });

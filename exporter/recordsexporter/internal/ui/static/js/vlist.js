@@ -2,9 +2,9 @@
 // thousands of spans scrolls as smoothly as one with ten. Rows have a fixed height.
 import { h } from './dom.js';
 
-export function vlist({ rowHeight, render, className, label }) {
+export function vlist({ rowHeight, render, className, label, role }) {
   const inner = h('div', { class: 'vlist-inner' });
-  const el = h('div', { class: 'vlist ' + (className || ''), attrs: { tabindex: '0', role: 'tree', 'aria-label': label || null } }, inner);
+  const el = h('div', { class: 'vlist ' + (className || ''), attrs: { tabindex: '0', role: role || 'list', 'aria-label': label || null } }, inner);
   let items = [];
   let drawn = new Map();
   let frame = 0;

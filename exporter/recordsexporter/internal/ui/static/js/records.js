@@ -720,6 +720,9 @@ export function recordsPage(root, params) {
     state.byID = new Map(state.records.map((r) => [r.id, r]));
     state.cursor = res.next_cursor || null;
     state.focus = -1;
+    // A selection only holds records the list shows.
+    for (const id of state.selected) if (!state.byID.has(id)) state.selected.delete(id);
+    renderSelection();
     noteMetrics(state.records);
     clear(body);
     if (!state.records.length) {

@@ -267,6 +267,14 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		}
 		b.click("#clear-selection")
 		b.waitJS("no selection", `document.getElementById('selection-bar').classList.contains('hidden')`)
+
+		// A filter that hides a selected record drops it from the selection.
+		b.click(fmt.Sprintf(`#records-table tr.row[data-id=%q] .sel`, d.capital))
+		b.waitJS("one selected", `document.getElementById('selection-bar').innerText.includes('1 selected')`)
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = 'error'; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the selection dropped", fmt.Sprintf(`%s === %d && document.getElementById('selection-bar').classList.contains('hidden')`, uiRowsJS, d.errors))
+		jsEval[chromedp.Void](b, `(() => { const s = document.getElementById('f-status'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)
+		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
 	})
 
 	t.Run("edit table hides and reorders columns, persisted", func(t *testing.T) {

@@ -188,6 +188,23 @@ func TestUI_RecordsAndDetail(t *testing.T) {
 		b.waitJS("the unfiltered list", uiRowsJS+` === 100`)
 	})
 
+	t.Run("a flag chip shows every record with that flag", func(t *testing.T) {
+		b.t = t
+		var l struct {
+			Records []struct {
+				ID string `json:"id"`
+			} `json:"records"`
+		}
+		c.apiGet("/api/v1/records?flag=off_topic&limit=1000", &l)
+		b.click(fmt.Sprintf(`#records-table tr.row[data-id=%q] a.chip-link`, d.flagged))
+		b.waitJS("the flagged records", fmt.Sprintf(`location.hash === '#/records?flag=off_topic' && %s === %d && !!document.querySelector('#records-table tr.row[data-id=%q]')`, uiRowsJS, len(l.Records), d.flagged))
+		if chip := jsEval[string](b, `document.querySelector('.active-filters').innerText`); !strings.Contains(chip, "flag") || !strings.Contains(chip, "off_topic") {
+			t.Errorf("active filters %q", chip)
+		}
+		b.click(".quick button:first-child")
+		b.waitJS("all records", uiRowsJS+` === 100`)
+	})
+
 	t.Run("quick filters, saved views and sort", func(t *testing.T) {
 		b.t = t
 		b.click(`.quick button[title^="Records with an error"]`)

@@ -126,7 +126,12 @@ const BASE_COLUMNS = [
   { id: 'llm_calls', label: 'LLM calls', cls: 'num', render: (r) => fmtInt(r.llm_call_count) },
   {
     id: 'flags', label: 'Flags', cls: 'col-flags', render: (r) => (r.flags && r.flags.length
-      ? h('span', { class: 'chips' }, r.flags.slice(0, 3).map((f) => h('span', { class: 'chip chip-' + (f.severity || 'info'), attrs: { title: f.message || '' }, text: f.code })),
+      // A flag chip links to every record with that flag.
+      ? h('span', { class: 'chips' }, r.flags.slice(0, 3).map((f) => h('a', {
+        class: 'chip chip-link chip-' + (f.severity || 'info'),
+        attrs: { href: '#/records?flag=' + encodeURIComponent(f.code), title: (f.message ? f.message + ' — ' : '') + 'show all records flagged ' + f.code },
+        text: f.code,
+      })),
         r.flags.length > 3 ? h('span', { class: 'muted', text: '+' + (r.flags.length - 3) }) : null)
       : h('span', { class: 'muted', text: '—' })),
   },

@@ -31,6 +31,12 @@ type compatScenarios struct {
 		InputTokens  int64  `json:"input_tokens"`
 		OutputTokens int64  `json:"output_tokens"`
 	} `json:"stream"`
+	Responses struct {
+		Prompt       string `json:"prompt"`
+		Answer       string `json:"answer"`
+		InputTokens  int64  `json:"input_tokens"`
+		OutputTokens int64  `json:"output_tokens"`
+	} `json:"responses"`
 	Tools struct {
 		Prompt           string  `json:"prompt"`
 		ToolName         string  `json:"tool_name"`
@@ -81,8 +87,8 @@ func loadCompatScenarios(t *testing.T, path string) *compatScenarios {
 }
 
 // fakeLLM is a deterministic OpenAI-compatible server (chat completions with and without
-// streaming, tool calls, embeddings; 429/500 on magic prompts) that also answers Anthropic's
-// /v1/messages (without streaming), on 127.0.0.1.
+// streaming, tool calls, embeddings, responses without streaming; 429/500 on magic prompts)
+// that also answers Anthropic's /v1/messages (without streaming), on 127.0.0.1.
 type fakeLLM struct {
 	sc       *compatScenarios
 	srv      *http.Server
@@ -102,6 +108,7 @@ func startFakeLLM(t *testing.T, sc *compatScenarios) *fakeLLM {
 	mux.HandleFunc("POST /v1/chat/completions", f.chat)
 	mux.HandleFunc("POST /v1/embeddings", f.embeddings)
 	mux.HandleFunc("POST /v1/messages", f.messages)
+	mux.HandleFunc("POST /v1/responses", f.responses)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("fake LLM: unexpected request %s %s", r.Method, r.URL.Path)
 		openAIError(w, http.StatusNotFound, "not_found", "the fake LLM server does not serve "+r.URL.Path)
@@ -353,5 +360,37 @@ func (f *fakeLLM) messages(w http.ResponseWriter, r *http.Request) {
 		"stop_reason": "end_turn", "stop_sequence": nil,
 		"usage": map[string]any{"input_tokens": sc.InputTokens, "output_tokens": sc.OutputTokens,
 			"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+	})
+}
+
+// responses answers OpenAI's Responses API for the responses scenario.
+func (f *fakeLLM) responses(w http.ResponseWriter, r *http.Request) {
+	f.requests.Add(1)
+	body, _ := io.ReadAll(r.Body)
+	var req struct {
+		Model  string          `json:"model"`
+		Input  json.RawMessage `json:"input"`
+		Stream bool            `json:"stream"`
+	}
+	sc := f.sc.Responses
+	if err := json.Unmarshal(body, &req); err != nil || req.Stream || !strings.Contains(string(req.Input), sc.Prompt) {
+		openAIError(w, http.StatusBadRequest, "invalid_request_error",
+			"fake LLM: only the scripted responses prompt, without streaming, is answered: "+string(body))
+		return
+	}
+	n := f.seq.Add(1)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": fmt.Sprintf("resp_fake%04d", n), "object": "response", "created_at": 1764072000, "status": "completed",
+		"model": f.sc.ChatResponseModel, "error": nil, "incomplete_details": nil,
+		"output": []any{map[string]any{
+			"type": "message", "id": fmt.Sprintf("msg_fake%04d", n), "status": "completed", "role": "assistant",
+			"content": []any{map[string]any{"type": "output_text", "text": sc.Answer, "annotations": []any{}}},
+		}},
+		"usage": map[string]any{
+			"input_tokens": sc.InputTokens, "input_tokens_details": map[string]any{"cached_tokens": 0},
+			"output_tokens": sc.OutputTokens, "output_tokens_details": map[string]any{"reasoning_tokens": 0},
+			"total_tokens": sc.InputTokens + sc.OutputTokens,
+		},
 	})
 }

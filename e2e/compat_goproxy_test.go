@@ -12,6 +12,7 @@ import (
 	anthropicoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 )
 
@@ -67,6 +68,13 @@ func (h *compatHarness) runGoProxyClient(cl compatClient, key string) (map[strin
 				_ = stream.Current()
 			}
 			return stream.Err()
+		}},
+		{"responses", func(tid string) error {
+			_, err := oa(tid).Responses.New(ctx, responses.ResponseNewParams{
+				Model: shared.ResponsesModel(sc.ChatModel),
+				Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(sc.Responses.Prompt)},
+			})
+			return err
 		}},
 		{"tools", func(tid string) error {
 			c := oa(tid)

@@ -44,6 +44,9 @@ const steps = {
     });
     for await (const chunk of stream) void chunk;
   },
+  responses: async (s) => {
+    await openai.responses.create({ model: MODEL, input: s.prompt });
+  },
   // An agent span (openinference.span.kind AGENT) around the two calls and the tool.
   tools: (s) => tracer.startActiveSpan('weather_agent', {
     attributes: { 'openinference.span.kind': 'AGENT', 'input.value': s.prompt, 'input.mime_type': 'text/plain' },

@@ -33,6 +33,9 @@ const steps = {
     });
     for await (const chunk of stream) void chunk;
   },
+  responses: async (s) => {
+    await openai.responses.create({ model: MODEL, input: s.prompt });
+  },
   tools: (s) => traceloop.withWorkflow({ name: 'weather_agent' }, async (question) => {
     const tools = [{ type: 'function', function: { name: s.tool_name, description: 'Current weather in a city',
       parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];

@@ -31,6 +31,8 @@ export async function run({ ai, openai, anthropic, z, telemetry, recorder, provi
       for await (const part of result.textStream) void part;
       await result.usage;
     },
+    // openai(model) is the AI SDK's default OpenAI model: the Responses API.
+    responses: (s) => generateText({ model: openai(scenarios.chat_model), prompt: s.prompt, maxRetries: 0, ...telemetry('responses') }),
     tools: (s) => generateText({
       model,
       prompt: s.prompt,

@@ -2,8 +2,7 @@
 // call, raw attributes per span.
 import { ApiError, get, post } from './api.js';
 import {
-  append,
-  badge, button, clear, copyButton, download, emptyState, fmtCost, fmtInt, fmtMs, fmtTime,
+  append, badge, button, clear, copyButton, download, emptyState, fmtCost, fmtInt, fmtMs, fmtTime,
   h, highlight, link, toast,
 } from './dom.js';
 import { scoreChip } from './records.js';
@@ -297,7 +296,7 @@ function render(page, rec, params, cleanups) {
     const attrs = Object.entries(s.attributes || {}).sort((a, b) => a[0].localeCompare(b[0]));
     const res = Object.entries(s.resource || {}).sort((a, b) => a[0].localeCompare(b[0]));
     const spanEvidence = (s.flags || []).map((f) => f.evidence).filter((x) => x && x.length >= 3);
-    append(box, 
+    append(box,
       h('div', { class: 'span-title' }, kindIcon(s.kind), h('h2', { text: s.name }), badge(s.status)),
       s.status_message ? h('p', { class: 'notice notice-error', text: s.status_message }) : null,
       h('dl', { class: 'meta-grid compact' },

@@ -1,8 +1,7 @@
 // Records page: the searchable, filterable table of trace-level records.
 import { ApiError, del, get, post, qs } from './api.js';
 import {
-  append,
-  badge, button, clear, debounce, download, emptyState, fmtCost, fmtInt, fmtMs, fmtTime,
+  append, badge, button, clear, debounce, download, emptyState, fmtCost, fmtInt, fmtMs, fmtTime,
   h, highlight, link, modal, searchTerms, toast,
 } from './dom.js';
 
@@ -398,7 +397,7 @@ export function recordsPage(root, params) {
   }
   function renderFilters() {
     clear(filterBar);
-    append(filterBar, 
+    append(filterBar,
       select('Status', 'status', [['', 'Any'], ['ok', 'ok'], ['error', 'error'], ['flagged', 'flagged']]),
       select('Source', 'source', [['', 'Any'], ['otlp', 'otlp'], ['proxy', 'proxy'], ['api', 'api']]),
       select('Time', 'range', RANGES.map(([v, t]) => [v, t])),

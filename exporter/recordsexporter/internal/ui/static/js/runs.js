@@ -149,7 +149,7 @@ export function runPage(root, id) {
     const lat = run.latency_ms || {};
     const u = run.usage || {};
     const card = (label, value, sub) => h('div', { class: 'card' }, h('div', { class: 'label', text: label }), h('div', { class: 'value', text: value }), sub ? h('div', { class: 'sub', text: sub }) : null);
-    append(page, 
+    append(page,
       h('div', { class: 'crumbs' }, link('#/runs', '← Runs')),
       h('div', { class: 'page-head' }, h('h1', { text: 'Run ' + run.id }),
         h('div', { class: 'head-actions' }, link('#/records?run_id=' + encodeURIComponent(run.id), 'Open in Records', 'btn'))),

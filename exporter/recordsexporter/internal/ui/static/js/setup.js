@@ -57,7 +57,7 @@ export function setupPage(root) {
       toast('Saved');
     });
 
-    append(page, 
+    append(page,
       h('div', { class: 'page-head' }, h('h1', { text: 'Setup' })),
       h('p', { class: 'muted' }, 'Send traces to this tracehound and they show up on the Records page within a second. Pick the path that fits your application; every snippet below is filled in with this server\'s endpoints.'),
       h('div', { class: 'section' },

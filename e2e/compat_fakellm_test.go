@@ -37,6 +37,12 @@ type compatScenarios struct {
 		InputTokens  int64  `json:"input_tokens"`
 		OutputTokens int64  `json:"output_tokens"`
 	} `json:"responses"`
+	ResponsesStream struct {
+		Prompt       string `json:"prompt"`
+		Answer       string `json:"answer"`
+		InputTokens  int64  `json:"input_tokens"`
+		OutputTokens int64  `json:"output_tokens"`
+	} `json:"responses_stream"`
 	Tools struct {
 		Prompt           string  `json:"prompt"`
 		ToolName         string  `json:"tool_name"`
@@ -87,7 +93,8 @@ func loadCompatScenarios(t *testing.T, path string) *compatScenarios {
 }
 
 // fakeLLM is a deterministic OpenAI-compatible server (chat completions with and without
-// streaming, tool calls, embeddings, responses without streaming; 429/500 on magic prompts)
+// streaming, tool calls, embeddings, responses with and without streaming; 429/500 on magic
+// prompts)
 // that also answers Anthropic's /v1/messages (without streaming), on 127.0.0.1.
 type fakeLLM struct {
 	sc       *compatScenarios
@@ -372,25 +379,71 @@ func (f *fakeLLM) responses(w http.ResponseWriter, r *http.Request) {
 		Input  json.RawMessage `json:"input"`
 		Stream bool            `json:"stream"`
 	}
-	sc := f.sc.Responses
-	if err := json.Unmarshal(body, &req); err != nil || req.Stream || !strings.Contains(string(req.Input), sc.Prompt) {
-		openAIError(w, http.StatusBadRequest, "invalid_request_error",
-			"fake LLM: only the scripted responses prompt, without streaming, is answered: "+string(body))
+	if err := json.Unmarshal(body, &req); err != nil {
+		openAIError(w, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("fake LLM: bad responses request: %v", err))
+		return
+	}
+	var answer string
+	var in, out int64
+	switch {
+	case !req.Stream && strings.Contains(string(req.Input), f.sc.Responses.Prompt):
+		answer, in, out = f.sc.Responses.Answer, f.sc.Responses.InputTokens, f.sc.Responses.OutputTokens
+	case req.Stream && strings.Contains(string(req.Input), f.sc.ResponsesStream.Prompt):
+		answer, in, out = f.sc.ResponsesStream.Answer, f.sc.ResponsesStream.InputTokens, f.sc.ResponsesStream.OutputTokens
+	default:
+		openAIError(w, http.StatusBadRequest, "invalid_request_error", "fake LLM: no scripted answer for: "+string(body))
 		return
 	}
 	n := f.seq.Add(1)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"id": fmt.Sprintf("resp_fake%04d", n), "object": "response", "created_at": 1764072000, "status": "completed",
-		"model": f.sc.ChatResponseModel, "error": nil, "incomplete_details": nil,
-		"output": []any{map[string]any{
-			"type": "message", "id": fmt.Sprintf("msg_fake%04d", n), "status": "completed", "role": "assistant",
-			"content": []any{map[string]any{"type": "output_text", "text": sc.Answer, "annotations": []any{}}},
-		}},
-		"usage": map[string]any{
-			"input_tokens": sc.InputTokens, "input_tokens_details": map[string]any{"cached_tokens": 0},
-			"output_tokens": sc.OutputTokens, "output_tokens_details": map[string]any{"reasoning_tokens": 0},
-			"total_tokens": sc.InputTokens + sc.OutputTokens,
-		},
-	})
+	respID, msgID := fmt.Sprintf("resp_fake%04d", n), fmt.Sprintf("msg_fake%04d", n)
+	textPart := map[string]any{"type": "output_text", "text": answer, "annotations": []any{}}
+	message := map[string]any{"type": "message", "id": msgID, "status": "completed", "role": "assistant", "content": []any{textPart}}
+	response := func(status string, output []any, usage any) map[string]any {
+		return map[string]any{
+			"id": respID, "object": "response", "created_at": 1764072000, "status": status,
+			"model": f.sc.ChatResponseModel, "error": nil, "incomplete_details": nil, "output": output, "usage": usage,
+		}
+	}
+	usage := map[string]any{
+		"input_tokens": in, "input_tokens_details": map[string]any{"cached_tokens": 0},
+		"output_tokens": out, "output_tokens_details": map[string]any{"reasoning_tokens": 0},
+		"total_tokens": in + out,
+	}
+	if !req.Stream {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(response("completed", []any{message}, usage))
+		return
+	}
+	// The event sequence of a streamed Responses API call with one text message.
+	w.Header().Set("Content-Type", "text/event-stream")
+	fl, _ := w.(http.Flusher)
+	seq := 0
+	send := func(typ string, fields map[string]any) {
+		fields["type"], fields["sequence_number"] = typ, seq
+		seq++
+		b, _ := json.Marshal(fields)
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", typ, b)
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	loc := func(extra map[string]any) map[string]any {
+		m := map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	send("response.created", map[string]any{"response": response("in_progress", []any{}, nil)})
+	send("response.in_progress", map[string]any{"response": response("in_progress", []any{}, nil)})
+	send("response.output_item.added", map[string]any{"output_index": 0,
+		"item": map[string]any{"type": "message", "id": msgID, "status": "in_progress", "role": "assistant", "content": []any{}}})
+	send("response.content_part.added", loc(map[string]any{"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}}))
+	for _, word := range strings.SplitAfter(answer, " ") {
+		send("response.output_text.delta", loc(map[string]any{"delta": word, "logprobs": []any{}}))
+	}
+	send("response.output_text.done", loc(map[string]any{"text": answer, "logprobs": []any{}}))
+	send("response.content_part.done", loc(map[string]any{"part": textPart}))
+	send("response.output_item.done", map[string]any{"output_index": 0, "item": message})
+	send("response.completed", map[string]any{"response": response("completed", []any{message}, usage)})
 }

@@ -76,6 +76,16 @@ func (h *compatHarness) runGoProxyClient(cl compatClient, key string) (map[strin
 			})
 			return err
 		}},
+		{"responses_stream", func(tid string) error {
+			stream := oa(tid).Responses.NewStreaming(ctx, responses.ResponseNewParams{
+				Model: shared.ResponsesModel(sc.ChatModel),
+				Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(sc.ResponsesStream.Prompt)},
+			})
+			for stream.Next() {
+				_ = stream.Current()
+			}
+			return stream.Err()
+		}},
 		{"tools", func(tid string) error {
 			c := oa(tid)
 			params := user(sc.Tools.Prompt)

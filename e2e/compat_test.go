@@ -71,7 +71,8 @@ var compatClients = []compatClient{
 			"embeddings/input": "the GenAI semconv has no attribute for embedding inputs",
 		},
 		NotRun: map[string]string{
-			"responses": "hand-written spans: a Responses API call gives the same span as chat",
+			"responses":        "hand-written spans: a Responses API call gives the same span as chat",
+			"responses_stream": "hand-written spans: a Responses API call gives the same span as chat",
 		},
 	},
 	{
@@ -106,7 +107,7 @@ var compatClients = []compatClient{
 			return []string{"ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content"}
 		},
 		NotRun: map[string]string{
-			"chat": openAIOnly, "stream": openAIOnly, "responses": openAIOnly, "tools": openAIOnly, "embeddings": openAIOnly,
+			"chat": openAIOnly, "stream": openAIOnly, "responses": openAIOnly, "responses_stream": openAIOnly, "tools": openAIOnly, "embeddings": openAIOnly,
 			"error": openAIOnly, "server_error": openAIOnly,
 		},
 	},
@@ -147,6 +148,7 @@ var compatCases = []struct{ ID, Title, Verified string }{
 	{"chat", "chat", "input and output text, model, exact token usage, cost, status ok"},
 	{"stream", "stream", "streaming chat with usage in the last chunk: same checks as chat"},
 	{"responses", "responses", "OpenAI Responses API call (the AI SDK's default for `openai(model)`): same checks as chat"},
+	{"responses_stream", "responses stream", "streamed Responses API call (what `streamText` with `openai(model)` sends): same checks as chat"},
 	{"tools", "tools", "tool call and follow-up in one trace: first input, final output, tool call in the conversation, usage of both calls summed once, cost"},
 	{"embeddings", "embeddings", "input text, model, input tokens, cost, status ok"},
 	{"anthropic", "anthropic", "Anthropic Messages API call with a system prompt: input and output text, model, exact token usage, cost, status ok"},
@@ -369,6 +371,9 @@ func (h *compatHarness) expect(scenario string) expectation {
 		return chat(sc.Stream.Prompt, sc.Stream.Answer, sc.Stream.InputTokens, sc.Stream.OutputTokens)
 	case "responses":
 		return chat(sc.Responses.Prompt, sc.Responses.Answer, sc.Responses.InputTokens, sc.Responses.OutputTokens)
+	case "responses_stream":
+		r := sc.ResponsesStream
+		return chat(r.Prompt, r.Answer, r.InputTokens, r.OutputTokens)
 	case "tools":
 		t := sc.Tools
 		return expectation{input: t.Prompt, output: t.Answer, model: sc.ChatModel,

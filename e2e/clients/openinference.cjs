@@ -47,6 +47,10 @@ const steps = {
   responses: async (s) => {
     await openai.responses.create({ model: MODEL, input: s.prompt });
   },
+  responses_stream: async (s) => {
+    const stream = await openai.responses.create({ model: MODEL, input: s.prompt, stream: true });
+    for await (const event of stream) void event;
+  },
   // An agent span (openinference.span.kind AGENT) around the two calls and the tool.
   tools: (s) => tracer.startActiveSpan('weather_agent', {
     attributes: { 'openinference.span.kind': 'AGENT', 'input.value': s.prompt, 'input.mime_type': 'text/plain' },

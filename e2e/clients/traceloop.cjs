@@ -36,6 +36,10 @@ const steps = {
   responses: async (s) => {
     await openai.responses.create({ model: MODEL, input: s.prompt });
   },
+  responses_stream: async (s) => {
+    const stream = await openai.responses.create({ model: MODEL, input: s.prompt, stream: true });
+    for await (const event of stream) void event;
+  },
   tools: (s) => traceloop.withWorkflow({ name: 'weather_agent' }, async (question) => {
     const tools = [{ type: 'function', function: { name: s.tool_name, description: 'Current weather in a city',
       parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];

@@ -33,6 +33,12 @@ export async function run({ ai, openai, anthropic, z, telemetry, recorder, provi
     },
     // openai(model) is the AI SDK's default OpenAI model: the Responses API.
     responses: (s) => generateText({ model: openai(scenarios.chat_model), prompt: s.prompt, maxRetries: 0, ...telemetry('responses') }),
+    responses_stream: async (s) => {
+      const result = streamText({ model: openai(scenarios.chat_model), prompt: s.prompt, maxRetries: 0,
+        ...telemetry('responses_stream'), onError: () => {} });
+      for await (const part of result.textStream) void part;
+      await result.usage;
+    },
     tools: (s) => generateText({
       model,
       prompt: s.prompt,

@@ -49,6 +49,8 @@ func main() {
 	n := flag.Int("n", 2000, "requests per scenario and concurrency level (at least 10 per client)")
 	concList := flag.String("concurrency", "1,200", "comma-separated concurrency levels")
 	chunks := flag.Int("chunks", 20, "chunks per streamed response")
+	delay := flag.Duration("upstream-delay", 0, "fake upstream's time to first byte (models provider latency, so that 200 clients do not just saturate the CPU)")
+	interval := flag.Duration("chunk-interval", 0, "fake upstream's pause between streamed chunks")
 	only := flag.String("scenarios", "chat,stream-ttft,stream-end", "comma-separated scenarios to run")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -63,7 +65,7 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
-	upstream, err := startUpstream(*chunks)
+	upstream, err := startUpstream(*chunks, *delay, *interval)
 	if err != nil {
 		log.Fatalf("start fake upstream: %v", err)
 	}
@@ -74,8 +76,8 @@ func main() {
 	}
 	defer shutdown()
 
-	fmt.Printf("llmproxy added latency (GOMAXPROCS=%d, %s/%s, fake upstream answers at once, %d chunks per stream)\n",
-		runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, *chunks)
+	fmt.Printf("llmproxy added latency (GOMAXPROCS=%d, %s/%s, upstream delay %v, %d chunks per stream %v apart)\n",
+		runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, *delay, *chunks, *interval)
 	fmt.Printf("%-11s %5s %7s | %9s %9s | %9s %9s | %9s %9s | %s\n",
 		"scenario", "conc", "reqs", "direct50", "direct99", "proxy50", "proxy99", "added50", "added99", "added CPU/call")
 	for _, cs := range strings.Split(*concList, ",") {
@@ -176,7 +178,7 @@ func newClient(conc int) *http.Client {
 }
 
 // startUpstream serves a fixed chat completion, or a stream of chunks flushed one by one.
-func startUpstream(chunks int) (string, error) {
+func startUpstream(chunks int, delay, interval time.Duration) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -191,6 +193,9 @@ func startUpstream(chunks int) (string, error) {
 
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		if delay > 0 {
+			time.Sleep(delay)
+		}
 		if !bytes.Contains(body, []byte(`"stream":true`)) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Content-Length", strconv.Itoa(len(chatResponse)))
@@ -205,6 +210,9 @@ func startUpstream(chunks int) (string, error) {
 			}
 			_, _ = w.Write(ev)
 			_ = rc.Flush()
+			if interval > 0 {
+				time.Sleep(interval)
+			}
 		}
 	})
 	go func() { _ = http.Serve(ln, handler) }()

@@ -80,7 +80,7 @@ func newCall(r *http.Request, kind routeKind, up *upstream, body []byte, start t
 		method:   r.Method,
 		path:     r.URL.Path,
 		project:  project,
-		info:     info,
+		info:     withoutCredentials(info),
 		reqBody:  body,
 		start:    start,
 	}
@@ -108,6 +108,31 @@ func newCall(r *http.Request, kind routeKind, up *upstream, body []byte, start t
 	bearer, _ := strings.CutPrefix(r.Header.Get(headerAuthorization), "Bearer ")
 	c.secrets = []string{bearer, r.Header.Get(headerAnthropicKey), r.Header.Get(headerAzureKey), r.Header.Get(headerTracehoundKey), r.Header.Get(headerScorecardKey)}
 	return c
+}
+
+// credentialHeaders never travel down the pipeline, even with include_metadata on.
+var credentialHeaders = map[string]bool{
+	"authorization": true, "x-api-key": true, "api-key": true,
+	"x-tracehound-api-key": true, "x-scorecard-api-key": true,
+	"cookie": true, "proxy-authorization": true,
+}
+
+// withoutCredentials drops the request's keys from the client metadata that
+// include_metadata copies from the headers; the address and auth data stay.
+func withoutCredentials(info client.Info) client.Info {
+	md := map[string][]string{}
+	dropped := false
+	for k := range info.Metadata.Keys() {
+		if credentialHeaders[strings.ToLower(k)] {
+			dropped = true
+			continue
+		}
+		md[k] = info.Metadata.Get(k)
+	}
+	if dropped {
+		info.Metadata = client.NewMetadata(md)
+	}
+	return info
 }
 
 // size is what the call holds in memory while it waits in the queue.

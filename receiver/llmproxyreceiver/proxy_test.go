@@ -437,3 +437,24 @@ func TestUpstreamTimeout(t *testing.T) {
 		llmschema.HTTPResponseStatus: 504,
 	})
 }
+
+func TestIncludeMetadata_CredentialsStayOutOfThePipeline(t *testing.T) {
+	env := startProxy(t, withAuth(), func(c *Config) { c.IncludeMetadata = true })
+	h := projectHeaders()
+	h["X-Team"] = "search"
+	resp := doRequest(t, http.MethodPost, env.base+"/v1/chat/completions", chatBody, h)
+	resp.Body.Close()
+	env.onlySpan()
+	info := <-env.sink.infos
+	for _, k := range []string{"authorization", "x-tracehound-api-key"} {
+		if v := info.Metadata.Get(k); len(v) != 0 {
+			t.Errorf("metadata %s reached the pipeline: %v", k, v)
+		}
+	}
+	if got := info.Metadata.Get("x-team"); len(got) != 1 || got[0] != "search" {
+		t.Errorf("other metadata lost: %v", got)
+	}
+	if info.Auth == nil {
+		t.Error("auth data lost")
+	}
+}

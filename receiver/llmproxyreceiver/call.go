@@ -243,6 +243,10 @@ func (c *call) exchange() *exchange {
 	} else {
 		parseOpenAIRequest(c.reqBody, ex)
 	}
+	if ex.requestModel == "" {
+		// Azure OpenAI names the deployment in the path instead of the body.
+		ex.requestModel = azureDeployment(c.path)
+	}
 	switch {
 	case c.status >= 400:
 		if c.kind == routeMessages {
@@ -260,6 +264,15 @@ func (c *call) exchange() *exchange {
 		parseOpenAIResponse(c.respBody, c.kind == routeResponses, ex)
 	}
 	return ex
+}
+
+func azureDeployment(p string) string {
+	_, rest, ok := strings.Cut(p, "/deployments/")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name
 }
 
 func parseEmbeddingsResponse(body []byte, ex *exchange) {

@@ -52,6 +52,9 @@ const (
 	routeMessages
 )
 
+// classify names the route by the path's ending, so that OpenAI-compatible APIs under
+// other prefixes are traced too: Azure OpenAI (/openai/deployments/<name>/chat/completions),
+// Gemini (/v1beta/openai/chat/completions), vLLM, Ollama, LiteLLM.
 func classify(method, p string) routeKind {
 	if method == http.MethodGet && (p == "/v1/models" || strings.HasPrefix(p, "/v1/models/")) {
 		return routeModels
@@ -59,16 +62,17 @@ func classify(method, p string) routeKind {
 	if method != http.MethodPost {
 		return routePassthrough
 	}
-	switch p {
-	case "/v1/chat/completions":
+	switch {
+	case strings.HasSuffix(p, "/chat/completions"):
 		return routeChat
-	case "/v1/completions":
+	case strings.HasSuffix(p, "/completions"):
 		return routeCompletions
-	case "/v1/embeddings":
+	case strings.HasSuffix(p, "/embeddings"):
 		return routeEmbeddings
-	case "/v1/responses":
+	case strings.HasSuffix(p, "/responses"):
 		return routeResponses
-	case "/v1/messages":
+	case strings.HasSuffix(p, "/v1/messages"):
+		// Not any ".../messages": OpenAI's /v1/threads/<id>/messages is something else.
 		return routeMessages
 	}
 	return routePassthrough

@@ -458,3 +458,58 @@ func TestIncludeMetadata_CredentialsStayOutOfThePipeline(t *testing.T) {
 		t.Error("auth data lost")
 	}
 }
+
+func TestClassify_RoutesByPathEnding(t *testing.T) {
+	tests := []struct {
+		method, path string
+		want         routeKind
+	}{
+		{"POST", "/v1/chat/completions", routeChat},
+		{"POST", "/openai/deployments/gpt4o/chat/completions", routeChat},
+		{"POST", "/v1beta/openai/chat/completions", routeChat},
+		{"POST", "/v1/completions", routeCompletions},
+		{"POST", "/v1/embeddings", routeEmbeddings},
+		{"POST", "/v1/responses", routeResponses},
+		{"POST", "/v1/messages", routeMessages},
+		{"POST", "/v1/threads/thread_1/messages", routePassthrough},
+		{"POST", "/v1/messages/count_tokens", routePassthrough},
+		{"POST", "/v1/responses/resp_1/cancel", routePassthrough},
+		{"GET", "/v1/chat/completions", routePassthrough},
+		{"GET", "/v1/models", routeModels},
+		{"GET", "/v1/models/gpt-4o", routeModels},
+		{"POST", "/v1/files", routePassthrough},
+	}
+	for _, tt := range tests {
+		if got := classify(tt.method, tt.path); got != tt.want {
+			t.Errorf("%s %s: got %d, want %d", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestAzureStylePathIsTraced(t *testing.T) {
+	env := startProxy(t, withAuth(), func(c *Config) {
+		c.Upstreams["azure"] = UpstreamConfig{URL: c.Upstreams["openai"].URL, Provider: "azure.ai.openai"}
+	})
+	resp := doRequest(t, http.MethodPost, env.base+"/azure/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21",
+		`{"messages":[{"role":"user","content":"Hi"}]}`,
+		map[string]string{"Api-Key": "azure-secret-key-123456", "X-Tracehound-Api-Key": testProjectKey})
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, data)
+	}
+	up := env.upstream.lastRequest()
+	if up.path != "/openai/deployments/gpt4o-prod/chat/completions" || up.header.Get("Api-Key") != "azure-secret-key-123456" {
+		t.Errorf("upstream got %s %v", up.path, up.header)
+	}
+	span := env.onlySpan()
+	checkAttrs(t, span, attrWant{
+		llmschema.ProviderName:  "azure.ai.openai",
+		llmschema.RequestModel:  "gpt4o-prod",
+		llmschema.OperationName: "chat",
+		llmschema.Input:         "Hi",
+	})
+	if span.Name() != "chat gpt4o-prod" {
+		t.Errorf("span name %q", span.Name())
+	}
+}

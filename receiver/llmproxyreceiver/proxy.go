@@ -214,9 +214,11 @@ func (p *proxyReceiver) relayBody(w http.ResponseWriter, r *http.Request, resp *
 				c.clientGone(r)
 				break
 			}
-			if int64(len(c.respBody)+n) <= limit {
+			if !c.truncated && int64(len(c.respBody)+n) <= limit {
 				c.respBody = append(c.respBody, buf[:n]...)
 			} else {
+				// Once bytes are skipped the capture is not a prefix of the body
+				// any more; keep it as it was.
 				c.truncated = true
 			}
 		}

@@ -513,3 +513,18 @@ func TestAzureStylePathIsTraced(t *testing.T) {
 		t.Errorf("span name %q", span.Name())
 	}
 }
+
+func TestCaptureLimit_ClientGetsEverythingSpanSaysTruncated(t *testing.T) {
+	env := startProxy(t, withAuth(), func(c *Config) { c.MaxCaptureBytes = 64 })
+	resp := doRequest(t, http.MethodPost, env.base+"/v1/chat/completions", chatBody, projectHeaders())
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(data), "The capital of France is Paris.") {
+		t.Fatalf("client got a cut response: %s", data)
+	}
+	checkAttrs(t, env.onlySpan(), attrWant{
+		llmschema.ProxyCaptureTruncated: true,
+		llmschema.Output:                nil,
+		llmschema.Input:                 "Hi <there>",
+	})
+}

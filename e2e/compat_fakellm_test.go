@@ -75,6 +75,15 @@ type compatScenarios struct {
 		InputTokens   int64  `json:"input_tokens"`
 		OutputTokens  int64  `json:"output_tokens"`
 	} `json:"anthropic"`
+	AnthropicStream struct {
+		System        string `json:"system"`
+		Prompt        string `json:"prompt"`
+		Answer        string `json:"answer"`
+		Model         string `json:"model"`
+		ResponseModel string `json:"response_model"`
+		InputTokens   int64  `json:"input_tokens"`
+		OutputTokens  int64  `json:"output_tokens"`
+	} `json:"anthropic_stream"`
 	ChatModel         string `json:"chat_model"`
 	ChatResponseModel string `json:"chat_response_model"`
 }
@@ -95,7 +104,7 @@ func loadCompatScenarios(t *testing.T, path string) *compatScenarios {
 // fakeLLM is a deterministic OpenAI-compatible server (chat completions with and without
 // streaming, tool calls, embeddings, responses with and without streaming; 429/500 on magic
 // prompts)
-// that also answers Anthropic's /v1/messages (without streaming), on 127.0.0.1.
+// that also answers Anthropic's /v1/messages (with and without streaming), on 127.0.0.1.
 type fakeLLM struct {
 	sc       *compatScenarios
 	srv      *http.Server
@@ -355,19 +364,55 @@ func (f *fakeLLM) messages(w http.ResponseWriter, r *http.Request) {
 		anthropicError(http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("fake LLM: bad messages request: %v: %s", err, body))
 		return
 	}
+	last := messageText(req.Messages[len(req.Messages)-1].Content)
 	sc := f.sc.Anthropic
-	if req.Stream || !strings.Contains(messageText(req.Messages[len(req.Messages)-1].Content), sc.Prompt) {
-		anthropicError(http.StatusBadRequest, "invalid_request_error", "fake LLM: only the scripted anthropic prompt, without streaming, is answered: "+string(body))
+	switch {
+	case !req.Stream && strings.Contains(last, f.sc.Anthropic.Prompt):
+	case req.Stream && strings.Contains(last, f.sc.AnthropicStream.Prompt):
+		sc = f.sc.AnthropicStream
+	default:
+		anthropicError(http.StatusBadRequest, "invalid_request_error", "fake LLM: no scripted answer for: "+string(body))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"id": fmt.Sprintf("msg_fake%04d", f.seq.Add(1)), "type": "message", "role": "assistant", "model": sc.ResponseModel,
-		"content":     []any{map[string]any{"type": "text", "text": sc.Answer}},
-		"stop_reason": "end_turn", "stop_sequence": nil,
-		"usage": map[string]any{"input_tokens": sc.InputTokens, "output_tokens": sc.OutputTokens,
+	id := fmt.Sprintf("msg_fake%04d", f.seq.Add(1))
+	if !req.Stream {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"id": id, "type": "message", "role": "assistant", "model": sc.ResponseModel,
+			"content":     []any{map[string]any{"type": "text", "text": sc.Answer}},
+			"stop_reason": "end_turn", "stop_sequence": nil,
+			"usage": map[string]any{"input_tokens": sc.InputTokens, "output_tokens": sc.OutputTokens,
+				"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+		})
+		return
+	}
+	// Anthropic's event sequence: message_start carries the input tokens and a placeholder
+	// output count of 1; message_delta carries the final output count (not an increment).
+	w.Header().Set("Content-Type", "text/event-stream")
+	fl, _ := w.(http.Flusher)
+	send := func(typ string, fields map[string]any) {
+		fields["type"] = typ
+		b, _ := json.Marshal(fields)
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", typ, b)
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	send("message_start", map[string]any{"message": map[string]any{
+		"id": id, "type": "message", "role": "assistant", "model": sc.ResponseModel, "content": []any{},
+		"stop_reason": nil, "stop_sequence": nil,
+		"usage": map[string]any{"input_tokens": sc.InputTokens, "output_tokens": 1,
 			"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
-	})
+	}})
+	send("content_block_start", map[string]any{"index": 0, "content_block": map[string]any{"type": "text", "text": ""}})
+	send("ping", map[string]any{})
+	for _, word := range strings.SplitAfter(sc.Answer, " ") {
+		send("content_block_delta", map[string]any{"index": 0, "delta": map[string]any{"type": "text_delta", "text": word}})
+	}
+	send("content_block_stop", map[string]any{"index": 0})
+	send("message_delta", map[string]any{"delta": map[string]any{"stop_reason": "end_turn", "stop_sequence": nil},
+		"usage": map[string]any{"output_tokens": sc.OutputTokens}})
+	send("message_stop", map[string]any{})
 }
 
 // responses answers OpenAI's Responses API for the responses scenario.

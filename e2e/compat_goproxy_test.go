@@ -37,6 +37,18 @@ func (h *compatHarness) runGoProxyClient(cl compatClient, key string) (map[strin
 			option.WithHeader("traceparent", "00-"+traceID+"-"+randomHex(8)+"-01"),
 		}
 	}
+	anthropicOpts := func(traceID string) []anthropicoption.RequestOption {
+		return []anthropicoption.RequestOption{
+			anthropicoption.WithBaseURL("http://" + h.proxyAddr + "/"),
+			anthropicoption.WithAPIKey("sk-ant-fake"),
+			anthropicoption.WithMaxRetries(0),
+			anthropicoption.WithHeader("x-tracehound-api-key", key),
+			anthropicoption.WithHeader("x-tracehound-run-id", compatRunID(cl)),
+			anthropicoption.WithHeader("x-tracehound-user-id", "user-compat"),
+			anthropicoption.WithHeader("x-tracehound-session-id", "session-compat"),
+			anthropicoption.WithHeader("traceparent", "00-"+traceID+"-"+randomHex(8)+"-01"),
+		}
+	}
 	oa := func(traceID string) *openai.Client {
 		c := openai.NewClient(common(traceID)...)
 		return &c
@@ -116,16 +128,7 @@ func (h *compatHarness) runGoProxyClient(cl compatClient, key string) (map[strin
 		}},
 		{"anthropic", func(tid string) error {
 			a := sc.Anthropic
-			c := anthropic.NewClient(
-				anthropicoption.WithBaseURL("http://"+h.proxyAddr+"/"),
-				anthropicoption.WithAPIKey("sk-ant-fake"),
-				anthropicoption.WithMaxRetries(0),
-				anthropicoption.WithHeader("x-tracehound-api-key", key),
-				anthropicoption.WithHeader("x-tracehound-run-id", compatRunID(cl)),
-				anthropicoption.WithHeader("x-tracehound-user-id", "user-compat"),
-				anthropicoption.WithHeader("x-tracehound-session-id", "session-compat"),
-				anthropicoption.WithHeader("traceparent", "00-"+tid+"-"+randomHex(8)+"-01"),
-			)
+			c := anthropic.NewClient(anthropicOpts(tid)...)
 			_, err := c.Messages.New(ctx, anthropic.MessageNewParams{
 				Model:     anthropic.Model(a.Model),
 				MaxTokens: 64,
@@ -133,6 +136,20 @@ func (h *compatHarness) runGoProxyClient(cl compatClient, key string) (map[strin
 				Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(a.Prompt))},
 			})
 			return err
+		}},
+		{"anthropic_stream", func(tid string) error {
+			a := sc.AnthropicStream
+			c := anthropic.NewClient(anthropicOpts(tid)...)
+			stream := c.Messages.NewStreaming(ctx, anthropic.MessageNewParams{
+				Model:     anthropic.Model(a.Model),
+				MaxTokens: 64,
+				System:    []anthropic.TextBlockParam{{Text: a.System}},
+				Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(a.Prompt))},
+			})
+			for stream.Next() {
+				_ = stream.Current()
+			}
+			return stream.Err()
 		}},
 		{"error", func(tid string) error {
 			_, err := oa(tid).Chat.Completions.New(ctx, user(sc.Error.Prompt))

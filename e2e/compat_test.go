@@ -73,6 +73,7 @@ var compatClients = []compatClient{
 		NotRun: map[string]string{
 			"responses":        "hand-written spans: a Responses API call gives the same span as chat",
 			"responses_stream": "hand-written spans: a Responses API call gives the same span as chat",
+			"anthropic_stream": "hand-written spans: a streamed call gives the same span as the anthropic case",
 		},
 	},
 	{
@@ -152,6 +153,7 @@ var compatCases = []struct{ ID, Title, Verified string }{
 	{"tools", "tools", "tool call and follow-up in one trace: first input, final output, tool call in the conversation, usage of both calls summed once, cost"},
 	{"embeddings", "embeddings", "input text, model, input tokens, cost, status ok"},
 	{"anthropic", "anthropic", "Anthropic Messages API call with a system prompt: input and output text, model, exact token usage, cost, status ok"},
+	{"anthropic_stream", "anthropic stream", "streamed Anthropic Messages API call (input tokens in `message_start`, the final output count in `message_delta`): same checks as anthropic"},
 	{"error", "429", "rate-limited call: status error, a `rate_limit` flag, input, model"},
 	{"server_error", "500", "server error: status error, a `provider_error` flag, input, model"},
 	{"run", "run", "every record of the client carries the run id (`scorecard.tracing_group_id`, set as the \"run id set as\" column says), and `GET /api/v1/runs/{id}` counts each trace once, errors included"},
@@ -389,6 +391,11 @@ func (h *compatHarness) expect(scenario string) expectation {
 			costCalls: []pricing.Usage{{Input: e.InputTokens}}, costModel: e.Model, status: "ok"}
 	case "anthropic":
 		a := sc.Anthropic
+		return expectation{input: a.Prompt, output: a.Answer, model: a.Model, in: a.InputTokens, out: a.OutputTokens,
+			llmCalls: 1, costCalls: []pricing.Usage{{Input: a.InputTokens, Output: a.OutputTokens}},
+			costModel: a.ResponseModel, provider: "anthropic", status: "ok"}
+	case "anthropic_stream":
+		a := sc.AnthropicStream
 		return expectation{input: a.Prompt, output: a.Answer, model: a.Model, in: a.InputTokens, out: a.OutputTokens,
 			llmCalls: 1, costCalls: []pricing.Usage{{Input: a.InputTokens, Output: a.OutputTokens}},
 			costModel: a.ResponseModel, provider: "anthropic", status: "ok"}

@@ -28,6 +28,11 @@ const steps = {
   anthropic: async (s) => {
     await anthropic.messages.create({ model: s.model, max_tokens: 64, system: s.system, messages: [{ role: 'user', content: s.prompt }] });
   },
+  anthropic_stream: async (s) => {
+    const stream = await anthropic.messages.create({ model: s.model, max_tokens: 64, system: s.system,
+      messages: [{ role: 'user', content: s.prompt }], stream: true });
+    for await (const event of stream) void event;
+  },
 };
 
 (async () => {

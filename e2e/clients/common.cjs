@@ -28,7 +28,7 @@ const config = {
 
 // The order every client runs its scenarios in; the test expects one report line for each.
 // A script without a step for a scenario does not run it (the test marks it n/a).
-const SCENARIOS = ['chat', 'stream', 'responses', 'responses_stream', 'tools', 'embeddings', 'anthropic', 'error', 'server_error'];
+const SCENARIOS = ['chat', 'stream', 'responses', 'responses_stream', 'tools', 'embeddings', 'anthropic', 'anthropic_stream', 'error', 'server_error'];
 
 // A span processor that notes the trace IDs of the spans that end, so a script can say which
 // traces a scenario produced.

@@ -58,6 +58,11 @@ const steps = {
   anthropic: async (s) => {
     await anthropic.messages.create({ model: s.model, max_tokens: 64, system: s.system, messages: [{ role: 'user', content: s.prompt }] });
   },
+  anthropic_stream: async (s) => {
+    const stream = await anthropic.messages.create({ model: s.model, max_tokens: 64, system: s.system,
+      messages: [{ role: 'user', content: s.prompt }], stream: true });
+    for await (const event of stream) void event;
+  },
   error: async (s) => {
     await openai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: s.prompt }] });
   },
@@ -74,7 +79,7 @@ const steps = {
   }, async () => {
     for (const name of SCENARIOS) {
       if (!steps[name]) continue;
-      if (name === 'anthropic' && anthropicLoadError) {
+      if (name.startsWith('anthropic') && anthropicLoadError) {
         report(name, [], anthropicLoadError);
         continue;
       }

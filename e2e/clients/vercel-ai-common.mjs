@@ -56,6 +56,12 @@ export async function run({ ai, openai, anthropic, z, telemetry, recorder, provi
     embeddings: (s) => embed({ model: openai.embedding(s.model), value: s.input, maxRetries: 0, ...telemetry('embeddings') }),
     anthropic: (s) => generateText({ model: anthropic(s.model), system: s.system, prompt: s.prompt, maxRetries: 0,
       ...telemetry('anthropic') }),
+    anthropic_stream: async (s) => {
+      const result = streamText({ model: anthropic(s.model), system: s.system, prompt: s.prompt, maxRetries: 0,
+        ...telemetry('anthropic_stream'), onError: () => {} });
+      for await (const part of result.textStream) void part;
+      await result.usage;
+    },
     error: (s) => generateText({ model, prompt: s.prompt, maxRetries: 0, ...telemetry('error') }),
     server_error: (s) => generateText({ model, prompt: s.prompt, maxRetries: 0, ...telemetry('server_error') }),
   };

@@ -3,6 +3,8 @@ package llmproxyreceiver
 import (
 	"encoding/json"
 	"testing"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 func messagesJSON(t *testing.T, v any) string {
@@ -126,5 +128,51 @@ func TestScrubSecret(t *testing.T) {
 	want := "Incorrect API key provided: [REDACTED]. Also [REDACTED] leaked"
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestStreamErrorEvents_MarkTheSpanFailed(t *testing.T) {
+	tests := []struct {
+		name     string
+		kind     routeKind
+		stream   string
+		wantType string
+		wantMsg  string
+	}{
+		{
+			name:     "anthropic overloaded mid-stream",
+			kind:     routeMessages,
+			stream:   "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{\"input_tokens\":3}}}\n\nevent: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",
+			wantType: "overloaded_error",
+			wantMsg:  "Overloaded",
+		},
+		{
+			name:     "openai error object in a chunk",
+			kind:     routeChat,
+			stream:   "data: {\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\",\"code\":null}}\n\n",
+			wantType: "server_error",
+			wantMsg:  "The server had an error",
+		},
+		{
+			name:     "responses api failed response",
+			kind:     routeResponses,
+			stream:   "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"id\":\"r\",\"status\":\"failed\",\"error\":{\"code\":\"server_error\",\"message\":\"boom\"},\"output\":[]}}\n\n",
+			wantType: "server_error",
+			wantMsg:  "boom",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &call{kind: tt.kind, status: 200, streaming: true, upstream: &upstream{name: "u", provider: "u"}}
+			c.assembler = c.newAssembler()
+			p := newSSEParser(1<<16, func(event string, data []byte) { c.assembler.event(event, data) })
+			p.Feed([]byte(tt.stream))
+			p.Close()
+			span := c.traces().ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+			checkAttrs(t, span, attrWant{"error.type": tt.wantType})
+			if span.Status().Code() != ptrace.StatusCodeError || span.Status().Message() != tt.wantMsg {
+				t.Errorf("status %v %q", span.Status().Code(), span.Status().Message())
+			}
+		})
 	}
 }

@@ -73,10 +73,20 @@ func newProcessor(set processor.Settings, cfg *Config) (*llmExtractProcessor, er
 	p.ex = &extractor{
 		maxBytes:     cfg.MaxAttributeBytes,
 		keepOriginal: cfg.KeepOriginalAttributes,
-		runIDKeys:    cfg.RunIDKeys,
+		runIDKeys:    append(append([]string{}, metadataRunIDKeys...), cfg.RunIDKeys...),
 		prices:       table,
 	}
 	return p, nil
+}
+
+// metadataRunIDKeys are where instrumentations that cannot set arbitrary span attributes put
+// a run ID: OpenLLMetry association properties and Vercel AI SDK telemetry metadata. They
+// rank after tracehound.run.id and scorecard.tracing_group_id and before run_id_keys.
+var metadataRunIDKeys = []string{
+	llmschema.TraceloopAssociationProps + llmschema.ScorecardTracingGroupID,
+	llmschema.AITelemetryMetadata + llmschema.ScorecardTracingGroupID,
+	llmschema.TraceloopAssociationProps + llmschema.RunID,
+	llmschema.AITelemetryMetadata + llmschema.RunID,
 }
 
 // projectFrom returns the authenticated project of the request, or the configured default.

@@ -333,6 +333,10 @@ func TestRunID_PrecedenceAndExtraKeys(t *testing.T) {
 		{"scorecard beats extra key", []string{"custom.batch"}, map[string]any{"custom.batch": "nightly", llmschema.ScorecardTracingGroupID: "b"}, nil, "b"},
 		{"from resource", []string{"custom.batch"}, nil, map[string]any{"custom.batch": "res-run"}, "res-run"},
 		{"span beats resource", nil, map[string]any{llmschema.ScorecardTracingGroupID: "span"}, map[string]any{llmschema.ScorecardTracingGroupID: "res"}, "span"},
+		{"traceloop association property", nil, map[string]any{"traceloop.association.properties.scorecard.tracing_group_id": "tl-run"}, nil, "tl-run"},
+		{"vercel telemetry metadata", nil, map[string]any{"ai.telemetry.metadata.scorecard.tracing_group_id": "ai-run"}, nil, "ai-run"},
+		{"attribute beats metadata", nil, map[string]any{"ai.telemetry.metadata.scorecard.tracing_group_id": "ai-run", llmschema.ScorecardTracingGroupID: "b"}, nil, "b"},
+		{"metadata beats extra key", []string{"custom.batch"}, map[string]any{"custom.batch": "nightly", "traceloop.association.properties.tracehound.run.id": "tl"}, nil, "tl"},
 		{"none", nil, nil, nil, ""},
 	}
 	for _, tt := range tests {

@@ -45,6 +45,8 @@ func TestTechnical_Codes(t *testing.T) {
 		{"error.type deadline", testSpan{Kind: "llm", Status: "error", Attrs: map[string]any{"error.type": "context.DeadlineExceeded"}}, []string{"span_error", "timeout"}},
 		{"error.type numeric", testSpan{Kind: "llm", Attrs: map[string]any{"error.type": "500"}}, []string{"provider_error"}},
 		{"anthropic overloaded", testSpan{Kind: "llm", Status: "error", StatusMessage: "overloaded_error: Overloaded"}, []string{"span_error", "provider_error"}},
+		// OpenAI's 500 body as Vercel AI SDK 5/6 report it: a message, no HTTP status.
+		{"openai 500 message only", testSpan{Kind: "llm", Status: "error", StatusMessage: "The server had an error while processing your request. Sorry about that!"}, []string{"span_error", "provider_error"}},
 		{"exception event with auth error", testSpan{Kind: "llm", Status: "error", Events: exc("openai.AuthenticationError", "Incorrect API key provided")}, []string{"span_error", "exception", "auth"}},
 		{"exception without error status", testSpan{Kind: "chain", Events: exc("ValueError", "bad json")}, []string{"exception"}},
 		{"finish length", testSpan{Kind: "llm", Output: []testMsg{{Role: "assistant", Text: "The first three reasons are", FinishReason: "length"}}}, []string{"truncated"}},

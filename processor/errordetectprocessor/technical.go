@@ -118,7 +118,7 @@ var failureClasses = []failureClass{
 	{llmschema.FlagCodeRateLimit, "rate limited by the provider", []string{"ratelimit", "rate_limit", "rate limit", "too many requests", "throttl", "quota exceeded", "resource_exhausted", "resourceexhausted", "insufficient_quota"}},
 	{llmschema.FlagCodeTimeout, "request timed out", []string{"timeout", "timed out", "deadline", "time out"}},
 	{llmschema.FlagCodeAuth, "authentication or permission failure", []string{"authentication", "unauthorized", "unauthenticated", "permissiondenied", "permission_denied", "permission denied", "forbidden", "invalid api key", "invalid_api_key", "incorrect api key", "access denied", "accessdenied"}},
-	{llmschema.FlagCodeProviderError, "provider server error", []string{"internalserver", "internal server", "internal_error", "service unavailable", "serviceunavailable", "unavailable", "overloaded", "bad gateway", "badgateway", "server error", "servererror", "apiconnectionerror", "connection reset"}},
+	{llmschema.FlagCodeProviderError, "provider server error", []string{"internalserver", "internal server", "internal_error", "service unavailable", "serviceunavailable", "unavailable", "overloaded", "bad gateway", "badgateway", "server error", "servererror", "server had an error", "apiconnectionerror", "connection reset"}},
 }
 
 func classifyFailure(httpStatus int64, texts []string) (code, message, evidence string) {

@@ -6,7 +6,7 @@ BUILDER_VERSION := v0.165.0
 BUILDER   := $(BIN)/builder-$(BUILDER_VERSION)
 GEN_FILES := cmd/tracehound/main.go cmd/tracehound/main_others.go cmd/tracehound/main_windows.go cmd/tracehound/components.go
 
-.PHONY: run build test generate check-generate fuzz bench
+.PHONY: run build test generate check-generate fuzz bench compat compat-update
 
 ## run: start the collector with the embedded default config (store in ./data, API on :8080)
 run:
@@ -39,6 +39,14 @@ check-generate: generate
 		(echo "cmd/tracehound is out of date with builder-config.yaml: run 'make generate' and commit" >&2; exit 1)
 	@test -z "$$(git ls-files --others --exclude-standard cmd/tracehound)" || \
 		(echo "make generate created files that are not committed" >&2; exit 1)
+
+## compat: real-client compatibility suite (Node.js 20+ and npm; runs npm ci in e2e/clients)
+compat:
+	$(GO) test -count=1 -run '^TestCompat_' -v ./e2e
+
+## compat-update: rerun the suite and rewrite docs/compatibility.md from its results
+compat-update:
+	$(GO) test -count=1 -run '^TestCompat_' ./e2e -update-compat
 
 ## bench: ingest benchmark against a stock collector and Jaeger v2 in one run (BENCH_SMOKE=1: a few seconds)
 bench:

@@ -2,10 +2,8 @@ package bboltstore
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"sort"
 	"strings"
@@ -104,9 +102,9 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 // aggregate) and ordered by last seen, newest first.
 func (s *Store) ListRuns(_ context.Context, project string, q store.RunQuery) (store.RunPage, error) {
 	limit := store.ClampLimit(q.Limit)
-	var after *runCursor
+	var after *store.RunCursor
 	if q.Cursor != "" {
-		c, ok := decodeRunCursor(q.Cursor)
+		c, ok := store.DecodeRunCursor(q.Cursor)
 		if !ok {
 			return store.RunPage{}, store.ErrBadCursor
 		}
@@ -121,7 +119,7 @@ func (s *Store) ListRuns(_ context.Context, project string, q store.RunQuery) (s
 			if err := gojson.Unmarshal(v, a); err != nil {
 				return fmt.Errorf("decode run %q: %w", k[len(pp):], err)
 			}
-			if after == nil || a.LastSeen < after.lastSeen || a.LastSeen == after.lastSeen && a.ID > after.id {
+			if after == nil || after.After(a.LastSeen, a.ID) {
 				aggs = append(aggs, a)
 			}
 		}
@@ -140,37 +138,12 @@ func (s *Store) ListRuns(_ context.Context, project string, q store.RunQuery) (s
 	for i, a := range aggs {
 		if i == limit {
 			last := aggs[i-1]
-			page.NextCursor = encodeRunCursor(runCursor{last.LastSeen, last.ID})
+			page.NextCursor = store.RunCursor{LastSeen: last.LastSeen, ID: last.ID}.Encode()
 			break
 		}
 		page.Runs = append(page.Runs, a.Run())
 	}
 	return page, nil
-}
-
-type runCursor struct {
-	lastSeen int64
-	id       string
-}
-
-func encodeRunCursor(c runCursor) string {
-	b := []byte{'r'}
-	b = binary.BigEndian.AppendUint64(b, uint64(c.lastSeen))
-	b = append(b, c.id...)
-	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeRunCursor(s string) (runCursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 13 || b[0] != 'r' {
-		return runCursor{}, false
-	}
-	n := len(b) - 4
-	if crc32.ChecksumIEEE(b[:n]) != binary.BigEndian.Uint32(b[n:]) {
-		return runCursor{}, false
-	}
-	return runCursor{lastSeen: int64(binary.BigEndian.Uint64(b[1:9])), id: string(b[9:n])}, true
 }
 
 // GetRun implements store.Store.

@@ -2,12 +2,9 @@ package pgstore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"strings"
 	"time"
@@ -59,31 +56,6 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 		s.markDirty(dirty)
 	}
 	return err
-}
-
-type runCursor struct {
-	lastSeen int64
-	id       string
-}
-
-func encodeRunCursor(c runCursor) string {
-	b := []byte{'r'}
-	b = binary.BigEndian.AppendUint64(b, uint64(c.lastSeen))
-	b = append(b, c.id...)
-	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeRunCursor(s string) (runCursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 13 || b[0] != 'r' {
-		return runCursor{}, false
-	}
-	n := len(b) - 4
-	if crc32.ChecksumIEEE(b[:n]) != binary.BigEndian.Uint32(b[n:]) {
-		return runCursor{}, false
-	}
-	return runCursor{lastSeen: int64(binary.BigEndian.Uint64(b[1:9])), id: clean(string(b[9:n]))}, true
 }
 
 // Stats implements store.Store by streaming the summaries of the records in range.

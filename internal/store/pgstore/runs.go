@@ -241,12 +241,12 @@ func (s *Store) ListRuns(ctx context.Context, project string, q store.RunQuery) 
 	args := []any{clean(project)}
 	having := "sum((agg->>'record_count')::bigint) > 0"
 	if q.Cursor != "" {
-		c, ok := decodeRunCursor(q.Cursor)
+		c, ok := store.DecodeRunCursor(q.Cursor)
 		if !ok {
 			return store.RunPage{}, store.ErrBadCursor
 		}
 		having += " AND (max(last_seen) < $2 OR max(last_seen) = $2 AND run_id > $3)"
-		args = append(args, c.lastSeen, c.id)
+		args = append(args, c.LastSeen, clean(c.ID))
 	}
 	sql := fmt.Sprintf(`WITH page AS (
 			SELECT run_id, max(last_seen) AS last_seen FROM run_deltas WHERE project = $1
@@ -281,7 +281,7 @@ func (s *Store) ListRuns(ctx context.Context, project string, q store.RunQuery) 
 	for i, a := range aggs {
 		if i == limit {
 			last := aggs[i-1]
-			page.NextCursor = encodeRunCursor(runCursor{last.LastSeen, last.ID})
+			page.NextCursor = store.RunCursor{LastSeen: last.LastSeen, ID: last.ID}.Encode()
 			break
 		}
 		finishRun(a)

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
+	"github.com/tracehound/tracehound/internal/llmschema"
 	"github.com/tracehound/tracehound/internal/store"
 )
 
@@ -331,7 +333,7 @@ func (s *Service) judgeRecord(ctx context.Context, j *job) {
 			continue
 		}
 		passed := v.Passed
-		score := store.Score{Value: v.Value, Passed: &passed, Reason: v.Reason, Source: ScoreSource}
+		score := store.Score{Value: v.Value, Passed: &passed, Reason: v.Reason, Source: ScoreSource, Flag: raisedFlag(&m.Metric, v)}
 		if err := s.store.PutScore(ctx, j.project, j.rec.TraceID, m.Name, score); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				// Deleted by retention meanwhile.
@@ -372,22 +374,34 @@ func (s *Service) evaluate(ctx context.Context, m *compiled, data *Data) (verdic
 	if err != nil {
 		return verdict{}, err
 	}
-	if !v.Passed && m.Flag != nil {
-		v.Reason = flagNote(m.Flag) + v.Reason
-	}
 	return v, nil
 }
 
-// flagNote marks a failing verdict's reason with the flag the metric raises. The store has
-// no way to add a flag to a record after its spans were folded, so the failing score carries
-// it (filter with metric=<name>=fail).
-func flagNote(f *FlagSpec) string {
-	msg := f.Message
-	if msg != "" {
-		msg = ": " + msg
+// raisedFlag is the record flag a failing verdict of m raises, or nil.
+func raisedFlag(m *Metric, v verdict) *llmschema.Flag {
+	if v.Passed || m.Flag == nil {
+		return nil
 	}
-	return fmt.Sprintf("[flag %s, %s%s] ", f.Code, f.Severity, msg)
+	msg := m.Flag.Message
+	if msg == "" {
+		msg = "AI-judge metric " + m.Name + " failed"
+	}
+	evidence := v.Reason
+	if len(evidence) > maxFlagEvidence {
+		cut := maxFlagEvidence
+		for cut > 0 && !utf8.RuneStart(evidence[cut]) {
+			cut--
+		}
+		evidence = evidence[:cut] + "…"
+	}
+	return &llmschema.Flag{
+		Code: m.Flag.Code, Category: llmschema.CategoryBehavioral, Severity: m.Flag.Severity,
+		Message: msg, Evidence: evidence, Source: ScoreSource,
+	}
 }
+
+// maxFlagEvidence caps the judge's reason quoted as a flag's evidence.
+const maxFlagEvidence = 200
 
 // target is the endpoint, model and key variable a metric uses. A metric with its own
 // endpoint never inherits the default endpoint's key.

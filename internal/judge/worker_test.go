@@ -42,9 +42,12 @@ func TestWorker_ConfiguredBuiltinFailsWithFlagNote(t *testing.T) {
 	h.write("any-project", storetest.AgentTrace(1, 0)...)
 	h.settle("any-project")
 	sc := h.scores("any-project", 1)["off_topic"]
-	if sc.Value != false || sc.Passed == nil || *sc.Passed || sc.Source != "judge" ||
-		sc.Reason != "[flag off_topic, warning: the judge found the response off topic] The response talks about cooking." {
+	if sc.Value != false || sc.Passed == nil || *sc.Passed || sc.Source != "judge" || sc.Reason != "The response talks about cooking." {
 		t.Fatalf("score = %+v", sc)
+	}
+	if f := sc.Flag; f == nil || f.Code != "off_topic" || f.Category != "behavioral" || f.Severity != "warning" ||
+		f.Source != "judge" || f.Message != "the judge found the response off topic" || f.Evidence != "The response talks about cooking." {
+		t.Fatalf("raised flag = %+v", sc.Flag)
 	}
 	if _, ok := h.scores("any-project", 1)["never"]; ok || j.requests.Load() != 1 {
 		t.Fatalf("a disabled metric ran (%d requests)", j.requests.Load())

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"sort"
 	"time"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
@@ -62,6 +63,9 @@ type Score struct {
 	Passed *bool  `json:"passed,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Source string `json:"source"`
+	// Flag, when set, is raised on the record for as long as this score stands (an AI-judge
+	// metric that failed, for example); it counts for the record's status like span flags.
+	Flag *llmschema.Flag `json:"flag,omitempty"`
 }
 
 // Record is one trace of one project, as the records API returns it.
@@ -226,6 +230,33 @@ func (r *Record) Fold(s *Span) {
 		f.SpanID = s.SpanIDHex()
 		r.Flags = append(r.Flags, f)
 	}
+	r.Status = r.deriveStatus()
+}
+
+// SetScore puts a score on the record and brings the record's score-raised flags and its
+// status in line with all of its scores. Span flags (those with a span ID) are untouched.
+func (r *Record) SetScore(name string, s Score) {
+	if r.Scores == nil {
+		r.Scores = map[string]Score{}
+	}
+	r.Scores[name] = s
+	flags := r.Flags[:0:0]
+	for _, f := range r.Flags {
+		if f.SpanID != "" {
+			flags = append(flags, f)
+		}
+	}
+	names := make([]string, 0, len(r.Scores))
+	for n, sc := range r.Scores {
+		if sc.Flag != nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		flags = append(flags, *r.Scores[n].Flag)
+	}
+	r.Flags = flags
 	r.Status = r.deriveStatus()
 }
 

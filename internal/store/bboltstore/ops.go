@@ -89,7 +89,7 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 			return err
 		}
 		rec, _ := decodeRecord(v)
-		rec.Scores[name] = score
+		rec.SetScore(name, score)
 		w := newTxWriter(tx)
 		if err := w.change(rk, old, rec); err != nil {
 			return err

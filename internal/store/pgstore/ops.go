@@ -42,7 +42,7 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 			return store.ErrNotFound
 		}
 		rec := cloneRecord(old)
-		rec.Scores[name] = score
+		rec.SetScore(name, score)
 		args, err := recordArgs(rec)
 		if err != nil {
 			return err

@@ -24,6 +24,7 @@ var queryTests = []struct {
 	{"Search_WordsPhrasesCaseInsensitive", testSearch},
 	{"Search_RefoldDropsStaleText", testSearchRefold},
 	{"Scores_SurviveRefoldAndFilter", testScores},
+	{"Scores_RaisedFlagsSetStatusAndClear", testScoreFlags},
 	{"Runs_AggregatesFollowLateSpans", testRuns},
 	{"Stats_GroupByAndBuckets", testStats},
 	{"Objects_StoredPerProject", testObjects},
@@ -340,6 +341,40 @@ func testScores(t *testing.T, open Factory) {
 	run, err := s.GetRun(context.Background(), "p1", "batch-job-123")
 	if err != nil || run.Scores["correct"].Count != 1 || *run.Scores["correct"].PassRate != 1 {
 		t.Fatalf("run scores: %+v, %v", run, err)
+	}
+}
+
+func testScoreFlags(t *testing.T, open Factory) {
+	s := open(t)
+	all := AgentTrace(1, 0)
+	write(t, s, MakeSpans(t, "p1", all[1:]...))
+	fail, pass := false, true
+	flag := &llmschema.Flag{Code: "judge_off_topic", Category: llmschema.CategoryBehavioral, Severity: llmschema.SeverityWarning, Message: "off topic", Source: "judge"}
+	if err := s.PutScore(context.Background(), "p1", TraceHex(1), "off_topic", store.Score{Value: 0.0, Passed: &fail, Source: "judge", Flag: flag}); err != nil {
+		t.Fatal(err)
+	}
+	// A late span folds in; the raised flag and the status it causes stay.
+	write(t, s, MakeSpans(t, "p1", all[0]))
+	r := get(t, s, "p1", 1)
+	if r.Status != store.StatusFlagged || len(r.Flags) != 1 || r.Flags[0].Code != "judge_off_topic" || r.Flags[0].SpanID != "" {
+		t.Fatalf("after a failing judged score and a late span: status %q, flags %+v", r.Status, r.Flags)
+	}
+	if got := ids(list(t, s, "p1", store.Query{Filter: store.Filter{Flag: "judge_off_topic"}})); got != "1" {
+		t.Fatalf("flag filter finds %q, want 1", got)
+	}
+	if got := ids(list(t, s, "p1", store.Query{Filter: store.Filter{Status: store.StatusFlagged}})); got != "1" {
+		t.Fatalf("status filter finds %q, want 1", got)
+	}
+	// Judged again and passed: the flag goes, and the status with it.
+	if err := s.PutScore(context.Background(), "p1", TraceHex(1), "off_topic", store.Score{Value: 1.0, Passed: &pass, Source: "judge"}); err != nil {
+		t.Fatal(err)
+	}
+	r = get(t, s, "p1", 1)
+	if r.Status != store.StatusOK || len(r.Flags) != 0 {
+		t.Fatalf("after the score passed: status %q, flags %+v", r.Status, r.Flags)
+	}
+	if got := ids(list(t, s, "p1", store.Query{Filter: store.Filter{Flag: "judge_off_topic"}})); got != "" {
+		t.Fatalf("flag filter still finds %q", got)
 	}
 }
 

@@ -29,12 +29,13 @@ const maxReplyBytes = 64 << 10
 const maxObjectCandidates = 32
 
 var (
-	thinkRE    = regexp.MustCompile(`(?is)<(think|thinking|reasoning)>.*?</(think|thinking|reasoning)>`)
-	fenceRE    = regexp.MustCompile("(?s)```[a-zA-Z]*\\s*\n?(.*?)```")
-	labelRE    = regexp.MustCompile(`(?i)\b(?:verdict|result|score|rating|grade|judge?ment|decision|label)\b\s*\**\s*(?:is\s*)?[:=\-]?\s*\**\s*"?([A-Za-z]+|\d+(?:\.\d+)?(?:\s*/\s*\d+)?%?)`)
-	numberRE   = regexp.MustCompile(`(?:^|[^\w.])(\d+(?:\.\d+)?)(\s*/\s*(\d+)|%)?`)
-	passWordRE = regexp.MustCompile(`(?i)\b(pass|passed|passes|yes|true|correct)\b`)
-	failWordRE = regexp.MustCompile(`(?i)\b(fail|failed|fails|no|false|incorrect)\b`)
+	thinkCloseRE = regexp.MustCompile(`(?i)</think>`)
+	thinkRE      = regexp.MustCompile(`(?is)<(think|thinking|reasoning)>.*?</(think|thinking|reasoning)>`)
+	fenceRE      = regexp.MustCompile("(?s)```[a-zA-Z]*\\s*\n?(.*?)```")
+	labelRE      = regexp.MustCompile(`(?i)\b(?:verdict|result|score|rating|grade|judge?ment|decision|label)\b\s*\**\s*(?:is\s*)?[:=\-]?\s*\**\s*"?([A-Za-z]+|\d+(?:\.\d+)?(?:\s*/\s*\d+)?%?)`)
+	numberRE     = regexp.MustCompile(`(?:^|[^\w.])(\d+(?:\.\d+)?)(\s*/\s*(\d+)|%)?`)
+	passWordRE   = regexp.MustCompile(`(?i)\b(pass|passed|passes|yes|true|correct)\b`)
+	failWordRE   = regexp.MustCompile(`(?i)\b(fail|failed|fails|no|false|incorrect)\b`)
 )
 
 // scoreKeys and reasonKeys are the field names judges use, in order of preference.
@@ -48,8 +49,9 @@ var (
 // ignored.
 func parseVerdict(content, outputType string, threshold float64) (verdict, error) {
 	text := strings.TrimSpace(content)
-	if i := strings.LastIndex(strings.ToLower(text), "</think>"); i >= 0 {
-		text = text[i+len("</think>"):]
+	// Index the original bytes: lower-casing would shift offsets in invalid UTF-8.
+	if locs := thinkCloseRE.FindAllStringIndex(text, -1); len(locs) > 0 {
+		text = text[locs[len(locs)-1][1]:]
 	}
 	text = strings.TrimSpace(thinkRE.ReplaceAllString(text, ""))
 	if len(text) > maxReplyBytes {

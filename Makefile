@@ -52,7 +52,7 @@ compat-update:
 bench:
 	bash bench/run.sh
 
-## fuzz: a short run of every fuzz target (FUZZTIME=10s by default)
+## fuzz: a short run of every fuzz target (FUZZTIME=10s by default; a count such as 500x also works)
 FUZZTIME ?= 10s
 fuzz:
 	@grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r dir; do \

@@ -83,8 +83,8 @@ func TestDiskFull_IngestBacksOffReadsWorkAndResume(t *testing.T) {
 	if refused == nil {
 		t.Fatalf("6 MiB store never filled after %d traces", len(acked))
 	}
-	if refused.StatusCode != http.StatusServiceUnavailable && refused.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("full disk answered %d, want a retryable 503 or 429", refused.StatusCode)
+	if refused.StatusCode != http.StatusServiceUnavailable || refused.Header.Get("Retry-After") != "5" {
+		t.Fatalf("full disk answered %d with Retry-After %q, want 503 with Retry-After 5", refused.StatusCode, refused.Header.Get("Retry-After"))
 	}
 	t.Logf("disk full after %d acknowledged traces: %d, Retry-After %q", len(acked), refused.StatusCode, refused.Header.Get("Retry-After"))
 	if code := c.apiGet("/api/v1/records?limit=10", nil); code != http.StatusOK {

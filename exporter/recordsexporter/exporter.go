@@ -16,6 +16,10 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/tracehound/tracehound/internal/judge"
 	"github.com/tracehound/tracehound/internal/llmschema"
@@ -227,9 +231,26 @@ func (e *recordsExporter) pushTraces(ctx context.Context, td ptrace.Traces) erro
 		}
 	}
 	if err := e.store.WriteSpans(ctx, spans); err != nil {
-		return fmt.Errorf("records: store %d spans: %w", len(spans), err)
+		return retryLater(fmt.Errorf("records: store %d spans: %w", len(spans), err))
 	}
 	return nil
+}
+
+// storeRetryDelay is how long clients are asked to wait after the store refused a write
+// (disk full, database away, write queue full): OTLP/HTTP clients get it as Retry-After,
+// gRPC clients as RetryInfo.
+const storeRetryDelay = 5 * time.Second
+
+// retryLater turns a store failure into gRPC Unavailable with RetryInfo, which the OTLP
+// receiver answers as 503 + Retry-After (HTTP) or Unavailable + RetryInfo (gRPC), so that
+// clients back off and resend instead of dropping the data.
+func retryLater(err error) error {
+	st, detErr := status.New(codes.Unavailable, err.Error()).
+		WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(storeRetryDelay)})
+	if detErr != nil {
+		return err
+	}
+	return st.Err()
 }
 
 // dropInvalid counts a span without a trace or span ID and logs the count at most every

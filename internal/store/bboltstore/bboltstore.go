@@ -218,25 +218,7 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 }
 
 func (s *Store) submit(ctx context.Context, req *writeRequest) error {
-	select {
-	case <-s.closing:
-		return store.ErrClosed
-	default:
-	}
-	select {
-	case s.reqs <- req:
-	case <-s.closing:
-		return store.ErrClosed
-	case <-ctx.Done():
-		return fmt.Errorf("store write queue full: %w", ctx.Err())
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		// The write may still commit; a client retry is deduplicated by span ID.
-		return fmt.Errorf("waiting for store commit: %w", ctx.Err())
-	}
+	return store.Submit(ctx, s.reqs, s.closing, req, req.done)
 }
 
 func (s *Store) writeLoop() {

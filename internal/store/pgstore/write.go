@@ -22,25 +22,7 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 		return nil
 	}
 	req := &writeRequest{spans: spans, done: make(chan error, 1)}
-	select {
-	case <-s.closing:
-		return store.ErrClosed
-	default:
-	}
-	select {
-	case s.reqs <- req:
-	case <-s.closing:
-		return store.ErrClosed
-	case <-ctx.Done():
-		return fmt.Errorf("store write queue full: %w", ctx.Err())
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		// The write may still commit; a client retry is deduplicated by span ID.
-		return fmt.Errorf("waiting for store commit: %w", ctx.Err())
-	}
+	return store.Submit(ctx, s.reqs, s.closing, req, req.done)
 }
 
 type writeRequest struct {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"sync"
@@ -184,6 +185,15 @@ func TestE2E_Replicas_PostgresConvergeWithoutTraceAffinity(t *testing.T) {
 			t.Fatalf("run %s = %d", runID, code)
 		}
 	}
+	// The run's cost is a float sum over records that reached each store in a different order:
+	// equal up to rounding, not bit for bit.
+	c0, _ := runs[0]["cost_usd"].(float64)
+	c1, _ := runs[1]["cost_usd"].(float64)
+	if c1 <= 0 || math.Abs(c0-c1) > 1e-9*c1 {
+		t.Fatalf("run cost on the replicas %v, single node %v", c0, c1)
+	}
+	delete(runs[0], "cost_usd")
+	delete(runs[1], "cost_usd")
 	if runs[0]["record_count"] != float64(traces) || !reflect.DeepEqual(runs[0], runs[1]) {
 		t.Fatalf("run on the replicas %v\nsingle node %v", runs[0], runs[1])
 	}

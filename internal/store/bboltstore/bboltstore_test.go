@@ -329,3 +329,34 @@ func TestScanBudget_EndsPagesEarlyWithACursor(t *testing.T) {
 		t.Fatalf("50 candidates with a budget of about 10 took %d pages, want at least 5", pages)
 	}
 }
+
+// A word in every record must not become one posting list that every write rewrites whole:
+// the lists are chunked, and no chunk grows past twice the chunk size.
+func TestTextIndex_PostingChunksStayBounded(t *testing.T) {
+	s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for from := 1; from <= 3000; from += 250 {
+		writeTraces(t, s, from, 250, 0)
+	}
+	chunks, longest := 0, 0
+	err = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketText).ForEach(func(k, v []byte) error {
+			chunks++
+			longest = max(longest, len(decodePostings(v)))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if longest > 2*postingChunkIDs {
+		t.Fatalf("longest posting chunk has %d IDs, want at most %d", longest, 2*postingChunkIDs)
+	}
+	if got := count(t, s, store.Filter{Text: "capital"}); got != 3000 {
+		t.Fatalf("search over chunked lists finds %d records, want 3000", got)
+	}
+	t.Logf("%d chunks, longest %d IDs", chunks, longest)
+}

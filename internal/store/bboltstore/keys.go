@@ -21,7 +21,8 @@ import (
 //	records_by_time  P | start(8) | trace(16)               → summary (binary)
 //	idx_eq           P | len(2) | field 0 value | start(8) | trace(16)  → -
 //	idx_sort         P | sort(1) | value(8) | trace(16)     → start(8)
-//	idx_text         P | hour(4) | token                    → doc IDs (delta uvarints)
+//	idx_text         P | hour(4) | token                    → open chunk: doc IDs (delta uvarints)
+//	                 P | hour(4) | token | 0 | bound(8)     → sealed chunk: doc IDs ≤ bound
 //	docs             P | doc(8)                             → start(8) | trace(16)
 //	runs             P | run ID                             → run aggregate JSON
 //	objects          P | kind 0 name                        → document
@@ -87,6 +88,21 @@ func eqPrefix(pp []byte, fv string) []byte { return cat(pp, lenPrefixed(fv)) }
 func textKey(pp []byte, h uint32, token string) []byte {
 	k := binary.BigEndian.AppendUint32(append(make([]byte, 0, len(pp)+4+len(token)), pp...), h)
 	return append(k, token...)
+}
+
+// Posting lists are chunked so that adding a record rewrites a bounded list however common
+// the token: the open chunk at textKey holds the newest IDs (above every bound); sealed
+// chunks at textKey | 0 | bound hold the IDs in (previous chunk's bound, bound]. Tokens are
+// letters and digits, never 0, so a sealed key cannot be another token's open chunk.
+const postingChunkIDs = 256
+
+func sealedKey(head []byte, bound uint64) []byte {
+	k := append(append(make([]byte, 0, len(head)+9), head...), 0)
+	return binary.BigEndian.AppendUint64(k, bound)
+}
+
+func isSealedKeyOf(k, head []byte) bool {
+	return len(k) == len(head)+9 && k[len(head)] == 0 && bytes.HasPrefix(k, head)
 }
 
 // hourOf is the text-index hour of a start time, consistent with position order (which
@@ -286,8 +302,13 @@ func decodeSummaryInterned(start int64, b []byte, intern map[string]string) (sto
 }
 
 // Posting lists: ascending doc IDs as delta uvarints.
-func decodePostings(b []byte) []uint64 {
-	var out []uint64
+func decodePostings(b []byte) []uint64 { return appendPostings(nil, b) }
+
+// appendPostings appends the IDs of one encoded list to out.
+func appendPostings(out []uint64, b []byte) []uint64 {
+	if out == nil && len(b) > 0 {
+		out = make([]uint64, 0, len(b)) // at least one byte per ID
+	}
 	var prev uint64
 	for len(b) > 0 {
 		d, n := binary.Uvarint(b)

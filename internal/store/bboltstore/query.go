@@ -105,15 +105,14 @@ func (it *textIter) load(h uint32) {
 	it.list = it.list[:0]
 	var ids []uint64
 	for i, t := range it.tokens {
-		v := it.c.Bucket().Get(textKey(it.pp, h, t))
-		*it.budget -= len(v)/64 + 1
-		if v == nil {
+		list := it.postings(textKey(it.pp, h, t))
+		if len(list) == 0 {
 			return
 		}
 		if i == 0 {
-			ids = decodePostings(v)
+			ids = list
 		} else {
-			ids = intersect(ids, decodePostings(v))
+			ids = intersect(ids, list)
 		}
 		if len(ids) == 0 {
 			return
@@ -134,6 +133,19 @@ func (it *textIter) load(h uint32) {
 		}
 	}
 	sort.Slice(it.list, func(i, j int) bool { return bytes.Compare(it.list[i][:], it.list[j][:]) < 0 })
+}
+
+// postings reads a token's whole posting list for an hour: its sealed chunks in bound order,
+// then the open chunk.
+func (it *textIter) postings(head []byte) []uint64 {
+	var ids []uint64
+	for k, v := it.c.Seek(sealedKey(head, 0)); k != nil && isSealedKeyOf(k, head); k, v = it.c.Next() {
+		*it.budget -= len(v)/64 + 1
+		ids = appendPostings(ids, v)
+	}
+	v := it.c.Bucket().Get(head)
+	*it.budget -= len(v)/64 + 1
+	return appendPostings(ids, v)
 }
 
 // intersect keeps the IDs of a that are also in b; both are ascending.

@@ -18,8 +18,17 @@ type txWriter struct {
 
 	dirty    map[string]*dirtyRecord
 	order    []string
-	postings map[string][]uint64
+	postings map[string]*postingChunk // by chunk key
 	runAggs  map[string]*store.RunAgg
+	textCur  *bolt.Cursor
+}
+
+// postingChunk is one chunk of a token's posting list for an hour, as changed in this
+// transaction (see sealedKey for the layout).
+type postingChunk struct {
+	ids    []uint64
+	sealed bool
+	head   int // length of the open chunk's key, which every chunk key of the list starts with
 }
 
 type dirtyRecord struct {
@@ -38,9 +47,10 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 		docs:     tx.Bucket(bucketDocs),
 		runs:     tx.Bucket(bucketRuns),
 		dirty:    map[string]*dirtyRecord{},
-		postings: map[string][]uint64{},
+		postings: map[string]*postingChunk{},
 		runAggs:  map[string]*store.RunAgg{},
 	}
+	w.textCur = w.text.Cursor()
 	// Records arrive roughly in time order, so these buckets mostly grow at their end (per
 	// value, for idx_eq): fuller pages there halve their size. Randomly keyed buckets keep
 	// bbolt's default half-full split.
@@ -249,11 +259,14 @@ func (w *txWriter) changeText(pp []byte, doc uint64, old, rec *store.Record, mov
 	return nil
 }
 
-func (w *txWriter) posting(key []byte, doc uint64, add bool) error {
-	ids, ok := w.postings[string(key)]
+func (w *txWriter) posting(head []byte, doc uint64, add bool) error {
+	key := w.chunkFor(head, doc)
+	c, ok := w.postings[string(key)]
 	if !ok {
-		ids = decodePostings(w.text.Get(key))
+		c = &postingChunk{ids: decodePostings(w.text.Get(key)), sealed: len(key) > len(head), head: len(head)}
+		w.postings[string(key)] = c
 	}
+	ids := c.ids
 	i := sort.Search(len(ids), func(i int) bool { return ids[i] >= doc })
 	present := i < len(ids) && ids[i] == doc
 	switch {
@@ -264,8 +277,19 @@ func (w *txWriter) posting(key []byte, doc uint64, add bool) error {
 	case !add && present:
 		ids = append(ids[:i], ids[i+1:]...)
 	}
-	w.postings[string(key)] = ids
+	c.ids = ids
 	return nil
+}
+
+// chunkFor is the key of the chunk of head's posting list that doc belongs in: the sealed
+// chunk with the smallest bound at or above doc, or the open chunk when doc is above every
+// bound. Text entries are written only in flushAux, so the cursor sees the committed index.
+func (w *txWriter) chunkFor(head []byte, doc uint64) []byte {
+	k, _ := w.textCur.Seek(sealedKey(head, doc))
+	if k != nil && isSealedKeyOf(k, head) {
+		return append([]byte(nil), k...)
+	}
+	return head
 }
 
 func (w *txWriter) runAgg(pp []byte, runID string, fn func(a *store.RunAgg)) error {
@@ -292,14 +316,7 @@ func (w *txWriter) flushAux() error {
 	}
 	sort.Strings(keys) // sequential puts fill pages better
 	for _, k := range keys {
-		ids := w.postings[k]
-		var err error
-		if len(ids) == 0 {
-			err = w.text.Delete([]byte(k))
-		} else {
-			err = w.text.Put([]byte(k), encodePostings(ids))
-		}
-		if err != nil {
+		if err := w.writeChunk([]byte(k), w.postings[k]); err != nil {
 			return fmt.Errorf("write text index: %w", err)
 		}
 	}
@@ -318,6 +335,29 @@ func (w *txWriter) flushAux() error {
 		}
 	}
 	return nil
+}
+
+// writeChunk stores a changed posting chunk. An open chunk that grew past postingChunkIDs
+// seals its full prefixes; a sealed chunk that grew past twice that (records moving into an
+// older hour) splits, its last piece keeping the bound.
+func (w *txWriter) writeChunk(key []byte, c *postingChunk) error {
+	ids := c.ids
+	if len(ids) == 0 {
+		return w.text.Delete(key)
+	}
+	head := key[:c.head]
+	limit := postingChunkIDs
+	if c.sealed {
+		limit = 2 * postingChunkIDs
+	}
+	for len(ids) > limit {
+		piece := ids[:postingChunkIDs]
+		if err := w.text.Put(sealedKey(head, piece[len(piece)-1]), encodePostings(piece)); err != nil {
+			return err
+		}
+		ids = ids[postingChunkIDs:]
+	}
+	return w.text.Put(key, encodePostings(ids))
 }
 
 // eqEntries are the equality-index entries (field 0 value) of a record.

@@ -23,6 +23,7 @@ var queryTests = []struct {
 	{"ListRecords_ScanBudgetEndsPagesEarlyButMissesNothing", testScanBudget},
 	{"Search_WordsPhrasesCaseInsensitive", testSearch},
 	{"Search_RefoldDropsStaleText", testSearchRefold},
+	{"Search_CommonWordInThousandsOfRecords", testSearchCommonWord},
 	{"Scores_SurviveRefoldAndFilter", testScores},
 	{"Scores_RaisedFlagsSetStatusAndClear", testScoreFlags},
 	{"Runs_AggregatesFollowLateSpans", testRuns},
@@ -308,6 +309,89 @@ func testSearchRefold(t *testing.T, open Factory) {
 	}
 	if got := ids(list(t, s, "p1", store.Query{Filter: store.Filter{From: base.Add(-time.Hour)}})); got != "" {
 		t.Errorf("record still listed at its old start: %q", got)
+	}
+}
+
+// testSearchCommonWord keeps one word in every record of an hour while records move into an
+// older hour, out of order and in bulk, and are deleted: long posting lists (chunked in the
+// bbolt store) must stay exact through all of it.
+func testSearchCommonWord(t *testing.T, open Factory) {
+	s := open(t)
+	const n = 1300
+	early := -3 * 3600 * 1000 // ms: three hours before base
+	rec := func(i int, startMS int64) SpanSpec {
+		return oneSpan(i, startMS, 5, map[string]any{llmschema.Input: fmt.Sprintf("common w%d", i), llmschema.Output: "shared answer"})
+	}
+	writeBatches := func(specs []SpanSpec) {
+		for len(specs) > 0 {
+			k := min(len(specs), 97)
+			write(t, s, MakeSpans(t, "p1", specs[:k]...))
+			specs = specs[k:]
+		}
+	}
+	var specs []SpanSpec
+	for i := 1; i <= n; i++ {
+		specs = append(specs, rec(i, int64(i)))
+	}
+	writeBatches(specs)
+	// Records move to the earlier hour when an earlier span arrives: first a few, then new
+	// records there, then many more old ones (below everything already listed there).
+	moved := map[int]bool{}
+	move := func(pick func(i int) bool) {
+		var late []SpanSpec
+		for i := 1; i <= n; i++ {
+			if !moved[i] && pick(i) {
+				moved[i] = true
+				late = append(late, SpanSpec{Trace: i, ID: 2, Parent: 1, Name: "early", StartMS: int64(early + i), EndMS: int64(early + i + 1)})
+			}
+		}
+		writeBatches(late)
+	}
+	move(func(i int) bool { return i%7 == 0 })
+	specs = specs[:0]
+	for i := n + 1; i <= n+400; i++ {
+		specs = append(specs, rec(i, int64(early+i)))
+	}
+	writeBatches(specs)
+	move(func(i int) bool { return i%2 == 1 })
+	total := n + 400
+	inEarly := 400 + len(moved)
+
+	count := func(f store.Filter) int {
+		t.Helper()
+		c := 0
+		if err := store.Each(context.Background(), s, "p1", store.Query{Filter: f}, func(*store.Record) error { c++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	hourEnd := base.Add(time.Duration(early)*time.Millisecond + time.Hour)
+	check := func(stage string, wantAll, wantEarly int) {
+		t.Helper()
+		if got := count(store.Filter{Text: "common"}); got != wantAll {
+			t.Errorf("%s: common finds %d records, want %d", stage, got, wantAll)
+		}
+		if got := count(store.Filter{Text: "shared answer", To: hourEnd}); got != wantEarly {
+			t.Errorf("%s: common in the early hour finds %d, want %d", stage, got, wantEarly)
+		}
+		for _, i := range []int{1, 2, 7, 256, 257, 700, 1299, n + 1, n + 400} {
+			got := list(t, s, "p1", store.Query{Filter: store.Filter{Text: fmt.Sprintf("common w%d", i)}})
+			if len(got) != 1 || got[0].TraceID != TraceHex(i) {
+				t.Errorf("%s: w%d finds %d records, want record %d alone", stage, i, len(got), i)
+			}
+		}
+	}
+	check("after moves", total, inEarly)
+	// Deleting the early hour's records removes them from every chunk.
+	deleted, err := s.DeleteBefore(context.Background(), hourEnd)
+	if err != nil || deleted != inEarly {
+		t.Fatalf("DeleteBefore = %d, %v; want %d", deleted, err, inEarly)
+	}
+	if got := count(store.Filter{Text: "common"}); got != total-inEarly {
+		t.Errorf("after delete: common finds %d, want %d", got, total-inEarly)
+	}
+	if got := count(store.Filter{Text: "w1"}); got != 0 {
+		t.Errorf("after delete: moved record w1 still found %d times", got)
 	}
 }
 

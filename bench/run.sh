@@ -9,6 +9,7 @@ ROOT=$PWD
 OUT=$ROOT/bench/out
 BIN=$OUT/bin
 mkdir -p "$BIN" "$OUT/results"
+rm -f "$OUT"/results/*.json   # ratios only between systems measured in this run
 
 SMOKE=${BENCH_SMOKE:-}
 DURATION=${BENCH_DURATION:-20s}
@@ -16,7 +17,9 @@ CONCURRENCY=${BENCH_CONCURRENCY:-8}
 PROTOCOL=${BENCH_PROTOCOL:-grpc}
 PROBES=${BENCH_PROBES:-50}
 JAEGER_VERSION=v1.76.0   # the Go module keeps v1 tags for Jaeger v2 releases
+SYSTEMS=${BENCH_SYSTEMS:-stock jaeger tracehound}   # a subset runs only those, e.g. for profiling
 if [ -n "$SMOKE" ]; then DURATION=3s; PROBES=5; fi
+runs() { case " $SYSTEMS " in *" $1 "*) return 0;; *) return 1;; esac; }
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -58,6 +61,7 @@ run_load() {
 disk_bytes() { du -sb "$1" | cut -f1; }
 
 # (a) stock pipeline: otlp → nop, same binary, same receiver settings.
+if runs stock; then
 G=$(port); H=$(port)
 cat > "$OUT/stock.yaml" <<YAML
 receivers:
@@ -77,10 +81,11 @@ wait_port "$G"; wait_port "$H"
 say "(a) stock otlp → nop"
 run_load stock "$G" "$H" > /dev/null
 stop_sut
+fi
 
 # (b) Jaeger v2 with Badger, sync writes on.
 JAEGER=$BIN/jaeger-$JAEGER_VERSION
-if [ -z "$SMOKE" ] && [ ! -x "$JAEGER" ]; then
+if [ -z "$SMOKE" ] && runs jaeger && [ ! -x "$JAEGER" ]; then
   # `go install ...@version` refuses modules with replace directives, so build the module's
   # main package from its module cache copy instead (same source, same go.mod).
   say "building Jaeger $JAEGER_VERSION (first run only, several minutes)"
@@ -92,7 +97,7 @@ if [ -z "$SMOKE" ] && [ ! -x "$JAEGER" ]; then
     say "Jaeger build failed; see $OUT/jaeger-build.log"
   fi
 fi
-if [ -z "$SMOKE" ] && [ -x "$JAEGER" ]; then
+if [ -z "$SMOKE" ] && runs jaeger && [ -x "$JAEGER" ]; then
   G=$(port); H=$(port); Q=$(port); QG=$(port)
   JDIR=$(mktemp -d); rm -rf "$JDIR"; mkdir -p "$JDIR/keys" "$JDIR/values"
   cat > "$OUT/jaeger.yaml" <<YAML
@@ -140,10 +145,26 @@ fi
 # (c) tracehound, embedded default configuration, on a fresh data directory.
 G=$(port); H=$(port); A=$(port)
 TDIR=$(mktemp -d)
+# BENCH_PROFILE=1: the same default configuration plus the pprof extension, and CPU and heap
+# profiles of the loaded process saved under bench/out (go tool pprof -top bench/out/...).
+TH_ARGS=()
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  P=$(port)
+  TH_ARGS=(--config "$ROOT/cmd/tracehound/config.yaml"
+           --config "yaml:extensions::pprof::endpoint: 127.0.0.1:$P"
+           --config "yaml:service::extensions: [bearerauth, pathalias, bodylimit, pprof]")
+fi
 ( cd "$TDIR" && exec env TRACEHOUND_OTLP_GRPC_ENDPOINT=127.0.0.1:$G TRACEHOUND_OTLP_HTTP_ENDPOINT=127.0.0.1:$H \
     TRACEHOUND_API_ENDPOINT=127.0.0.1:$A TRACEHOUND_DATA_DIR="$TDIR/data" TRACEHOUND_METRICS_LEVEL=none \
-    "$BIN/tracehound" > "$OUT/tracehound.log" 2>&1 ) & PID=$!
+    "$BIN/tracehound" "${TH_ARGS[@]}" > "$OUT/tracehound.log" 2>&1 ) & PID=$!
 wait_port "$G"; wait_port "$A"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  wait_port "$P"
+  secs=$(( ${DURATION%s} > 4 ? ${DURATION%s} - 2 : 2 ))
+  ( sleep 1; curl -sf -o "$OUT/tracehound.cpu.prof" "http://127.0.0.1:$P/debug/pprof/profile?seconds=$secs" &&
+    curl -sf -o "$OUT/tracehound.heap.prof" "http://127.0.0.1:$P/debug/pprof/heap" &&
+    say "profiles: bench/out/tracehound.cpu.prof, bench/out/tracehound.heap.prof" ) &
+fi
 if grep -q 'Bearer th_' "$OUT/tracehound.log" 2>/dev/null; then
   AUTH="Bearer $(grep -o 'th_[A-Za-z0-9_-]*' "$OUT/tracehound.log" | head -1)"
 fi

@@ -4,6 +4,7 @@ package main
 
 import (
 	healthcheckv2extension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckv2extension"
+	pprofextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	groupbytraceprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/groupbytraceprocessor"
 	probabilisticsamplerprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/probabilisticsamplerprocessor"
@@ -59,6 +60,7 @@ func components() (otelcol.Factories, error) {
 		bodylimitextension.NewFactory(),
 		healthcheckv2extension.NewFactory(),
 		filestorage.NewFactory(),
+		pprofextension.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -69,6 +71,7 @@ func components() (otelcol.Factories, error) {
 		bodylimitextension.NewFactory().Type():     "github.com/tracehound/tracehound v0.0.0",
 		healthcheckv2extension.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckv2extension v0.165.0",
 		filestorage.NewFactory().Type():            "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.0",
+		pprofextension.NewFactory().Type():         "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.165.0",
 	})
 
 	factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](

@@ -87,7 +87,10 @@ type Store struct {
 // function run in a transaction of its own on the writer goroutine.
 type writeRequest struct {
 	spans []store.Span
-	fn    func(s *Store) error
+	// packed are the spans' stored values (compressed Raw), made by the caller so that the
+	// single writer goroutine does not spend its time compressing.
+	packed [][]byte
+	fn     func(s *Store) error
 	done  chan error
 }
 
@@ -204,7 +207,11 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	return s.submit(ctx, &writeRequest{spans: spans, done: make(chan error, 1)})
+	packed := make([][]byte, len(spans))
+	for i := range spans {
+		packed[i] = compress(spans[i].Raw)
+	}
+	return s.submit(ctx, &writeRequest{spans: spans, packed: packed, done: make(chan error, 1)})
 }
 
 // exec runs fn on the writer goroutine, so that it never races a compaction's file swap.
@@ -285,7 +292,7 @@ func (s *Store) commitGroup(group []*writeRequest) {
 		w := newTxWriter(tx)
 		for _, r := range group {
 			for i := range r.spans {
-				if err := w.add(&r.spans[i]); err != nil {
+				if err := w.add(&r.spans[i], r.packed[i]); err != nil {
 					return err
 				}
 			}

@@ -61,13 +61,14 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 	return w
 }
 
-func (w *txWriter) add(sp *store.Span) error {
+// add folds one span into its record; packed is its stored value (see writeRequest).
+func (w *txWriter) add(sp *store.Span, packed []byte) error {
 	rk := recordKey(sp.Project, sp.TraceID)
 	sk := append(rk, sp.SpanID[:]...)
 	if w.spans.Get(sk) != nil {
 		return nil
 	}
-	if err := w.spans.Put(sk, compress(sp.Raw)); err != nil {
+	if err := w.spans.Put(sk, packed); err != nil {
 		return fmt.Errorf("put span: %w", err)
 	}
 	d, ok := w.dirty[string(rk)]

@@ -64,7 +64,8 @@ func (d *detector) detectContextLoss(v *spanView, text string) {
 	all := strings.Join(users, "\n")
 	low := normalizeSpace(text)
 	for _, sentence := range splitSentences(low) {
-		if !containsAny(sentence, slotKeywords) || !askRE.MatchString(sentence) || confirmation.MatchString(sentence) {
+		if !containsAny(sentence, slotKeywords) || !containsAny(sentence, askLiterals) || !askRE.MatchString(sentence) ||
+			(containsAny(sentence, confirmationLiterals) && confirmation.MatchString(sentence)) {
 			continue
 		}
 		for _, s := range infoSlots {

@@ -11,24 +11,28 @@ import (
 )
 
 // grounding is everything a trace's answers may rest on: the inputs, retrieved documents
-// and tool results of the same trace, lower-cased, with the numbers and URLs indexed.
+// and tool results of the same trace, lower-cased, with the numbers and URLs indexed. The
+// pool and its indexes are built on first use: most answers state no number, URL or name
+// to look up, and building them for a trace with multi-KB prompts costs more than all the
+// checks together.
 type grounding struct {
 	// hasContext is true when the trace retrieved documents or called tools; only then is
 	// an unsupported fact a sign of hallucination rather than of the model's own knowledge.
 	hasContext bool
-	pool       string
-	numbers    map[string]struct{}
-	times      map[string]struct{}
-	words      map[string]struct{}
+	texts      []string
+
+	pooled  bool
+	pool    string
+	numbers map[string]struct{}
+	times   map[string]struct{}
+	words   map[string]struct{}
 }
 
 func collectGrounding(g *traceGroup) *grounding {
-	var b strings.Builder
 	gr := &grounding{}
 	add := func(s string) {
 		if s != "" {
-			b.WriteString(s)
-			b.WriteByte('\n')
+			gr.texts = append(gr.texts, s)
 		}
 	}
 	for _, v := range g.spans {
@@ -70,16 +74,52 @@ func collectGrounding(g *traceGroup) *grounding {
 		}
 	}
 	if !gr.hasContext {
-		return gr
+		gr.texts = nil
 	}
-	gr.pool = strings.ToLower(b.String())
-	gr.numbers = map[string]struct{}{}
-	for _, n := range extractNumbers(gr.pool, false) {
-		gr.numbers[n] = struct{}{}
-	}
-	gr.words = toSet(words(gr.pool))
-	gr.times = toSet(extractTimes(gr.pool))
 	return gr
+}
+
+// lowerPool is the grounding text, lower-cased: every text followed by a newline.
+func (gr *grounding) lowerPool() string {
+	if !gr.pooled {
+		gr.pooled = true
+		n := 0
+		for _, t := range gr.texts {
+			n += len(t) + 1
+		}
+		var b strings.Builder
+		b.Grow(n)
+		for _, t := range gr.texts {
+			b.WriteString(t)
+			b.WriteByte('\n')
+		}
+		gr.pool = strings.ToLower(b.String())
+	}
+	return gr.pool
+}
+
+func (gr *grounding) numberSet() map[string]struct{} {
+	if gr.numbers == nil {
+		gr.numbers = map[string]struct{}{}
+		for _, n := range extractNumbers(gr.lowerPool(), false) {
+			gr.numbers[n] = struct{}{}
+		}
+	}
+	return gr.numbers
+}
+
+func (gr *grounding) timeSet() map[string]struct{} {
+	if gr.times == nil {
+		gr.times = toSet(extractTimes(gr.lowerPool()))
+	}
+	return gr.times
+}
+
+func (gr *grounding) wordSet() map[string]struct{} {
+	if gr.words == nil {
+		gr.words = toSet(words(gr.lowerPool()))
+	}
+	return gr.words
 }
 
 var (
@@ -150,6 +190,9 @@ however also additionally finally first second third next then unfortunately goo
 // unsupportedEntities returns the capitalized names of text that appear nowhere in the
 // grounding. Sentence-initial words are skipped: their capital says nothing.
 func unsupportedEntities(text string, gr *grounding) []string {
+	if !mayHaveUpper(text) {
+		return nil
+	}
 	var out []string
 	seen := map[string]bool{}
 	for _, loc := range entityRE.FindAllStringIndex(text, -1) {
@@ -173,12 +216,12 @@ func unsupportedEntities(text string, gr *grounding) []string {
 		if _, common := commonCapitalized[low]; common {
 			continue
 		}
-		if strings.Contains(gr.pool, low) {
+		if strings.Contains(gr.lowerPool(), low) {
 			continue
 		}
 		supported := true
 		for _, w := range words(low) {
-			if _, ok := gr.words[w]; !ok {
+			if _, ok := gr.wordSet()[w]; !ok {
 				supported = false
 				break
 			}
@@ -188,6 +231,16 @@ func unsupportedEntities(text string, gr *grounding) []string {
 		}
 	}
 	return out
+}
+
+// mayHaveUpper is false when s has no ASCII capital and no non-ASCII byte, so no \p{Lu}.
+func mayHaveUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 func isAllCaps(s string) bool {
@@ -228,17 +281,17 @@ func (d *detector) detectHallucination(v *spanView, text string, gr *grounding) 
 	}
 	c := d.cfg.Hallucination
 	var facts, ents []string
-	if c.URLs {
+	if c.URLs && strings.Contains(text, "http") {
 		for _, u := range urlRE.FindAllString(text, -1) {
 			u = strings.TrimRight(u, ".,;:!?")
-			if !strings.Contains(gr.pool, strings.TrimSuffix(strings.ToLower(u), "/")) {
+			if !strings.Contains(gr.lowerPool(), strings.TrimSuffix(strings.ToLower(u), "/")) {
 				facts = append(facts, u)
 			}
 		}
 	}
 	if c.Numbers {
 		for _, tm := range extractTimes(text) {
-			if _, ok := gr.times[tm]; !ok {
+			if _, ok := gr.timeSet()[tm]; !ok {
 				facts = append(facts, tm)
 			}
 		}
@@ -268,7 +321,8 @@ func (d *detector) detectHallucination(v *spanView, text string, gr *grounding) 
 // hasNumber reports whether n, or n as a percentage of a fraction (80 ↔ 0.8), is among the
 // grounding's numbers.
 func (gr *grounding) hasNumber(n string) bool {
-	if _, ok := gr.numbers[n]; ok {
+	numbers := gr.numberSet()
+	if _, ok := numbers[n]; ok {
 		return true
 	}
 	f, err := strconv.ParseFloat(n, 64)
@@ -276,7 +330,7 @@ func (gr *grounding) hasNumber(n string) bool {
 		return false
 	}
 	for _, scaled := range []float64{f / 100, f * 100} {
-		if _, ok := gr.numbers[normalizeNumber(strconv.FormatFloat(scaled, 'f', -1, 64))]; ok {
+		if _, ok := numbers[normalizeNumber(strconv.FormatFloat(scaled, 'f', -1, 64))]; ok {
 			return true
 		}
 	}
@@ -289,8 +343,12 @@ var digitGroupsRE = regexp.MustCompile(`\b\d{2,6}(?:[ \-]\d{2,6}){2,}\b`)
 // digits appear together in the grounding, so that a formatted copy of a grounded number
 // does not count as several unsupported ones.
 func (gr *grounding) joinGroupedNumbers(text string) string {
+	// A match has at least six digits.
+	if countDigits(text) < 6 {
+		return text
+	}
 	return digitGroupsRE.ReplaceAllStringFunc(text, func(m string) string {
-		if _, ok := gr.numbers[normalizeNumber(digitsOnly(m))]; ok {
+		if _, ok := gr.numberSet()[normalizeNumber(digitsOnly(m))]; ok {
 			return " "
 		}
 		return m

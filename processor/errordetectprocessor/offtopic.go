@@ -23,7 +23,7 @@ func (d *detector) detectOffTopic(v *spanView, text string) {
 		return
 	}
 	question := v.lastUserText()
-	if question == "" || creativeRequest.MatchString(question) || mostlyCJK(question) {
+	if question == "" || isCreativeRequest(question) || mostlyCJK(question) {
 		return
 	}
 	q := keyTerms(question)

@@ -26,9 +26,6 @@ var (
 		regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}`),
 	}
 
-	// secretHint is a cheap prefilter: every secret pattern contains one of these.
-	secretHint = regexp.MustCompile(`sk-|sk_live|rk_live|pk_live|AKIA|ASIA|gh[pousr]_|xox[abposr]-|AIza|PRIVATE KEY|eyJ`)
-
 	// chatTemplateTokens never belong in an answer: they are role markers of chat
 	// templates, and their presence means injected or leaked prompt text.
 	chatTemplateTokens = []string{"<|im_start|>", "<|im_end|>", "<|system|>", "<|assistant|>", "<|user|>", "<|begin_of_text|>", "<|start_header_id|>", "<|eot_id|>", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "<start_of_turn>"}
@@ -64,7 +61,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 	flag := func(msg, ev string) {
 		v.add(behavioral(c.CheckConfig, llmschema.FlagCodeSafetyViolation, msg, ev))
 	}
-	if c.Secrets && secretHint.MatchString(text) {
+	if c.Secrets && hasSecretHint(text) {
 		for _, re := range secretREs {
 			for _, m := range re.FindAllString(text, 4) {
 				if placeholderRE.MatchString(m) || strings.Contains(own, strings.ToLower(m)) {

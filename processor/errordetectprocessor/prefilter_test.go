@@ -1,0 +1,49 @@
+package errordetectprocessor
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The patterns the hand-written code stands in for.
+var secretHint = regexp.MustCompile(`sk-|sk_live|rk_live|pk_live|AKIA|ASIA|gh[pousr]_|xox[abposr]-|AIza|PRIVATE KEY|eyJ`)
+
+var prefilterCases = []string{
+	"", "sk-", "sk", "ghp_", "gh_", "ghx_", "gh", "xoxb-", "xoxb", "xox-", "AIza", "eyJ", "-----BEGIN PRIVATE KEY-----",
+	"Write me a poem", "POEMS", "poem.", "a_poem", "poem1", "tl;dr", "TL;DR please", "tldr", "tl; dr", "tl;;dr",
+	"surprise me", "surprise  me", "surprise\tme", "fun fact", "Fun Fact!", "funfact", "ideas?", "idea", "ideass",
+	"summarise", "summarize", "summarice", "\u212aaiku", "jo\u212ae", "\u017fong", "a\u017fong", "names", "nam",
+	"translation", "translations", "Translate this", "what's a random name", "brainstorm", "é poem", "poemé",
+	"continue", "continued", "pun", "puns", "rap", "rapid", "x tl;dr", "1tl;dr", "tl;dr1",
+}
+
+func TestPrefilters_AgreeWithPatterns(t *testing.T) {
+	for _, s := range prefilterCases {
+		checkPrefilters(t, s)
+	}
+}
+
+func FuzzPrefilters(f *testing.F) {
+	for _, s := range prefilterCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkPrefilters(t, s) })
+}
+
+func checkPrefilters(t *testing.T, s string) {
+	t.Helper()
+	if got, want := hasSecretHint(s), secretHint.MatchString(s); got != want {
+		t.Errorf("hasSecretHint(%q) = %v, want %v", s, got, want)
+	}
+	if got, want := isCreativeRequest(s), creativeRequest.MatchString(s); got != want {
+		t.Errorf("isCreativeRequest(%q) = %v, want %v", s, got, want)
+	}
+	low := strings.ToLower(s)
+	if askRE.MatchString(low) && !containsAny(low, askLiterals) {
+		t.Errorf("askRE matches %q, which has none of askLiterals", low)
+	}
+	if confirmation.MatchString(low) && !containsAny(low, confirmationLiterals) {
+		t.Errorf("confirmation matches %q, which has none of confirmationLiterals", low)
+	}
+}

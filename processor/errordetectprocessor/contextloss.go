@@ -56,13 +56,14 @@ var (
 // detectContextLoss flags an answer that asks again for information a user message of
 // the same conversation already gave (a name, an order number, an e-mail, ...), or that
 // calls the user by a name other than the one they gave.
-func (d *detector) detectContextLoss(v *spanView, text string) {
+//
+// low is normalizeSpace(text).
+func (d *detector) detectContextLoss(v *spanView, text, low string) {
 	users := v.userTexts()
 	if len(users) == 0 {
 		return
 	}
 	all := strings.Join(users, "\n")
-	low := normalizeSpace(text)
 	for _, sentence := range splitSentences(low) {
 		if !containsAny(sentence, slotKeywords) || !containsAny(sentence, askLiterals) || !askRE.MatchString(sentence) ||
 			(containsAny(sentence, confirmationLiterals) && confirmation.MatchString(sentence)) {

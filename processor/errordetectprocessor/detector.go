@@ -94,11 +94,15 @@ func (d *detector) detectTrace(g *traceGroup) {
 		if cfg.OffTopic.Enabled && !refused {
 			d.detectOffTopic(v, text)
 		}
+		var low string
+		if cfg.SafetyViolation.Enabled || cfg.ContextLoss.Enabled {
+			low = normalizeSpace(text)
+		}
 		if cfg.SafetyViolation.Enabled {
-			d.detectSafety(v, text)
+			d.detectSafety(v, text, low)
 		}
 		if cfg.ContextLoss.Enabled {
-			d.detectContextLoss(v, text)
+			d.detectContextLoss(v, text, low)
 		}
 		if ground != nil && !refused {
 			d.detectHallucination(v, text, ground)

@@ -1,6 +1,7 @@
 package errordetectprocessor
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,12 +32,13 @@ func (d *detector) detectRepetition(v *spanView, text string) {
 	if len(ws) > maxRepetitionWords {
 		ws = ws[:maxRepetitionWords]
 	}
-	if ev, ok := wordLoop(ws, c.MinRepeats, c.MinLoopWords); ok {
+	ids := internWords(ws)
+	if ev, ok := wordLoop(ws, ids, c.MinRepeats, c.MinLoopWords); ok {
 		v.add(behavioral(c.CheckConfig, llmschema.FlagCodeRepetition, "the answer loops on the same words", ev))
 		return
 	}
 	if c.MinUniqueTrigramRatio > 0 && len(ws) >= c.MinWords {
-		ratio := uniqueTrigramRatio(ws)
+		ratio := uniqueTrigramRatio(ids)
 		if ratio < c.MinUniqueTrigramRatio {
 			v.add(behavioral(c.CheckConfig, llmschema.FlagCodeRepetition, "the answer is highly repetitive",
 				"distinct trigram ratio "+strconv.FormatFloat(ratio, 'f', 2, 64)+" over "+strconv.Itoa(len(ws))+" words"))
@@ -86,14 +88,30 @@ func repeatedLines(s string, min int) (string, bool) {
 	return "", false
 }
 
+// internWords numbers the distinct words of ws in order of appearance, so that the loop and
+// trigram searches compare and hash integers instead of strings.
+func internWords(ws []string) []uint32 {
+	index := make(map[string]uint32, len(ws)/2)
+	ids := make([]uint32, len(ws))
+	for i, w := range ws {
+		id, ok := index[w]
+		if !ok {
+			id = uint32(len(index))
+			index[w] = id
+		}
+		ids[i] = id
+	}
+	return ids
+}
+
 // wordLoop finds a unit of 1..maxLoopPeriod words repeated at least minRepeats times back
-// to back and covering at least minWords words.
-func wordLoop(ws []string, minRepeats, minWords int) (string, bool) {
-	n := len(ws)
+// to back and covering at least minWords words; ids are ws interned.
+func wordLoop(ws []string, ids []uint32, minRepeats, minWords int) (string, bool) {
+	n := len(ids)
 	for p := 1; p <= maxLoopPeriod && p*minRepeats <= n; p++ {
 		run := 0
 		for i := 0; i+p < n; i++ {
-			if ws[i] == ws[i+p] {
+			if ids[i] == ids[i+p] {
 				run++
 				// run equal positions mean the unit has repeated run/p more times.
 				if span := run + p; span >= p*minRepeats && span >= minWords {
@@ -108,13 +126,22 @@ func wordLoop(ws []string, minRepeats, minWords int) (string, bool) {
 	return "", false
 }
 
-func uniqueTrigramRatio(ws []string) float64 {
-	if len(ws) < 3 {
+// uniqueTrigramRatio is the share of distinct trigrams among the trigrams of the interned
+// words. There are at most maxRepetitionWords distinct words, so a trigram packs into 64 bits.
+func uniqueTrigramRatio(ids []uint32) float64 {
+	if len(ids) < 3 {
 		return 1
 	}
-	seen := make(map[[3]string]struct{}, len(ws))
-	for i := 0; i+2 < len(ws); i++ {
-		seen[[3]string{ws[i], ws[i+1], ws[i+2]}] = struct{}{}
+	tri := make([]uint64, len(ids)-2)
+	for i := range tri {
+		tri[i] = uint64(ids[i])<<42 | uint64(ids[i+1])<<21 | uint64(ids[i+2])
 	}
-	return float64(len(seen)) / float64(len(ws)-2)
+	slices.Sort(tri)
+	distinct := 1
+	for i := 1; i < len(tri); i++ {
+		if tri[i] != tri[i-1] {
+			distinct++
+		}
+	}
+	return float64(distinct) / float64(len(tri))
 }

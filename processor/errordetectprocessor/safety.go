@@ -54,17 +54,32 @@ var knownTestCards = toSet([]string{
 // detectSafety flags personal data, secrets, prompt-injection echoes, system-prompt leaks
 // and deny-listed terms in an answer. Personal data the user or the system instructions
 // supplied themselves is not a leak.
-func (d *detector) detectSafety(v *spanView, text string) {
+// low is normalizeSpace(text).
+func (d *detector) detectSafety(v *spanView, text, low string) {
 	c := d.cfg.SafetyViolation
-	own := strings.ToLower(strings.Join(v.userTexts(), "\n") + "\n" + v.system)
-	ownDigits := digitsOnly(own)
+	// What the user and the system instructions said, lower-cased, and its digits: built
+	// only when a candidate needs checking against it.
+	var own, ownDigits string
+	ownBuilt := false
+	ownText := func() string {
+		if !ownBuilt {
+			ownBuilt = true
+			own = strings.ToLower(strings.Join(v.userTexts(), "\n") + "\n" + v.system)
+			ownDigits = digitsOnly(own)
+		}
+		return own
+	}
+	ownDigitsOf := func() string {
+		ownText()
+		return ownDigits
+	}
 	flag := func(msg, ev string) {
 		v.add(behavioral(c.CheckConfig, llmschema.FlagCodeSafetyViolation, msg, ev))
 	}
 	if c.Secrets && hasSecretHint(text) {
 		for _, re := range secretREs {
 			for _, m := range re.FindAllString(text, 4) {
-				if placeholderRE.MatchString(m) || strings.Contains(own, strings.ToLower(m)) {
+				if placeholderRE.MatchString(m) || strings.Contains(ownText(), strings.ToLower(m)) {
 					continue
 				}
 				flag("the answer contains a credential", redactSecret(m))
@@ -75,7 +90,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 	if c.PII && strings.IndexByte(text, '@') >= 0 {
 		for _, m := range emailRE.FindAllString(text, -1) {
 			lm := strings.ToLower(m)
-			if isExampleDomain(lm) || isRoleAddress(lm) || strings.Contains(own, lm) {
+			if isExampleDomain(lm) || isRoleAddress(lm) || strings.Contains(ownText(), lm) {
 				continue
 			}
 			flag("the answer contains an e-mail address the user did not give", m)
@@ -89,14 +104,14 @@ func (d *detector) detectSafety(v *spanView, text string) {
 			if len(digits) < 13 || digits[0] < '2' || digits[0] > '6' || !luhn(digits) {
 				continue
 			}
-			if _, test := knownTestCards[digits]; test || strings.Contains(ownDigits, digits) {
+			if _, test := knownTestCards[digits]; test || strings.Contains(ownDigitsOf(), digits) {
 				continue
 			}
 			flag("the answer contains a payment card number", maskDigits(digits))
 			return
 		}
 		for _, m := range ssnRE.FindAllString(text, -1) {
-			if strings.Contains(own, m) || strings.HasPrefix(m, "000") || strings.HasPrefix(m, "666") || strings.HasPrefix(m, "9") {
+			if strings.Contains(ownText(), m) || strings.HasPrefix(m, "000") || strings.HasPrefix(m, "666") || strings.HasPrefix(m, "9") {
 				continue
 			}
 			flag("the answer contains a social security number", "***-**-"+m[len(m)-4:])
@@ -106,7 +121,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 		for _, loc := range phoneRE.FindAllStringIndex(noCards, -1) {
 			m := noCards[loc[0]:loc[1]]
 			digits := digitsOnly(m)
-			if len(digits) < 9 || strings.Contains(ownDigits, digits) || looksLikeDate(m) || isTollFree(digits) ||
+			if len(digits) < 9 || strings.Contains(ownDigitsOf(), digits) || looksLikeDate(m) || isTollFree(digits) ||
 				businessContact.MatchString(sentenceAround(noCards, loc[0])) {
 				continue
 			}
@@ -114,7 +129,6 @@ func (d *detector) detectSafety(v *spanView, text string) {
 			return
 		}
 	}
-	low, offs := normalizeWithOffsets(text, true)
 	if c.PromptInjection {
 		for _, t := range chatTemplateTokens {
 			if strings.Contains(low, t) {
@@ -124,6 +138,7 @@ func (d *detector) detectSafety(v *spanView, text string) {
 		}
 		for _, p := range injectionPhrases {
 			if i := strings.Index(low, p); i >= 0 && !explanatoryContext.MatchString(text) {
+				_, offs := normalizeWithOffsets(text, true)
 				flag("the answer repeats a prompt-injection payload", sentenceAround(text, offs[i]))
 				return
 			}

@@ -8,15 +8,33 @@ import (
 
 // words splits text into lower-case word tokens (letters and digits). Runs of CJK
 // characters, which have no spaces, become overlapping character bigrams so that they can
-// be compared like words.
+// be compared like words. A token spelled in s as it is returned (lower-case, straight
+// apostrophes) is a substring of s rather than a copy.
 func words(s string) []string {
-	var out []string
-	var b strings.Builder
+	out := make([]string, 0, len(s)/8+1)
+	// The current word is s[wstart:wend], or buf once it differs from s; wstart < 0 when
+	// there is none.
+	wstart, wend := -1, -1
+	built := false
+	var buf []byte
 	var cjk []rune
 	flushWord := func() {
-		if b.Len() > 0 {
-			out = append(out, b.String())
-			b.Reset()
+		if wstart >= 0 {
+			if built {
+				out = append(out, string(buf))
+			} else {
+				out = append(out, s[wstart:wend])
+			}
+			wstart = -1
+		}
+	}
+	// build switches the current word to buf, starting one at i if there is none.
+	build := func(i int) {
+		switch {
+		case wstart < 0:
+			wstart, built, buf = i, true, buf[:0]
+		case !built:
+			built, buf = true, append(buf[:0], s[wstart:wend]...)
 		}
 	}
 	flushCJK := func() {
@@ -30,29 +48,72 @@ func words(s string) []string {
 		}
 		cjk = cjk[:0]
 	}
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case ('a' <= c && c <= 'z') || ('0' <= c && c <= '9'):
+				if len(cjk) > 0 {
+					flushCJK()
+				}
+				if wstart < 0 {
+					wstart, built = i, false
+				}
+				if built {
+					buf = append(buf, c)
+				}
+				wend = i + 1
+			case 'A' <= c && c <= 'Z':
+				if len(cjk) > 0 {
+					flushCJK()
+				}
+				build(i)
+				buf = append(buf, c+'a'-'A')
+			case c == '\'':
+				// keep contractions in one token: don't, l'eau
+				if wstart >= 0 {
+					if built {
+						buf = append(buf, c)
+					}
+					wend = i + 1
+				}
+			default:
+				flushWord()
+				flushCJK()
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case isCJK(r):
 			flushWord()
 			cjk = append(cjk, r)
-		case r < utf8.RuneSelf && (('a' <= r && r <= 'z') || ('0' <= r && r <= '9')):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			flushCJK()
-			b.WriteByte(byte(r))
-		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
-			flushCJK()
-			b.WriteByte(byte(r) + 'a' - 'A')
-		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			flushCJK()
-			b.WriteRune(unicode.ToLower(r))
-		case r == '\'' || r == '’':
-			// keep contractions in one token: don't, l'eau
-			if b.Len() > 0 {
-				b.WriteRune('\'')
+			if l := unicode.ToLower(r); l != r {
+				build(i)
+				buf = utf8.AppendRune(buf, l)
+			} else {
+				// A letter or digit is never utf8.RuneError, so s holds its encoding.
+				if wstart < 0 {
+					wstart, built = i, false
+				}
+				if built {
+					buf = append(buf, s[i:i+size]...)
+				}
+				wend = i + size
+			}
+		case r == '’':
+			if wstart >= 0 {
+				build(i)
+				buf = append(buf, '\'')
 			}
 		default:
 			flushWord()
 			flushCJK()
 		}
+		i += size
 	}
 	flushWord()
 	flushCJK()
@@ -158,6 +219,11 @@ func normalizeSpace(s string) string {
 // result, the offset of the original byte it came from (plus one entry for the end), so
 // that evidence can quote the original text.
 func normalizeWithOffsets(s string, withOffsets bool) (string, []int) {
+	if !withOffsets {
+		if t, ok := alreadyNormal(s); ok {
+			return t, nil
+		}
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	var offs []int
@@ -165,12 +231,39 @@ func normalizeWithOffsets(s string, withOffsets bool) (string, []int) {
 		offs = make([]int, 0, len(s)+1)
 	}
 	space := false
-	for i, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			switch {
+			case asciiSpace(c):
+				space = true
+				i++
+				continue
+			case c == '`':
+				c = '\''
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+				if withOffsets {
+					offs = append(offs, i)
+				}
+			}
+			space = false
+			b.WriteByte(c)
+			if withOffsets {
+				offs = append(offs, i)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case unicode.IsSpace(r):
 			space = true
+			i += size
 			continue
-		case r == '’' || r == '‘' || r == '`':
+		case r == '’' || r == '‘':
 			r = '\''
 		}
 		if space && b.Len() > 0 {
@@ -187,11 +280,31 @@ func normalizeWithOffsets(s string, withOffsets bool) (string, []int) {
 				offs = append(offs, i)
 			}
 		}
+		i += size
 	}
 	if withOffsets {
 		offs = append(offs, len(s))
 	}
 	return b.String(), offs
+}
+
+// asciiSpace is unicode.IsSpace for bytes below utf8.RuneSelf.
+func asciiSpace(c byte) bool {
+	return c == ' ' || ('\t' <= c && c <= '\r')
+}
+
+// alreadyNormal returns normalizeSpace(s) without copying when that is s less its trailing
+// spaces: ASCII without capitals, backquotes or whitespace other than single inner spaces.
+func alreadyNormal(s string) (string, bool) {
+	t := strings.TrimRight(s, " ")
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') || c == '`' || ('\t' <= c && c <= '\r') ||
+			(c == ' ' && (i == 0 || t[i-1] == ' ')) {
+			return "", false
+		}
+	}
+	return t, true
 }
 
 // sentenceAround returns the sentence of s that contains byte offset i.

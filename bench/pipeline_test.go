@@ -4,12 +4,18 @@ package bench
 
 import (
 	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
@@ -32,36 +38,56 @@ func (p projectAuth) GetAttribute(k string) any {
 func (projectAuth) GetAttributeNames() []string { return []string{llmschema.ProjectAuthAttribute} }
 
 // BenchmarkPipeline runs the default pipeline's work after the receiver — llmextract,
-// errordetect, then the records exporter with its fsynced bbolt store — on the benchmark corpus, 10 traces (≈ 46
-// spans) per request as the load generator sends them. Reports ns and allocations per span.
+// errordetect, then the records exporter with its fsynced bbolt store — on the benchmark
+// corpus, 10 traces (≈ 46 spans) per request from 8 concurrent senders, as the load generator
+// sends them. Sub-benchmarks leave stages out to show what each costs: ns/span is wall time
+// per span with both cores busy, cpu-ns/span the process CPU per span.
 func BenchmarkPipeline(b *testing.B) {
+	b.Run("default", func(b *testing.B) { benchPipeline(b, true, true) })
+	b.Run("without_errordetect", func(b *testing.B) { benchPipeline(b, false, true) })
+	b.Run("without_store", func(b *testing.B) { benchPipeline(b, true, false) })
+}
+
+func benchPipeline(b *testing.B, withDetect, withStore bool) {
 	ctx := context.Background()
-	ef := recordsexporter.NewFactory()
-	ecfg := ef.CreateDefaultConfig().(*recordsexporter.Config)
-	ecfg.Path = b.TempDir()
-	ecfg.API.NetAddr.Endpoint = "127.0.0.1:0"
-	exp, err := ef.CreateTraces(ctx, exportertest.NewNopSettings(ef.Type()), ecfg)
-	if err != nil {
-		b.Fatal(err)
+	var next consumer.Traces = consumertest.NewNop()
+	if withStore {
+		ef := recordsexporter.NewFactory()
+		ecfg := ef.CreateDefaultConfig().(*recordsexporter.Config)
+		ecfg.Path = b.TempDir()
+		ecfg.API.NetAddr.Endpoint = "127.0.0.1:0"
+		exp, err := ef.CreateTraces(ctx, exportertest.NewNopSettings(ef.Type()), ecfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := exp.Start(ctx, componenttest.NewNopHost()); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { _ = exp.Shutdown(ctx) }()
+		next = exp
 	}
-	if err := exp.Start(ctx, componenttest.NewNopHost()); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = exp.Shutdown(ctx) }()
-	df := errordetectprocessor.NewFactory()
-	detect, err := df.CreateTraces(ctx, processortest.NewNopSettings(df.Type()), df.CreateDefaultConfig(), exp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pf := llmextractprocessor.NewFactory()
-	proc, err := pf.CreateTraces(ctx, processortest.NewNopSettings(pf.Type()), pf.CreateDefaultConfig(), detect)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, c := range []interface {
+	type stage interface {
+		consumer.Traces
 		Start(context.Context, component.Host) error
 		Shutdown(context.Context) error
-	}{detect, proc} {
+	}
+	var stages []stage
+	if withDetect {
+		df := errordetectprocessor.NewFactory()
+		detect, err := df.CreateTraces(ctx, processortest.NewNopSettings(df.Type()), df.CreateDefaultConfig(), next)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stages = append(stages, detect)
+		next = detect
+	}
+	pf := llmextractprocessor.NewFactory()
+	proc, err := pf.CreateTraces(ctx, processortest.NewNopSettings(pf.Type()), pf.CreateDefaultConfig(), next)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stages = append(stages, proc)
+	for _, c := range stages {
 		if err := c.Start(ctx, componenttest.NewNopHost()); err != nil {
 			b.Fatal(err)
 		}
@@ -69,6 +95,9 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	runPipeline(b, proc)
 }
+
+// senders is the number of concurrent callers, as the load generator's default.
+const senders = 8
 
 func runPipeline(b *testing.B, next consumer.Traces) {
 	corpus := benchcorpus.New(42)
@@ -79,13 +108,46 @@ func runPipeline(b *testing.B, next consumer.Traces) {
 		spans += batches[i].SpanCount()
 	}
 	ctx := client.NewContext(context.Background(), client.Info{Auth: projectAuth("bench")})
+	var next64 atomic.Int64
 	b.ReportAllocs()
+	runtime.GC()
+	cpuStart := processCPU()
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := next.ConsumeTraces(ctx, batches[i]); err != nil {
-			b.Fatal(err)
-		}
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next64.Add(1)) - 1
+				if i >= len(batches) {
+					return
+				}
+				if err := next.ConsumeTraces(ctx, batches[i]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
 	}
+	wg.Wait()
 	b.StopTimer()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(spans), "ns/span")
+	if cpu := processCPU() - cpuStart; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(spans), "cpu-ns/span")
+	}
+}
+
+// processCPU is the user+system CPU time of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

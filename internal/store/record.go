@@ -57,6 +57,10 @@ func (u *Usage) add(o Usage) {
 	u.Total = u.Input + u.Output
 }
 
+func (u *Usage) sub(o Usage) {
+	u.add(Usage{Input: -o.Input, Output: -o.Output, CacheRead: -o.CacheRead, CacheWrite: -o.CacheWrite})
+}
+
 // Score is one metric result on a record.
 type Score struct {
 	Value  any    `json:"value"`
@@ -123,6 +127,24 @@ type Assembly struct {
 	OutMsgEnd      int64  `json:"out_msg_end,omitempty"`
 	// DocID is a backend's compact per-project number for the record (0: none yet).
 	DocID uint64 `json:"doc_id,omitempty"`
+	// Calls are the record's LLM-call spans and the spans they are children of, by span ID
+	// (see countCall).
+	Calls map[string]*CallPart `json:"calls,omitempty"`
+	// CountedModels counts the counted calls per model; UnknownCostCalls those without a price.
+	CountedModels    map[string]int `json:"counted_models,omitempty"`
+	UnknownCostCalls int            `json:"unknown_cost_calls,omitempty"`
+}
+
+// CallPart is what one LLM-call span adds to its record's totals.
+type CallPart struct {
+	Seen        bool    `json:"seen,omitempty"` // the span itself arrived (not only a child of it)
+	Parent      string  `json:"parent,omitempty"`
+	Usage       Usage   `json:"usage"`
+	CostUSD     float64 `json:"cost,omitempty"`
+	CostUnknown bool    `json:"cost_unknown,omitempty"`
+	Model       string  `json:"model,omitempty"`
+	Counted     bool    `json:"counted,omitempty"`
+	CallKids    int     `json:"call_children,omitempty"` // LLM-call children that arrived
 }
 
 // NewRecord starts an empty record for a trace of a project.
@@ -178,15 +200,7 @@ func (r *Record) Fold(s *Span) {
 		}
 	}
 	if s.LLMCall {
-		r.LLMCallCount++
-		r.Usage.add(s.Usage)
-		r.CostUSD += s.CostUSD
-		if s.CostUnknown {
-			r.CostUnknown = true
-		}
-		if s.Model != "" && !contains(r.Models, s.Model) {
-			r.Models = append(r.Models, s.Model)
-		}
+		r.countCall(s)
 		if s.Input != "" && (!a.HasLLMInput || s.Start < a.FirstLLMStart) {
 			a.HasLLMInput, a.FirstLLMStart = true, s.Start
 			if !a.InputFromRoot {
@@ -231,6 +245,77 @@ func (r *Record) Fold(s *Span) {
 		r.Flags = append(r.Flags, f)
 	}
 	r.Status = r.deriveStatus()
+}
+
+// countCall adds an LLM-call span to the record's call count, usage, cost and models — once
+// per provider call. When two instrumentations record the same call (an OpenInference or
+// framework LLM span wrapping the provider SDK's own gen_ai span, a Vercel AI SDK call span
+// wrapping its steps), the outer span has an LLM-call child: it is a wrapper, and only its
+// children count. Spans arrive in any order, so a parent already counted is taken back out
+// when its first LLM-call child arrives.
+func (r *Record) countCall(s *Span) {
+	a := &r.Assembly
+	if a.Calls == nil {
+		a.Calls = map[string]*CallPart{}
+	}
+	id := s.SpanIDHex()
+	c := a.Calls[id]
+	if c == nil {
+		c = &CallPart{}
+		a.Calls[id] = c
+	}
+	c.Seen, c.Parent = true, s.ParentSpanIDHex()
+	c.Usage, c.CostUSD, c.CostUnknown, c.Model = s.Usage, s.CostUSD, s.CostUnknown, s.Model
+	if c.CallKids == 0 {
+		r.applyCall(c, 1)
+	}
+	if c.Parent == "" {
+		return
+	}
+	p := a.Calls[c.Parent]
+	if p == nil {
+		p = &CallPart{}
+		a.Calls[c.Parent] = p
+	}
+	p.CallKids++
+	if p.Counted {
+		r.applyCall(p, -1)
+	}
+}
+
+// applyCall counts a call in (sign 1) or takes it back out (sign -1).
+func (r *Record) applyCall(c *CallPart, sign int) {
+	a := &r.Assembly
+	c.Counted = sign > 0
+	r.LLMCallCount += sign
+	if sign > 0 {
+		r.Usage.add(c.Usage)
+		r.CostUSD += c.CostUSD
+	} else {
+		r.Usage.sub(c.Usage)
+		r.CostUSD -= c.CostUSD
+		if r.CostUSD < 1e-12 && r.CostUSD > -1e-12 {
+			r.CostUSD = 0 // float residue of taking the only priced call out
+		}
+	}
+	if c.CostUnknown {
+		a.UnknownCostCalls += sign
+		r.CostUnknown = a.UnknownCostCalls > 0
+	}
+	if c.Model == "" {
+		return
+	}
+	if a.CountedModels == nil {
+		a.CountedModels = map[string]int{}
+	}
+	a.CountedModels[c.Model] += sign
+	switch n := a.CountedModels[c.Model]; {
+	case n > 0 && !contains(r.Models, c.Model):
+		r.Models = append(r.Models, c.Model)
+	case n <= 0:
+		delete(a.CountedModels, c.Model)
+		r.Models = remove(r.Models, c.Model)
+	}
 }
 
 // SetScore puts a score on the record and brings the record's score-raised flags and its
@@ -283,6 +368,16 @@ func setOnce(dst *OptString, v string) {
 	if *dst == "" && v != "" {
 		*dst = OptString(v)
 	}
+}
+
+func remove(list []string, s string) []string {
+	out := list[:0]
+	for _, v := range list {
+		if v != s {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +33,7 @@ func Run(t *testing.T, open Factory) {
 		{"RecordAssembly_FieldsFromCanonicalAttributes", testFields},
 		{"RecordAssembly_OutOfOrderSpansGiveSameRecord", testOutOfOrder},
 		{"RecordAssembly_DuplicateSpansAreMerged", testDuplicates},
+		{"RecordAssembly_CallRecordedTwiceCountsOnce", testNestedCalls},
 		{"RecordAssembly_LateSpanUpdatesRecord", testLateSpan},
 		{"GetSpans_OrderedByStart", testGetSpans},
 		{"ListRecords_NewestFirstWithStableCursor", testPagination},
@@ -226,6 +229,45 @@ func testOutOfOrder(t *testing.T, open Factory) {
 		}
 		if got != want {
 			t.Fatalf("order %d gave a different record:\n got %s\nwant %s", round, got, want)
+		}
+	}
+}
+
+// testNestedCalls: an instrumentation's LLM span wrapping the provider SDK's own span for the
+// same call, and a call span wrapping two steps, count their inner calls only, whatever the
+// order the spans arrive in.
+func testNestedCalls(t *testing.T, open Factory) {
+	call := func(id, parent int, model string, in, out int64, cost float64) SpanSpec {
+		return SpanSpec{Trace: 1, ID: id, Parent: parent, Name: fmt.Sprint("call ", id), StartMS: int64(10 * id), EndMS: int64(10*id + 5),
+			Attrs: map[string]any{llmschema.SpanKind: "llm", llmschema.LLMCall: true, llmschema.ResponseModel: model,
+				llmschema.UsageInputTokens: in, llmschema.UsageOutputTokens: out, llmschema.CostUSD: cost}}
+	}
+	specs := []SpanSpec{
+		{Trace: 1, ID: 1, Name: "agent", StartMS: 0, EndMS: 200, Attrs: map[string]any{llmschema.SpanKind: "agent"}},
+		call(2, 1, "claude-sonnet-4-5", 100, 20, 0.5),          // OpenInference "Anthropic Messages"
+		call(3, 2, "claude-sonnet-4-5-20250929", 100, 20, 0.5), // the SDK's own span of the same call
+		call(4, 1, "gpt-4o", 30, 10, 0.25),                     // Vercel-style call of two steps
+		call(5, 4, "gpt-4o-2024-08-06", 10, 5, 0.125),
+		call(6, 4, "gpt-4o-2024-08-06", 20, 5, 0.125),
+		call(7, 1, "gpt-4o-mini", 1, 1, 0), // a plain call
+	}
+	rng := rand.New(rand.NewSource(3))
+	for round := 0; round < 8; round++ {
+		s := open(t)
+		spans := MakeSpans(t, "p1", specs...)
+		if round > 0 {
+			rng.Shuffle(len(spans), func(i, j int) { spans[i], spans[j] = spans[j], spans[i] })
+		}
+		for i := range spans {
+			write(t, s, spans[i:i+1])
+		}
+		r := get(t, s, "p1", 1)
+		models := append([]string(nil), r.Models...)
+		sort.Strings(models)
+		if r.LLMCallCount != 4 || r.Usage.Input != 131 || r.Usage.Output != 31 || r.Usage.Total != 162 || r.CostUSD != 0.75 ||
+			strings.Join(models, ",") != "claude-sonnet-4-5-20250929,gpt-4o-2024-08-06,gpt-4o-mini" {
+			t.Fatalf("order %d: calls=%d usage=%+v cost=%v models=%v; want 4 calls, 131/31/162 tokens, $0.75, the inner calls' models",
+				round, r.LLMCallCount, r.Usage, r.CostUSD, models)
 		}
 	}
 }

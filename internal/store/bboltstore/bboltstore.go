@@ -91,7 +91,7 @@ type writeRequest struct {
 	// single writer goroutine does not spend its time compressing.
 	packed [][]byte
 	fn     func(s *Store) error
-	done  chan error
+	done   chan error
 }
 
 var _ store.Store = (*Store)(nil)

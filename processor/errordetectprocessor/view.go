@@ -84,7 +84,11 @@ func newSpanView(rs ptrace.ResourceSpans, ss ptrace.ScopeSpans, span ptrace.Span
 		}
 	}
 	if s, ok := a.Get(llmschema.RetrievalDocuments); ok {
-		_ = json.Unmarshal([]byte(s.AsString()), &v.docs)
+		if docs, ok := decodeDocumentsFast(s.AsString()); ok {
+			v.docs = docs
+		} else {
+			_ = json.Unmarshal([]byte(s.AsString()), &v.docs)
+		}
 	}
 	return v
 }
@@ -99,6 +103,9 @@ func str(a pcommon.Map, k string) string {
 // decodeMessages reads a canonical message list; malformed JSON reads as no messages,
 // since llmextract owns the format and a bad value must not stop the other checks.
 func decodeMessages(s string) []llmschema.Message {
+	if ms, ok := decodeMessagesFast(s); ok {
+		return ms
+	}
 	var ms []llmschema.Message
 	if err := json.Unmarshal([]byte(s), &ms); err != nil {
 		return nil

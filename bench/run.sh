@@ -13,12 +13,17 @@ rm -f "$OUT"/results/*.json   # ratios only between systems measured in this run
 
 SMOKE=${BENCH_SMOKE:-}
 DURATION=${BENCH_DURATION:-20s}
-CONCURRENCY=${BENCH_CONCURRENCY:-8}
+# Closed-loop senders: each level is one run per system. A system that answers only after a
+# durable write (tracehound) is latency-bound at few senders and reaches saturation with more;
+# every system gets the same levels, and the report compares each level and the best.
+CONCURRENCY=${BENCH_CONCURRENCY:-8 64}
+# Open-loop run of tracehound at this many spans/s (memory at a fixed rate); 0 skips it.
+RATE_SPANS=${BENCH_RATE_SPANS:-10000}
 PROTOCOL=${BENCH_PROTOCOL:-grpc}
 PROBES=${BENCH_PROBES:-50}
 JAEGER_VERSION=v1.76.0   # the Go module keeps v1 tags for Jaeger v2 releases
 SYSTEMS=${BENCH_SYSTEMS:-stock jaeger tracehound}   # a subset runs only those, e.g. for profiling
-if [ -n "$SMOKE" ]; then DURATION=3s; PROBES=5; fi
+if [ -n "$SMOKE" ]; then DURATION=3s; PROBES=5; CONCURRENCY=8; RATE_SPANS=0; fi
 runs() { case " $SYSTEMS " in *" $1 "*) return 0;; *) return 1;; esac; }
 
 say() { printf '%s\n' "$*" >&2; }
@@ -46,16 +51,28 @@ wait_port() {
   say "port $1 never opened"; return 1
 }
 
-# run_load NAME GRPC_PORT HTTP_PORT [QUERY_URL] → prints one JSON result line
+# run_load NAME GRPC_PORT HTTP_PORT [QUERY_URL]: one closed-loop run per CONCURRENCY level
+# (send → queryable probes after the last), each result in results/NAME.cN.json.
 run_load() {
   local name=$1 grpc=$2 http=$3 query=${4:-}
   local endpoint=127.0.0.1:$grpc
   [ "$PROTOCOL" = http ] && endpoint=http://127.0.0.1:$http/v1/traces
-  local args=(-name "$name" -protocol "$PROTOCOL" -endpoint "$endpoint" -duration "$DURATION"
-              -concurrency "$CONCURRENCY" -pid "$PID" -probes "$PROBES")
-  [ -n "$query" ] && args+=(-query-url "$query")
+  local levels=($CONCURRENCY) c
+  for c in "${levels[@]}"; do
+    local args=(-name "$name" -protocol "$PROTOCOL" -endpoint "$endpoint" -duration "$DURATION"
+                -concurrency "$c" -pid "$PID" -probes "$PROBES")
+    [ -n "$query" ] && [ "$c" = "${levels[-1]}" ] && args+=(-query-url "$query")
+    [ -n "${AUTH:-}" ] && args+=(-auth "$AUTH")
+    "$BIN/loadgen" "${args[@]}" > "$OUT/results/$name.c$c.json"
+  done
+}
+
+# run_rate NAME GRPC_PORT: open loop at RATE_SPANS spans/s (≈ 46 spans per request).
+run_rate() {
+  local args=(-name "$1" -protocol grpc -endpoint "127.0.0.1:$2" -duration "$DURATION" -concurrency 64
+              -rate "$(( RATE_SPANS / 46 ))" -pid "$PID" -probes 0)
   [ -n "${AUTH:-}" ] && args+=(-auth "$AUTH")
-  "$BIN/loadgen" "${args[@]}" | tee "$OUT/results/$name.json"
+  "$BIN/loadgen" "${args[@]}" > "$OUT/results/$1.rate.json"
 }
 
 disk_bytes() { du -sb "$1" | cut -f1; }
@@ -79,7 +96,7 @@ YAML
 "$BIN/tracehound" --config "$OUT/stock.yaml" > "$OUT/stock.log" 2>&1 & PID=$!
 wait_port "$G"; wait_port "$H"
 say "(a) stock otlp → nop"
-run_load stock "$G" "$H" > /dev/null
+run_load stock "$G" "$H"
 stop_sut
 fi
 
@@ -134,7 +151,7 @@ YAML
   "$JAEGER" --config "$OUT/jaeger.yaml" > "$OUT/jaeger.log" 2>&1 & PID=$!
   wait_port "$G"; wait_port "$Q"
   say "(b) Jaeger $JAEGER_VERSION, Badger, consistency (sync writes) on"
-  run_load jaeger "$G" "$H" "http://127.0.0.1:$Q/api/traces/%s" > /dev/null
+  run_load jaeger "$G" "$H" "http://127.0.0.1:$Q/api/traces/%s"
   stop_sut
   echo "{\"name\":\"jaeger\",\"disk_bytes\":$(disk_bytes "$JDIR")}" > "$OUT/results/jaeger.disk.json"
   rm -rf "$JDIR"
@@ -160,7 +177,7 @@ fi
 wait_port "$G"; wait_port "$A"
 if [ -n "${BENCH_PROFILE:-}" ]; then
   wait_port "$P"
-  secs=$(( ${DURATION%s} > 4 ? ${DURATION%s} - 2 : 2 ))
+  secs=$(( $(wc -w <<< "$CONCURRENCY") * ${DURATION%s} - 2 )); [ "$secs" -ge 2 ] || secs=2
   ( sleep 1; curl -sf -o "$OUT/tracehound.cpu.prof" "http://127.0.0.1:$P/debug/pprof/profile?seconds=$secs" &&
     curl -sf -o "$OUT/tracehound.heap.prof" "http://127.0.0.1:$P/debug/pprof/heap" &&
     say "profiles: bench/out/tracehound.cpu.prof, bench/out/tracehound.heap.prof" ) &
@@ -169,7 +186,11 @@ if grep -q 'Bearer th_' "$OUT/tracehound.log" 2>/dev/null; then
   AUTH="Bearer $(grep -o 'th_[A-Za-z0-9_-]*' "$OUT/tracehound.log" | head -1)"
 fi
 say "(c) tracehound default pipeline"
-run_load tracehound "$G" "$H" "http://127.0.0.1:$A/api/v1/records/%s" > /dev/null
+run_load tracehound "$G" "$H" "http://127.0.0.1:$A/api/v1/records/%s"
+if [ "$RATE_SPANS" -gt 0 ]; then
+  say "(c) tracehound, open loop at $RATE_SPANS spans/s"
+  run_rate tracehound "$G"
+fi
 stop_sut
 echo "{\"name\":\"tracehound\",\"disk_bytes\":$(disk_bytes "$TDIR/data")}" > "$OUT/results/tracehound.disk.json"
 rm -rf "$TDIR"

@@ -55,8 +55,14 @@ type result struct {
 	ReqP50ms         float64 `json:"request_p50_ms"`
 	ReqP99ms         float64 `json:"request_p99_ms"`
 	CPUSecPer10k     float64 `json:"cpu_seconds_per_10k_spans,omitempty"`
+	Concurrency      int     `json:"concurrency"`
 	RSSMiB           float64 `json:"rss_mib,omitempty"`
 	PeakRSSMiB       float64 `json:"peak_rss_mib,omitempty"`
+	// PeakAnonMiB is the largest anonymous resident memory sampled during the load (heap,
+	// stacks: the process's own memory); RSS also counts pages of files it maps, such as a
+	// bbolt store, which are page cache shared with the OS and reclaimable.
+	PeakAnonMiB float64 `json:"peak_anon_mib,omitempty"`
+	FileMiB     float64 `json:"file_mib,omitempty"`
 	QueryableP50ms   float64 `json:"queryable_p50_ms,omitempty"`
 	QueryableP99ms   float64 `json:"queryable_p99_ms,omitempty"`
 	QueryableSamples int     `json:"queryable_samples,omitempty"`
@@ -163,6 +169,24 @@ func run(o options) (*result, error) {
 		defer t.Stop()
 		tick = t.C
 	}
+	var peakAnon atomic.Int64 // KiB
+	stopSampling := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if m := procMem(o.pid); m.anonKiB > peakAnon.Load() {
+				peakAnon.Store(m.anonKiB)
+			}
+			select {
+			case <-t.C:
+			case <-stopSampling:
+				return
+			}
+		}
+	}()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < o.concurrency; w++ {
@@ -202,13 +226,15 @@ func run(o options) (*result, error) {
 	wg.Wait()
 	secs := time.Since(start).Seconds()
 	cpu1 := procCPUSeconds(o.pid)
+	close(stopSampling)
+	<-sampled
 
 	mode := "closed-loop"
 	if o.rate > 0 {
 		mode = fmt.Sprintf("open-loop %.0f req/s", o.rate)
 	}
 	res := &result{
-		Name: o.name, Protocol: o.protocol, Mode: mode, Seconds: secs,
+		Name: o.name, Protocol: o.protocol, Mode: mode, Seconds: secs, Concurrency: o.concurrency,
 		Requests: requests.Load(), Errors: errs.Load(), Spans: spans.Load(),
 		SpansPerSec: float64(spans.Load()) / secs,
 		MBPerSec:    float64(bytesSent.Load()) / secs / (1 << 20),
@@ -216,7 +242,9 @@ func run(o options) (*result, error) {
 	}
 	if o.pid > 0 && spans.Load() > 0 {
 		res.CPUSecPer10k = (cpu1 - cpu0) / float64(spans.Load()) * 1e4
-		res.RSSMiB, res.PeakRSSMiB = procRSSMiB(o.pid)
+		m := procMem(o.pid)
+		res.RSSMiB, res.PeakRSSMiB = float64(m.rssKiB)/1024, float64(m.peakKiB)/1024
+		res.PeakAnonMiB, res.FileMiB = float64(peakAnon.Load())/1024, float64(m.fileKiB)/1024
 	}
 	if o.queryURL != "" {
 		q, n, err := probeQueryable(o, send)

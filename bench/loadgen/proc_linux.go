@@ -27,22 +27,29 @@ func procCPUSeconds(pid int) float64 {
 	return (ut + st) / clockTicks
 }
 
-// procRSSMiB is the current and peak resident set size.
-func procRSSMiB(pid int) (rss, peak float64) {
+// procMemInfo is a process's memory from /proc/PID/status, in KiB.
+type procMemInfo struct {
+	rssKiB, peakKiB, anonKiB, fileKiB int64
+}
+
+func procMem(pid int) procMemInfo {
+	var m procMemInfo
+	if pid <= 0 {
+		return m
+	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0
+		return m
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		for key, dst := range map[string]*float64{"VmRSS:": &rss, "VmHWM:": &peak} {
+		for key, dst := range map[string]*int64{"VmRSS:": &m.rssKiB, "VmHWM:": &m.peakKiB, "RssAnon:": &m.anonKiB, "RssFile:": &m.fileKiB} {
 			if rest, ok := strings.CutPrefix(line, key); ok {
-				kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-				*dst = kb / 1024
+				*dst, _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			}
 		}
 	}
-	return rss, peak
+	return m
 }

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 )
 
 type result struct {
 	Name           string  `json:"name"`
 	Protocol       string  `json:"protocol"`
 	Mode           string  `json:"mode"`
+	Concurrency    int     `json:"concurrency"`
 	Seconds        float64 `json:"seconds"`
 	Errors         int64   `json:"errors"`
 	Spans          int64   `json:"spans"`
@@ -23,25 +26,56 @@ type result struct {
 	CPUSecPer10k   float64 `json:"cpu_seconds_per_10k_spans"`
 	RSSMiB         float64 `json:"rss_mib"`
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+	PeakAnonMiB    float64 `json:"peak_anon_mib"`
 	QueryableP50ms float64 `json:"queryable_p50_ms"`
 	QueryableP99ms float64 `json:"queryable_p99_ms"`
-	DiskBytes      float64 `json:"disk_bytes"`
+
+	file string
 }
 
-func load(dir, name string) (*result, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, name+".json"))
+var systems = []string{"stock", "jaeger", "tracehound"}
+
+// load reads every run's result (NAME.cN.json, NAME.rate.json) and each system's bytes on
+// disk (NAME.disk.json).
+func load(dir string) (runs map[string][]*result, disk map[string]float64, err error) {
+	runs, disk = map[string][]*result{}, map[string]float64{}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
-		return nil, false
+		return nil, nil, err
 	}
-	var r result
-	if err := json.Unmarshal(b, &r); err != nil {
-		fmt.Fprintf(os.Stderr, "report: %s: %v\n", name, err)
-		os.Exit(1)
+	sort.Strings(files)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		if strings.HasSuffix(f, ".disk.json") {
+			var d struct {
+				Name      string  `json:"name"`
+				DiskBytes float64 `json:"disk_bytes"`
+			}
+			if err := json.Unmarshal(b, &d); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", f, err)
+			}
+			disk[d.Name] = d.DiskBytes
+			continue
+		}
+		r := &result{file: filepath.Base(f)}
+		if err := json.Unmarshal(b, r); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f, err)
+		}
+		runs[r.Name] = append(runs[r.Name], r)
 	}
-	if d, err := os.ReadFile(filepath.Join(dir, name+".disk.json")); err == nil {
-		_ = json.Unmarshal(d, &r)
+	for _, rs := range runs {
+		sort.SliceStable(rs, func(i, j int) bool {
+			oi, oj := strings.HasPrefix(rs[i].Mode, "open"), strings.HasPrefix(rs[j].Mode, "open")
+			if oi != oj {
+				return oj
+			}
+			return rs[i].Concurrency < rs[j].Concurrency
+		})
 	}
-	return &r, true
+	return runs, disk, nil
 }
 
 func main() {
@@ -49,44 +83,77 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: report RESULTS_DIR")
 		os.Exit(2)
 	}
-	dir := os.Args[1]
-	var rows []*result
-	for _, n := range []string{"stock", "jaeger", "tracehound"} {
-		if r, ok := load(dir, n); ok {
-			rows = append(rows, r)
-		}
-	}
-	if len(rows) == 0 {
-		fmt.Fprintln(os.Stderr, "report: no results in", dir)
+	runs, disk, err := load(os.Args[1])
+	if err != nil || len(runs) == 0 {
+		fmt.Fprintln(os.Stderr, "report: no results in", os.Args[1], err)
 		os.Exit(1)
 	}
-	fmt.Printf("\n%-11s %-6s %10s %8s %8s %8s %10s %8s %9s %9s %10s %10s %7s\n",
-		"system", "proto", "spans/s", "MB/s", "req p50", "req p99", "CPU s/10k", "RSS MiB", "peak MiB", "B/span", "query p50", "query p99", "errors")
-	for _, r := range rows {
-		bps := "-"
-		if r.DiskBytes > 0 && r.Spans > 0 {
-			bps = fmt.Sprintf("%.0f", r.DiskBytes/float64(r.Spans))
+	fmt.Printf("\n%-11s %-14s %9s %7s %9s %9s %9s %8s %8s %8s %7s %9s %9s %6s\n",
+		"system", "load", "spans/s", "MB/s", "req p50", "req p99", "CPU s/10k", "RSS MiB", "peak MiB", "anon MiB", "B/span", "query p50", "query p99", "errors")
+	for _, name := range systems {
+		var total int64
+		for _, r := range runs[name] {
+			total += r.Spans
 		}
-		q50, q99 := "-", "-"
-		if r.QueryableP50ms > 0 {
-			q50, q99 = fmt.Sprintf("%.1fms", r.QueryableP50ms), fmt.Sprintf("%.1fms", r.QueryableP99ms)
+		for _, r := range runs[name] {
+			load := fmt.Sprintf("closed c=%d", r.Concurrency)
+			if strings.HasPrefix(r.Mode, "open") {
+				load = fmt.Sprintf("open %.0f/s", r.SpansPerSec)
+			}
+			bps := "-"
+			if disk[name] > 0 && total > 0 {
+				bps = fmt.Sprintf("%.0f", disk[name]/float64(total))
+			}
+			q50, q99 := "-", "-"
+			if r.QueryableP50ms > 0 {
+				q50, q99 = fmt.Sprintf("%.1fms", r.QueryableP50ms), fmt.Sprintf("%.1fms", r.QueryableP99ms)
+			}
+			fmt.Printf("%-11s %-14s %9.0f %7.1f %7.1fms %7.1fms %9.2f %8.0f %8.0f %8.0f %7s %9s %9s %6d\n",
+				name, load, r.SpansPerSec, r.MBPerSec, r.ReqP50ms, r.ReqP99ms, r.CPUSecPer10k, r.RSSMiB, r.PeakRSSMiB, r.PeakAnonMiB, bps, q50, q99, r.Errors)
 		}
-		fmt.Printf("%-11s %-6s %10.0f %8.1f %7.1fms %7.1fms %10.2f %8.0f %9.0f %9s %10s %10s %7d\n",
-			r.Name, r.Protocol, r.SpansPerSec, r.MBPerSec, r.ReqP50ms, r.ReqP99ms, r.CPUSecPer10k, r.RSSMiB, r.PeakRSSMiB, bps, q50, q99, r.Errors)
 	}
-	th, ok := load(dir, "tracehound")
-	if !ok {
+	if len(runs["tracehound"]) == 0 {
 		return
 	}
 	fmt.Println()
 	for _, base := range []string{"stock", "jaeger"} {
-		b, ok := load(dir, base)
-		if !ok || b.SpansPerSec == 0 {
+		if len(runs[base]) == 0 {
 			fmt.Printf("tracehound / %-6s: not measured in this run\n", base)
 			continue
 		}
-		fmt.Printf("tracehound / %-6s: %.2fx spans/s, %.2fx CPU per span\n", base, th.SpansPerSec/b.SpansPerSec, safeDiv(th.CPUSecPer10k, b.CPUSecPer10k))
+		var parts []string
+		for _, b := range runs[base] {
+			if t := closedAt(runs["tracehound"], b.Concurrency); t != nil && b.SpansPerSec > 0 && !strings.HasPrefix(b.Mode, "open") {
+				parts = append(parts, fmt.Sprintf("c=%d %.2fx", b.Concurrency, t.SpansPerSec/b.SpansPerSec))
+			}
+		}
+		tb, bb := best(runs["tracehound"]), best(runs[base])
+		fmt.Printf("tracehound / %-6s: best %.2fx spans/s (%.0f vs %.0f), %.2fx CPU per span; by senders: %s\n", base,
+			tb.SpansPerSec/bb.SpansPerSec, tb.SpansPerSec, bb.SpansPerSec, safeDiv(tb.CPUSecPer10k, bb.CPUSecPer10k), strings.Join(parts, ", "))
 	}
+}
+
+func closedAt(rs []*result, c int) *result {
+	for _, r := range rs {
+		if r.Concurrency == c && !strings.HasPrefix(r.Mode, "open") {
+			return r
+		}
+	}
+	return nil
+}
+
+// best is the closed-loop run with the most spans/s: the system's saturation throughput.
+func best(rs []*result) *result {
+	var b *result
+	for _, r := range rs {
+		if !strings.HasPrefix(r.Mode, "open") && (b == nil || r.SpansPerSec > b.SpansPerSec) {
+			b = r
+		}
+	}
+	if b == nil {
+		return &result{}
+	}
+	return b
 }
 
 func safeDiv(a, b float64) float64 {

@@ -32,13 +32,12 @@ func (d *detector) detectRepetition(v *spanView, text string) {
 	if len(ws) > maxRepetitionWords {
 		ws = ws[:maxRepetitionWords]
 	}
-	ids := internWords(ws)
-	if ev, ok := wordLoop(ws, ids, c.MinRepeats, c.MinLoopWords); ok {
+	if ev, ok := wordLoop(ws, c.MinRepeats, c.MinLoopWords); ok {
 		v.add(behavioral(c.CheckConfig, llmschema.FlagCodeRepetition, "the answer loops on the same words", ev))
 		return
 	}
 	if c.MinUniqueTrigramRatio > 0 && len(ws) >= c.MinWords {
-		ratio := uniqueTrigramRatio(ids)
+		ratio := uniqueTrigramRatio(internWords(ws))
 		if ratio < c.MinUniqueTrigramRatio {
 			v.add(behavioral(c.CheckConfig, llmschema.FlagCodeRepetition, "the answer is highly repetitive",
 				"distinct trigram ratio "+strconv.FormatFloat(ratio, 'f', 2, 64)+" over "+strconv.Itoa(len(ws))+" words"))
@@ -88,8 +87,8 @@ func repeatedLines(s string, min int) (string, bool) {
 	return "", false
 }
 
-// internWords numbers the distinct words of ws in order of appearance, so that the loop and
-// trigram searches compare and hash integers instead of strings.
+// internWords numbers the distinct words of ws in order of appearance, so that the trigram
+// count hashes integers instead of strings.
 func internWords(ws []string) []uint32 {
 	index := make(map[string]uint32, len(ws)/2)
 	ids := make([]uint32, len(ws))
@@ -105,21 +104,28 @@ func internWords(ws []string) []uint32 {
 }
 
 // wordLoop finds a unit of 1..maxLoopPeriod words repeated at least minRepeats times back
-// to back and covering at least minWords words; ids are ws interned.
-func wordLoop(ws []string, ids []uint32, minRepeats, minWords int) (string, bool) {
-	n := len(ids)
+// to back and covering at least minWords words: for some period p, a run of need positions
+// i with ws[i] == ws[i+p]. It reports the first such run of the smallest period. A run of
+// need positions contains a multiple of need minus one, so only those are probed, and the
+// run around a match is measured from there.
+func wordLoop(ws []string, minRepeats, minWords int) (string, bool) {
+	n := len(ws)
 	for p := 1; p <= maxLoopPeriod && p*minRepeats <= n; p++ {
-		run := 0
-		for i := 0; i+p < n; i++ {
-			if ids[i] == ids[i+p] {
-				run++
-				// run equal positions mean the unit has repeated run/p more times.
-				if span := run + p; span >= p*minRepeats && span >= minWords {
-					start := i + p + 1 - span
-					return strings.Join(ws[start:start+p], " ") + " (×" + strconv.Itoa(span/p) + ")", true
-				}
-			} else {
-				run = 0
+		need := max(1, p*(minRepeats-1), minWords-p)
+		for k := need - 1; k+p < n; k += need {
+			if ws[k] != ws[k+p] {
+				continue
+			}
+			start := k
+			for start > 0 && ws[start-1] == ws[start-1+p] {
+				start--
+			}
+			end := k + 1
+			for end-start < need && end+p < n && ws[end] == ws[end+p] {
+				end++
+			}
+			if end-start >= need {
+				return strings.Join(ws[start:start+p], " ") + " (×" + strconv.Itoa((need+p)/p) + ")", true
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
 )
@@ -28,7 +29,10 @@ func (d *detector) detectRepetition(v *spanView, text string) {
 		v.add(behavioral(c.CheckConfig, llmschema.FlagCodeRepetition, "the answer repeats the same line", ev))
 		return
 	}
-	ws := words(prose)
+	sc := repetitionScratchPool.Get().(*repetitionScratch)
+	defer sc.release()
+	sc.words = appendWords(sc.words[:0], prose)
+	ws := sc.words
 	if len(ws) > maxRepetitionWords {
 		ws = ws[:maxRepetitionWords]
 	}
@@ -37,7 +41,7 @@ func (d *detector) detectRepetition(v *spanView, text string) {
 		return
 	}
 	if c.MinUniqueTrigramRatio > 0 && len(ws) >= c.MinWords {
-		ratio := uniqueTrigramRatio(internWords(ws))
+		ratio := sc.uniqueTrigramRatio(ws)
 		if ratio < c.MinUniqueTrigramRatio {
 			v.add(behavioral(c.CheckConfig, llmschema.FlagCodeRepetition, "the answer is highly repetitive",
 				"distinct trigram ratio "+strconv.FormatFloat(ratio, 'f', 2, 64)+" over "+strconv.Itoa(len(ws))+" words"))
@@ -87,20 +91,22 @@ func repeatedLines(s string, min int) (string, bool) {
 	return "", false
 }
 
-// internWords numbers the distinct words of ws in order of appearance, so that the trigram
-// count hashes integers instead of strings.
-func internWords(ws []string) []uint32 {
-	index := make(map[string]uint32, len(ws)/2)
-	ids := make([]uint32, len(ws))
-	for i, w := range ws {
-		id, ok := index[w]
-		if !ok {
-			id = uint32(len(index))
-			index[w] = id
-		}
-		ids[i] = id
-	}
-	return ids
+// repetitionScratch holds the buffers of one repetition check, reused across answers: the
+// check runs on every answer and would otherwise allocate them each time.
+type repetitionScratch struct {
+	words []string
+	ids   []uint32
+	tri   []uint64
+	index map[string]uint32
+}
+
+var repetitionScratchPool = sync.Pool{New: func() any { return &repetitionScratch{index: map[string]uint32{}} }}
+
+// release drops the references to the answer's words and returns the buffers to the pool.
+func (sc *repetitionScratch) release() {
+	clear(sc.words)
+	clear(sc.index)
+	repetitionScratchPool.Put(sc)
 }
 
 // wordLoop finds a unit of 1..maxLoopPeriod words repeated at least minRepeats times back
@@ -132,16 +138,28 @@ func wordLoop(ws []string, minRepeats, minWords int) (string, bool) {
 	return "", false
 }
 
-// uniqueTrigramRatio is the share of distinct trigrams among the trigrams of the interned
-// words. There are at most maxRepetitionWords distinct words, so a trigram packs into 64 bits.
-func uniqueTrigramRatio(ids []uint32) float64 {
-	if len(ids) < 3 {
+// uniqueTrigramRatio is the share of distinct trigrams among the trigrams of ws. Words are
+// numbered in order of appearance; there are at most maxRepetitionWords distinct ones, so a
+// trigram of numbers packs into 64 bits.
+func (sc *repetitionScratch) uniqueTrigramRatio(ws []string) float64 {
+	if len(ws) < 3 {
 		return 1
 	}
-	tri := make([]uint64, len(ids)-2)
-	for i := range tri {
-		tri[i] = uint64(ids[i])<<42 | uint64(ids[i+1])<<21 | uint64(ids[i+2])
+	sc.ids = sc.ids[:0]
+	for _, w := range ws {
+		id, ok := sc.index[w]
+		if !ok {
+			id = uint32(len(sc.index))
+			sc.index[w] = id
+		}
+		sc.ids = append(sc.ids, id)
 	}
+	ids := sc.ids
+	sc.tri = sc.tri[:0]
+	for i := 0; i+2 < len(ids); i++ {
+		sc.tri = append(sc.tri, uint64(ids[i])<<42|uint64(ids[i+1])<<21|uint64(ids[i+2]))
+	}
+	tri := sc.tri
 	slices.Sort(tri)
 	distinct := 1
 	for i := 1; i < len(tri); i++ {

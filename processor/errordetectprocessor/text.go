@@ -11,7 +11,11 @@ import (
 // be compared like words. A token spelled in s as it is returned (lower-case, straight
 // apostrophes) is a substring of s rather than a copy.
 func words(s string) []string {
-	out := make([]string, 0, len(s)/8+1)
+	return appendWords(make([]string, 0, len(s)/6+1), s)
+}
+
+// appendWords appends the words of s to out.
+func appendWords(out []string, s string) []string {
 	// The current word is s[wstart:wend], or buf once it differs from s; wstart < 0 when
 	// there is none.
 	wstart, wend := -1, -1

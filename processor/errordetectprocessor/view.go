@@ -43,14 +43,14 @@ func newSpanView(rs ptrace.ResourceSpans, ss ptrace.ScopeSpans, span ptrace.Span
 	if s, ok := a.Get(llmschema.OutputMessages); ok {
 		v.hasOutput = true
 		v.out = decodeMessages(s.AsString())
-		var b strings.Builder
+		var texts []string
 		for _, m := range v.out {
 			if m.Role != "" && m.Role != llmschema.RoleAssistant {
 				continue
 			}
-			appendText(&b, m.Parts)
+			texts = appendTexts(texts, m.Parts)
 		}
-		v.outText = b.String()
+		v.outText = strings.Join(texts, "\n")
 	}
 	if s, ok := a.Get(llmschema.Output); ok {
 		v.hasOutput = true
@@ -119,26 +119,24 @@ func decodeSystem(s string) string {
 	if strings.HasPrefix(t, "[") {
 		var parts []llmschema.Part
 		if json.Unmarshal([]byte(t), &parts) == nil {
-			var b strings.Builder
-			appendText(&b, parts)
-			return b.String()
+			return strings.Join(appendTexts(nil, parts), "\n")
 		}
 	}
 	return s
 }
 
-func appendText(b *strings.Builder, parts []llmschema.Part) {
+// appendTexts appends the non-empty text parts; joined with newlines they are the parts'
+// text. A single part's text is used as is, without a copy.
+func appendTexts(texts []string, parts []llmschema.Part) []string {
 	for _, p := range parts {
 		if p.Type != llmschema.PartText && p.Type != "" {
 			continue
 		}
 		if t := anyText(p.Content); t != "" {
-			if b.Len() > 0 {
-				b.WriteString("\n")
-			}
-			b.WriteString(t)
+			texts = append(texts, t)
 		}
 	}
+	return texts
 }
 
 // anyText renders a part's free-form field (content, arguments, response) as text.
@@ -170,9 +168,7 @@ func hasToolCall(ms []llmschema.Message) bool {
 
 // messageText returns the text parts of one message.
 func messageText(m llmschema.Message) string {
-	var b strings.Builder
-	appendText(&b, m.Parts)
-	return b.String()
+	return strings.Join(appendTexts(nil, m.Parts), "\n")
 }
 
 // userTexts returns the text of every user message of the span's input, oldest first.

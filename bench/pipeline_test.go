@@ -4,7 +4,10 @@ package bench
 
 import (
 	"context"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -111,7 +114,7 @@ func runPipeline(b *testing.B, next consumer.Traces) {
 	var next64 atomic.Int64
 	b.ReportAllocs()
 	runtime.GC()
-	cpuStart := processCPU()
+	cpuStart, wStart := processCPU(), writtenBytes()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	errs := make(chan error, senders)
@@ -141,6 +144,25 @@ func runPipeline(b *testing.B, next consumer.Traces) {
 	if cpu := processCPU() - cpuStart; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(spans), "cpu-ns/span")
 	}
+	if w := writtenBytes() - wStart; w > 0 {
+		b.ReportMetric(float64(w)/float64(spans), "written-B/span")
+	}
+}
+
+// writtenBytes is what this process passed to write system calls so far (wchar in
+// /proc/self/io; 0 where there is no such file).
+func writtenBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // processCPU is the user+system CPU time of this process so far.

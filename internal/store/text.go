@@ -21,9 +21,31 @@ type token struct {
 	start, end int // byte offsets in the source string
 }
 
+// asciiWord marks the ASCII letters and digits.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	return t
+}()
+
 func tokenize(s string, fn func(t token)) {
 	start := -1
-	for i, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII fast path
+			word := asciiWord[c]
+			switch {
+			case word && start < 0:
+				start = i
+			case !word && start >= 0:
+				emit(s, start, i, fn)
+				start = -1
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		word := unicode.IsLetter(r) || unicode.IsDigit(r)
 		switch {
 		case word && start < 0:
@@ -32,6 +54,7 @@ func tokenize(s string, fn func(t token)) {
 			emit(s, start, i, fn)
 			start = -1
 		}
+		i += size
 	}
 	if start >= 0 {
 		emit(s, start, len(s), fn)
@@ -71,8 +94,12 @@ func SearchFields(r *Record) [3]struct{ Name, Text string } {
 
 // IndexTokens are the distinct tokens a backend indexes for a record.
 func IndexTokens(r *Record) []string {
-	seen := map[string]struct{}{}
-	var out []string
+	n := 0
+	for _, f := range SearchFields(r) {
+		n += min(len(f.Text), IndexedTextBytes)
+	}
+	seen := make(map[string]struct{}, n/16)
+	out := make([]string, 0, n/16)
 	for _, f := range SearchFields(r) {
 		text := f.Text
 		if len(text) > IndexedTextBytes {

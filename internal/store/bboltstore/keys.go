@@ -176,7 +176,7 @@ func decompress(b []byte) ([]byte, error) {
 }
 
 func encodeRecord(r *store.Record) ([]byte, error) {
-	b, err := gojson.Marshal(storedRecord{Record: r, Asm: &r.Assembly})
+	b, err := gojson.MarshalNoEscape(storedRecord{Record: r, Asm: &r.Assembly})
 	if err != nil {
 		return nil, err
 	}

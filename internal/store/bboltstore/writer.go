@@ -21,6 +21,9 @@ type txWriter struct {
 	postings map[string]*postingChunk // by chunk key
 	runAggs  map[string]*store.RunAgg
 	textCur  *bolt.Cursor
+	// lastOldDoc is the last doc number allocated before this transaction: every sealed
+	// posting chunk's bound is at most this, so a newer doc always goes in the open chunk.
+	lastOldDoc uint64
 }
 
 // postingChunk is one chunk of a token's posting list for an hour, as changed in this
@@ -51,6 +54,7 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 		runAggs:  map[string]*store.RunAgg{},
 	}
 	w.textCur = w.text.Cursor()
+	w.lastOldDoc = w.docs.Sequence()
 	// Records arrive roughly in time order, so these buckets mostly grow at their end (per
 	// value, for idx_eq): fuller pages there halve their size. Randomly keyed buckets keep
 	// bbolt's default half-full split.
@@ -286,6 +290,9 @@ func (w *txWriter) posting(head []byte, doc uint64, add bool) error {
 // chunk with the smallest bound at or above doc, or the open chunk when doc is above every
 // bound. Text entries are written only in flushAux, so the cursor sees the committed index.
 func (w *txWriter) chunkFor(head []byte, doc uint64) []byte {
+	if doc > w.lastOldDoc {
+		return head
+	}
 	k, _ := w.textCur.Seek(sealedKey(head, doc))
 	if k != nil && isSealedKeyOf(k, head) {
 		return append([]byte(nil), k...)

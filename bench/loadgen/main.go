@@ -43,26 +43,26 @@ type options struct {
 }
 
 type result struct {
-	Name             string  `json:"name"`
-	Protocol         string  `json:"protocol"`
-	Mode             string  `json:"mode"`
-	Seconds          float64 `json:"seconds"`
-	Requests         int64   `json:"requests"`
-	Errors           int64   `json:"errors"`
-	Spans            int64   `json:"spans"`
-	SpansPerSec      float64 `json:"spans_per_sec"`
-	MBPerSec         float64 `json:"mb_per_sec"`
-	ReqP50ms         float64 `json:"request_p50_ms"`
-	ReqP99ms         float64 `json:"request_p99_ms"`
-	CPUSecPer10k     float64 `json:"cpu_seconds_per_10k_spans,omitempty"`
-	Concurrency      int     `json:"concurrency"`
-	RSSMiB           float64 `json:"rss_mib,omitempty"`
-	PeakRSSMiB       float64 `json:"peak_rss_mib,omitempty"`
+	Name         string  `json:"name"`
+	Protocol     string  `json:"protocol"`
+	Mode         string  `json:"mode"`
+	Seconds      float64 `json:"seconds"`
+	Requests     int64   `json:"requests"`
+	Errors       int64   `json:"errors"`
+	Spans        int64   `json:"spans"`
+	SpansPerSec  float64 `json:"spans_per_sec"`
+	MBPerSec     float64 `json:"mb_per_sec"`
+	ReqP50ms     float64 `json:"request_p50_ms"`
+	ReqP99ms     float64 `json:"request_p99_ms"`
+	CPUSecPer10k float64 `json:"cpu_seconds_per_10k_spans,omitempty"`
+	Concurrency  int     `json:"concurrency"`
+	RSSMiB       float64 `json:"rss_mib,omitempty"`
+	PeakRSSMiB   float64 `json:"peak_rss_mib,omitempty"`
 	// PeakAnonMiB is the largest anonymous resident memory sampled during the load (heap,
 	// stacks: the process's own memory); RSS also counts pages of files it maps, such as a
 	// bbolt store, which are page cache shared with the OS and reclaimable.
-	PeakAnonMiB float64 `json:"peak_anon_mib,omitempty"`
-	FileMiB     float64 `json:"file_mib,omitempty"`
+	PeakAnonMiB      float64 `json:"peak_anon_mib,omitempty"`
+	FileMiB          float64 `json:"file_mib,omitempty"`
 	QueryableP50ms   float64 `json:"queryable_p50_ms,omitempty"`
 	QueryableP99ms   float64 `json:"queryable_p99_ms,omitempty"`
 	QueryableSamples int     `json:"queryable_samples,omitempty"`

@@ -7,34 +7,48 @@ import "strings"
 // what its regexp (kept in prefilter_test.go, where a differential fuzz test holds them
 // equal) would answer.
 
-// hasSecretHint is secretHint.MatchString: every secret pattern contains one of these.
+// hasSecretHint is secretHint.MatchString: every secret pattern contains one of its
+// literals. They are found from their rarest byte (a capital, '-', '_'), which the
+// vectorized byte search skips to, rather than with one substring search each.
 func hasSecretHint(s string) bool {
-	for _, lit := range []string{"sk-", "sk_live", "rk_live", "pk_live", "AKIA", "ASIA", "AIza", "PRIVATE KEY", "eyJ"} {
-		if strings.Contains(s, lit) {
-			return true
-		}
-	}
-	return hasPrefixThen(s, "gh", "pousr", '_') || hasPrefixThen(s, "xox", "abposr", '-')
+	return strings.Contains(s, "PRIVATE KEY") ||
+		eachByte(s, '_', func(i int) bool {
+			// gh[pousr]_, sk_live, rk_live, pk_live
+			return (i >= 3 && s[i-3] == 'g' && s[i-2] == 'h' && strings.IndexByte("pousr", s[i-1]) >= 0) ||
+				(i >= 2 && (s[i-2] == 's' || s[i-2] == 'r' || s[i-2] == 'p') && s[i-1] == 'k' && strings.HasPrefix(s[i+1:], "live"))
+		}) ||
+		eachByte(s, '-', func(i int) bool {
+			// sk-, xox[abposr]-
+			return (i >= 2 && s[i-2] == 's' && s[i-1] == 'k') ||
+				(i >= 4 && s[i-4] == 'x' && s[i-3] == 'o' && s[i-2] == 'x' && strings.IndexByte("abposr", s[i-1]) >= 0)
+		}) ||
+		eachByte(s, 'A', func(i int) bool {
+			t := s[i:]
+			return strings.HasPrefix(t, "AKIA") || strings.HasPrefix(t, "ASIA") || strings.HasPrefix(t, "AIza")
+		}) ||
+		eachByte(s, 'J', func(i int) bool { return i >= 2 && s[i-2] == 'e' && s[i-1] == 'y' })
 }
 
-// hasPrefixThen reports whether s contains prefix, one byte of set, then last.
-func hasPrefixThen(s, prefix, set string, last byte) bool {
+// eachByte reports whether match holds at some index of c in s.
+func eachByte(s string, c byte, match func(i int) bool) bool {
 	for off := 0; ; {
-		i := strings.Index(s[off:], prefix)
-		if i < 0 {
+		j := strings.IndexByte(s[off:], c)
+		if j < 0 {
 			return false
 		}
-		j := off + i + len(prefix)
-		if j+1 < len(s) && strings.IndexByte(set, s[j]) >= 0 && s[j+1] == last {
+		if match(off + j) {
 			return true
 		}
-		off = off + i + 1
+		off += j + 1
 	}
 }
 
 // askLiterals: every alternative of askRE contains one of these, so a sentence without
 // them cannot match.
 var askLiterals = []string{"?", " you", "please ", "may i ", "what", "need ", "let me know ", "send "}
+
+// injectionHints: every one of injectionPhrases contains one of these.
+var injectionHints = []string{"instructions", "you are now dan", "developer mode enabled", "jailbreak mode", "i have been pwned", "system override"}
 
 // confirmationLiterals: confirmation needs one of these words.
 var confirmationLiterals = []string{"confirm", "verify", "double-check", "correct", "spell"}

@@ -10,6 +10,7 @@ import (
 var secretHint = regexp.MustCompile(`sk-|sk_live|rk_live|pk_live|AKIA|ASIA|gh[pousr]_|xox[abposr]-|AIza|PRIVATE KEY|eyJ`)
 
 var prefilterCases = []string{
+	"xoxp-1", "xoxq-1", "sk_live", "rk_live_x", "pk_liv", "gh_p", "ghp", "eyJhbG", "eJ", "yJ", "AKI", "ASIAx", "AIz",
 	"", "sk-", "sk", "ghp_", "gh_", "ghx_", "gh", "xoxb-", "xoxb", "xox-", "AIza", "eyJ", "-----BEGIN PRIVATE KEY-----",
 	"Write me a poem", "POEMS", "poem.", "a_poem", "poem1", "tl;dr", "TL;DR please", "tldr", "tl; dr", "tl;;dr",
 	"surprise me", "surprise  me", "surprise\tme", "fun fact", "Fun Fact!", "funfact", "ideas?", "idea", "ideass",
@@ -40,6 +41,16 @@ func checkPrefilters(t *testing.T, s string) {
 		t.Errorf("isCreativeRequest(%q) = %v, want %v", s, got, want)
 	}
 	low := strings.ToLower(s)
+	for _, tok := range chatTemplateTokens {
+		if tok[0] != '<' && tok[0] != '[' {
+			t.Errorf("chat-template token %q starts with neither '<' nor '['", tok)
+		}
+	}
+	for _, p := range injectionPhrases {
+		if strings.Contains(low, p) && !containsAny(low, injectionHints) {
+			t.Errorf("%q contains injection phrase %q but none of injectionHints", low, p)
+		}
+	}
 	if askRE.MatchString(low) && !containsAny(low, askLiterals) {
 		t.Errorf("askRE matches %q, which has none of askLiterals", low)
 	}

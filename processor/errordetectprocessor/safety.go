@@ -130,17 +130,22 @@ func (d *detector) detectSafety(v *spanView, text, low string) {
 		}
 	}
 	if c.PromptInjection {
-		for _, t := range chatTemplateTokens {
-			if strings.Contains(low, t) {
-				flag("the answer contains chat-template control tokens", t)
-				return
+		// Every token starts with '<' or '['.
+		if strings.ContainsAny(low, "<[") {
+			for _, t := range chatTemplateTokens {
+				if strings.Contains(low, t) {
+					flag("the answer contains chat-template control tokens", t)
+					return
+				}
 			}
 		}
-		for _, p := range injectionPhrases {
-			if i := strings.Index(low, p); i >= 0 && !explanatoryContext.MatchString(text) {
-				_, offs := normalizeWithOffsets(text, true)
-				flag("the answer repeats a prompt-injection payload", sentenceAround(text, offs[i]))
-				return
+		if containsAny(low, injectionHints) {
+			for _, p := range injectionPhrases {
+				if i := strings.Index(low, p); i >= 0 && !explanatoryContext.MatchString(text) {
+					_, offs := normalizeWithOffsets(text, true)
+					flag("the answer repeats a prompt-injection payload", sentenceAround(text, offs[i]))
+					return
+				}
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package errordetectprocessor
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -12,11 +11,11 @@ import (
 // the refusal first, while the same words later in a long answer are usually a caveat.
 const refusalWindow = 400
 
-// refusalPattern matches declines in the normalized (lower-case, straight apostrophes,
+// refusalSources match declines in the normalized (lower-case, straight apostrophes,
 // single spaces) start of an answer. Each needs a first-person subject or a decline verb
 // together with an act of helping, so that "we can't ship to PO boxes" or "I can't find
 // order 123" are not refusals.
-var refusalPattern = func() *regexp.Regexp {
+var refusalSources = func() []string {
 	const (
 		neg    = `i (?:can't|cannot|can not|won't|will not|am unable to|am not able to)|i'm (?:unable to|not able to)`
 		act    = `(?:help|assist|provide|fulfill|fulfil|comply|create|write|generate|produce|share|give|support|answer|discuss|engage|do that|do this|continue with|complete this|process this|go along)`
@@ -67,9 +66,13 @@ var refusalPattern = func() *regexp.Regexp {
 		// Japanese
 		`(?:お手伝い|お答え|回答|ご回答|提供|ご提供|対応|ご対応|協力|ご協力|お応え|作成)(?:することは|することが|は)?(?:できません|できかねます|いたしかねます)`,
 	}
-	// One alternation scans the text once instead of once per pattern.
-	return regexp.MustCompile(`(?:` + strings.Join(src, `)|(?:`) + `)`)
+	return src
 }()
+
+// refusalMatchers matches like one alternation of refusalSources, which scans the text once
+// instead of once per pattern. That is a large program, and the regexp engine's cost grows
+// with it at every byte, so for each text only the alternatives that can match it are used.
+var refusalMatchers = newAlternationSet(refusalSources)
 
 type refusalMatcher struct {
 	extra []string
@@ -98,7 +101,7 @@ func (m *refusalMatcher) match(text string) (string, bool) {
 	}
 	norm, offs := normalizeWithOffsets(head, true)
 	if hasRefusalTrigger(norm) {
-		for _, loc := range refusalPattern.FindAllStringIndex(norm, -1) {
+		for _, loc := range refusalMatchers.forText(norm).FindAllStringIndex(norm, -1) {
 			if quoted(norm, loc[0]) {
 				continue
 			}

@@ -99,18 +99,24 @@ func (m *refusalMatcher) match(text string) (string, bool) {
 			n++
 		}
 	}
-	norm, offs := normalizeWithOffsets(head, true)
+	norm := normalizeSpace(head)
+	// sentenceAt quotes the sentence of head around byte i of norm; the offsets are only
+	// needed for a match, which most answers do not have.
+	sentenceAt := func(i int) string {
+		_, offs := normalizeWithOffsets(head, true)
+		return sentenceAround(head, offs[i])
+	}
 	if hasRefusalTrigger(norm) {
 		for _, loc := range refusalMatchers.forText(norm).FindAllStringIndex(norm, -1) {
 			if quoted(norm, loc[0]) {
 				continue
 			}
-			return sentenceAround(head, offs[loc[0]]), true
+			return sentenceAt(loc[0]), true
 		}
 	}
 	for _, e := range m.extra {
 		if i := strings.Index(norm, e); i >= 0 {
-			return sentenceAround(head, offs[i]), true
+			return sentenceAt(i), true
 		}
 	}
 	return "", false

@@ -2,6 +2,7 @@ package errordetectprocessor
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -13,6 +14,10 @@ import (
 func words(s string) []string {
 	return appendWords(make([]string, 0, len(s)/6+1), s)
 }
+
+// wordBufPool holds word slices for callers that only read the words of a text while
+// they run.
+var wordBufPool = sync.Pool{New: func() any { return new([]string) }}
 
 // appendWords appends the words of s to out.
 func appendWords(out []string, s string) []string {
@@ -158,7 +163,14 @@ func stem(w string) string {
 // one-letter tokens removed.
 func keyTerms(s string) map[string]struct{} {
 	out := map[string]struct{}{}
-	for _, w := range words(s) {
+	buf := wordBufPool.Get().(*[]string)
+	ws := appendWords((*buf)[:0], s)
+	defer func() {
+		clear(ws)
+		*buf = ws[:0]
+		wordBufPool.Put(buf)
+	}()
+	for _, w := range ws {
 		if _, stop := stopwords[w]; stop {
 			continue
 		}

@@ -64,8 +64,13 @@ func (d *detector) detectContextLoss(v *spanView, text, low string) {
 		return
 	}
 	all := strings.Join(users, "\n")
-	for _, sentence := range splitSentences(low) {
-		if !containsAny(sentence, slotKeywords) || !containsAny(sentence, askLiterals) || !askRE.MatchString(sentence) ||
+	// Only a sentence with one of askLiterals can ask; a text without any has none.
+	var sentences []string
+	if containsAny(low, askLiterals) {
+		sentences = splitSentences(low)
+	}
+	for _, sentence := range sentences {
+		if !containsAny(sentence, askLiterals) || !containsAny(sentence, slotKeywords) || !askRE.MatchString(sentence) ||
 			(containsAny(sentence, confirmationLiterals) && confirmation.MatchString(sentence)) {
 			continue
 		}

@@ -1,7 +1,7 @@
 package errordetectprocessor
 
 import (
-	"slices"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,20 +94,21 @@ func repeatedLines(s string, min int) (string, bool) {
 // repetitionScratch holds the buffers of one repetition check, reused across answers: the
 // check runs on every answer and would otherwise allocate them each time.
 type repetitionScratch struct {
-	words []string
-	ids   []uint32
-	tri   []uint64
-	index map[string]uint32
+	words  []string
+	hashes []uint64
+	table  []int32
 }
 
-var repetitionScratchPool = sync.Pool{New: func() any { return &repetitionScratch{index: map[string]uint32{}} }}
+var repetitionScratchPool = sync.Pool{New: func() any { return new(repetitionScratch) }}
 
 // release drops the references to the answer's words and returns the buffers to the pool.
 func (sc *repetitionScratch) release() {
 	clear(sc.words)
-	clear(sc.index)
 	repetitionScratchPool.Put(sc)
 }
+
+// trigramSeed only spreads the hash table's slots; results do not depend on it.
+var trigramSeed = maphash.MakeSeed()
 
 // wordLoop finds a unit of 1..maxLoopPeriod words repeated at least minRepeats times back
 // to back and covering at least minWords words: for some period p, a run of need positions
@@ -138,34 +139,45 @@ func wordLoop(ws []string, minRepeats, minWords int) (string, bool) {
 	return "", false
 }
 
-// uniqueTrigramRatio is the share of distinct trigrams among the trigrams of ws. Words are
-// numbered in order of appearance; there are at most maxRepetitionWords distinct ones, so a
-// trigram of numbers packs into 64 bits.
+// uniqueTrigramRatio is the share of distinct trigrams among the trigrams of ws. It counts
+// them in an open-addressing table of trigram start positions, comparing the words
+// themselves, so a hash collision costs a probe but never changes the count.
 func (sc *repetitionScratch) uniqueTrigramRatio(ws []string) float64 {
 	if len(ws) < 3 {
 		return 1
 	}
-	sc.ids = sc.ids[:0]
+	n := len(ws) - 2
+	sc.hashes = sc.hashes[:0]
 	for _, w := range ws {
-		id, ok := sc.index[w]
-		if !ok {
-			id = uint32(len(sc.index))
-			sc.index[w] = id
+		sc.hashes = append(sc.hashes, maphash.String(trigramSeed, w))
+	}
+	size := 8
+	for size < 2*n {
+		size <<= 1
+	}
+	if cap(sc.table) < size {
+		sc.table = make([]int32, size)
+	}
+	table := sc.table[:size]
+	for i := range table {
+		table[i] = -1
+	}
+	mask := uint64(size - 1)
+	h := sc.hashes
+	distinct := 0
+	for i := 0; i < n; i++ {
+		k := ((h[i]*0x9e3779b97f4a7c15+h[i+1])*0x9e3779b97f4a7c15 + h[i+2]) * 0x9e3779b97f4a7c15
+		for slot := k >> 32 & mask; ; slot = (slot + 1) & mask {
+			j := table[slot]
+			if j < 0 {
+				table[slot] = int32(i)
+				distinct++
+				break
+			}
+			if ws[j] == ws[i] && ws[j+1] == ws[i+1] && ws[j+2] == ws[i+2] {
+				break
+			}
 		}
-		sc.ids = append(sc.ids, id)
 	}
-	ids := sc.ids
-	sc.tri = sc.tri[:0]
-	for i := 0; i+2 < len(ids); i++ {
-		sc.tri = append(sc.tri, uint64(ids[i])<<42|uint64(ids[i+1])<<21|uint64(ids[i+2]))
-	}
-	tri := sc.tri
-	slices.Sort(tri)
-	distinct := 1
-	for i := 1; i < len(tri); i++ {
-		if tri[i] != tri[i-1] {
-			distinct++
-		}
-	}
-	return float64(distinct) / float64(len(tri))
+	return float64(distinct) / float64(n)
 }

@@ -28,6 +28,18 @@ func wordLoopReference(ws []string, minRepeats, minWords int) (string, bool) {
 	return "", false
 }
 
+// uniqueTrigramRatioReference counts distinct trigrams with a map of word triples.
+func uniqueTrigramRatioReference(ws []string) float64 {
+	if len(ws) < 3 {
+		return 1
+	}
+	seen := make(map[[3]string]struct{}, len(ws))
+	for i := 0; i+2 < len(ws); i++ {
+		seen[[3]string{ws[i], ws[i+1], ws[i+2]}] = struct{}{}
+	}
+	return float64(len(seen)) / float64(len(ws)-2)
+}
+
 func TestWordLoop_AgreesWithReference(t *testing.T) {
 	for _, s := range []string{"", "a", "a a a a a a a a a a a a a a a a a a a a a a", "a b a b a b a b a b a b a b a b a b a b a b a b",
 		"x y z a b c a b c a b c a b c a b c a b c a b c a b c q", "the cat sat on the mat the cat sat on the mat the cat sat on the mat the cat sat on the mat"} {
@@ -36,7 +48,7 @@ func TestWordLoop_AgreesWithReference(t *testing.T) {
 	}
 }
 
-// FuzzWordLoop reads the input as words over a small alphabet (one per byte), so that loops
+// FuzzWordLoop (which also checks the trigram ratio) reads the input as words over a small alphabet (one per byte), so that loops
 // are frequent, and tries several thresholds.
 func FuzzWordLoop(f *testing.F) {
 	f.Add([]byte("abababababababababababababab"), uint8(4), uint8(20))
@@ -53,6 +65,10 @@ func FuzzWordLoop(f *testing.F) {
 
 func checkWordLoop(t *testing.T, ws []string, minRepeats, minWords int) {
 	t.Helper()
+	sc := new(repetitionScratch)
+	if got, want := sc.uniqueTrigramRatio(ws), uniqueTrigramRatioReference(ws); got != want {
+		t.Fatalf("uniqueTrigramRatio(%q) = %v, want %v", ws, got, want)
+	}
 	got, gotOK := wordLoop(ws, minRepeats, minWords)
 	want, wantOK := wordLoopReference(ws, minRepeats, minWords)
 	if got != want || gotOK != wantOK {

@@ -61,17 +61,23 @@ func appendWords(out []string, s string) []string {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
-			case ('a' <= c && c <= 'z') || ('0' <= c && c <= '9'):
+			case lowerAlnum(c):
 				if len(cjk) > 0 {
 					flushCJK()
+				}
+				j := i + 1
+				for j < len(s) && lowerAlnum(s[j]) {
+					j++
 				}
 				if wstart < 0 {
 					wstart, built = i, false
 				}
 				if built {
-					buf = append(buf, c)
+					buf = append(buf, s[i:j]...)
 				}
-				wend = i + 1
+				wend = j
+				i = j
+				continue
 			case 'A' <= c && c <= 'Z':
 				if len(cjk) > 0 {
 					flushCJK()
@@ -128,6 +134,8 @@ func appendWords(out []string, s string) []string {
 	flushCJK()
 	return out
 }
+
+func lowerAlnum(c byte) bool { return ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') }
 
 func isCJK(r rune) bool {
 	// Every CJK script starts at or above Hangul Jamo (U+1100): most text never reaches the

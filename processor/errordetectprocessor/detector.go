@@ -98,14 +98,15 @@ func (d *detector) detectTrace(g *traceGroup) {
 		if cfg.SafetyViolation.Enabled || cfg.ContextLoss.Enabled {
 			low = normalizeSpace(text)
 		}
+		digits := countDigits(text)
 		if cfg.SafetyViolation.Enabled {
-			d.detectSafety(v, text, low)
+			d.detectSafety(v, text, low, digits)
 		}
 		if cfg.ContextLoss.Enabled {
 			d.detectContextLoss(v, text, low)
 		}
 		if ground != nil && !refused {
-			d.detectHallucination(v, text, ground)
+			d.detectHallucination(v, text, ground, digits)
 		}
 	}
 	if cfg.WorkflowInterruption.Enabled {

@@ -275,7 +275,8 @@ func sentenceInitial(s string, i int) bool {
 	return true
 }
 
-func (d *detector) detectHallucination(v *spanView, text string, gr *grounding) {
+// digits is countDigits(text): without digits there is no number or clock time to check.
+func (d *detector) detectHallucination(v *spanView, text string, gr *grounding, digits int) {
 	if gr == nil || !gr.hasContext {
 		return
 	}
@@ -289,14 +290,14 @@ func (d *detector) detectHallucination(v *spanView, text string, gr *grounding) 
 			}
 		}
 	}
-	if c.Numbers {
+	if c.Numbers && digits > 0 {
 		for _, tm := range extractTimes(text) {
 			if _, ok := gr.timeSet()[tm]; !ok {
 				facts = append(facts, tm)
 			}
 		}
 		seen := map[string]bool{}
-		for _, n := range extractNumbers(gr.joinGroupedNumbers(text), true) {
+		for _, n := range extractNumbers(gr.joinGroupedNumbers(text, digits), true) {
 			if seen[n] {
 				continue
 			}
@@ -342,9 +343,10 @@ var digitGroupsRE = regexp.MustCompile(`\b\d{2,6}(?:[ \-]\d{2,6}){2,}\b`)
 // joinGroupedNumbers removes digit groups ("4539 5787 6362 1486", "978-0-7352-1129-2") whose
 // digits appear together in the grounding, so that a formatted copy of a grounded number
 // does not count as several unsupported ones.
-func (gr *grounding) joinGroupedNumbers(text string) string {
-	// A match has at least six digits.
-	if countDigits(text) < 6 {
+//
+// digits is countDigits(text); a match has at least six.
+func (gr *grounding) joinGroupedNumbers(text string, digits int) string {
+	if digits < 6 {
 		return text
 	}
 	return digitGroupsRE.ReplaceAllStringFunc(text, func(m string) string {

@@ -17,6 +17,7 @@ var decodeCases = []string{
 	`[{"role":"\ud83d\ude00"}]`, `[{"role":"\ud83d"}]`, "[{\"role\":\"\xff\"}]", "[{\"role\":\"a\x01\"}]", `[{"role":"\u00G0"}]`,
 	`[{"role":"\u+0ab"}]`, `[{"role":"a"}] x`, `[{"role":"a"},]`, `[{"role":"a",}]`, `[{"parts":[{"type":"text","content":"a","uri":"u","mime_type":"m","modality":"i"}]}]`,
 	`[{"id":"d1","content":"doc","score":0.5}]`, `[{"content":"doc","score":-1.5e-3}]`, `[{"content":"doc","score":1e400}]`,
+	"abcdefghijklmnop", "abcdefgh\"ijklmnop", "abcdefghijklmn\\op", "abcdefghijk\x1fmnop", "\x7f\x80\xff\x20\x21abcdefgh\x00",
 	`[{"content":"doc","score":01}]`, `[{"content":"doc","score":-}]`, `[{"content":"doc","score":1.}]`, `[{"content":"doc","score":"1"}]`,
 }
 
@@ -43,6 +44,13 @@ func FuzzDecode(f *testing.F) {
 
 func checkDecode(t *testing.T, s string) {
 	t.Helper()
+	want := 0
+	for want < len(s) && s[want] != '"' && s[want] != '\\' && s[want] >= 0x20 {
+		want++
+	}
+	if got := plainRun(s); got != want {
+		t.Fatalf("plainRun(%q) = %d, want %d", s, got, want)
+	}
 	if got, ok := decodeMessagesFast(s); ok {
 		var want []llmschema.Message
 		if err := json.Unmarshal([]byte(s), &want); err != nil {

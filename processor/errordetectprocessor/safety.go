@@ -54,8 +54,8 @@ var knownTestCards = toSet([]string{
 // detectSafety flags personal data, secrets, prompt-injection echoes, system-prompt leaks
 // and deny-listed terms in an answer. Personal data the user or the system instructions
 // supplied themselves is not a leak.
-// low is normalizeSpace(text).
-func (d *detector) detectSafety(v *spanView, text, low string) {
+// low is normalizeSpace(text) and digits countDigits(text).
+func (d *detector) detectSafety(v *spanView, text, low string, digits int) {
 	c := d.cfg.SafetyViolation
 	// What the user and the system instructions said, lower-cased, and its digits: built
 	// only when a candidate needs checking against it.
@@ -97,7 +97,7 @@ func (d *detector) detectSafety(v *spanView, text, low string) {
 			return
 		}
 	}
-	if c.PII && countDigits(text) >= 9 {
+	if c.PII && digits >= 9 {
 		for _, m := range cardRE.FindAllString(text, -1) {
 			digits := digitsOnly(m)
 			// Issuer identification numbers of the card networks start with 2 to 6.

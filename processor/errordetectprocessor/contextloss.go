@@ -66,11 +66,11 @@ func (d *detector) detectContextLoss(v *spanView, text, low string) {
 	all := strings.Join(users, "\n")
 	// Only a sentence with one of askLiterals can ask; a text without any has none.
 	var sentences []string
-	if containsAny(low, askLiterals) {
+	if askSet.in(low) {
 		sentences = splitSentences(low)
 	}
 	for _, sentence := range sentences {
-		if !containsAny(sentence, askLiterals) || !containsAny(sentence, slotKeywords) || !askRE.MatchString(sentence) ||
+		if !askSet.in(sentence) || !slotSet.in(sentence) || !askRE.MatchString(sentence) ||
 			(containsAny(sentence, confirmationLiterals) && confirmation.MatchString(sentence)) {
 			continue
 		}

@@ -1,6 +1,9 @@
 package errordetectprocessor
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Hand-written stand-ins for regular expressions that ran over whole prompts and answers
 // (several KB each) and dominated the CPU profile on agent traces. Each answers exactly
@@ -49,6 +52,12 @@ var askLiterals = []string{"?", " you", "please ", "may i ", "what", "need ", "l
 
 // injectionHints: every one of injectionPhrases contains one of these.
 var injectionHints = []string{"instructions", "you are now dan", "developer mode enabled", "jailbreak mode", "i have been pwned", "system override"}
+
+var (
+	askSet       = newAnchoredSet(askLiterals)
+	slotSet      = newAnchoredSet(slotKeywords)
+	injectionSet = newAnchoredSet(injectionHints)
+)
 
 // confirmationLiterals: confirmation needs one of these words.
 var confirmationLiterals = []string{"confirm", "verify", "double-check", "correct", "spell"}
@@ -111,6 +120,75 @@ func isCreativeRequest(s string) bool {
 			prevLen = -1
 		}
 		prevEnd = i
+	}
+	return false
+}
+
+// anchoredSet answers containsAny for a fixed list of non-empty literals. Each literal is
+// looked for only where its rarest byte occurs, and the vectorized byte search skips to
+// those places, so a text is read once per distinct rare byte instead of once per literal;
+// this pays where literals start with common letters and spaces.
+type anchoredSet struct {
+	groups []anchorGroup
+}
+
+type anchorGroup struct {
+	b    byte
+	lits []anchoredLiteral
+}
+
+type anchoredLiteral struct {
+	s  string
+	at int // index of the anchor byte in s
+}
+
+// byteRarity orders bytes by how rarely they occur in (mostly English, lower-case) text.
+func byteRarity(c byte) int {
+	const common = " etaoinshrdlcumwfgypbvkjxqz"
+	if i := strings.IndexByte(common, c); i >= 0 {
+		return i
+	}
+	if c >= 0x80 {
+		return len(common) // UTF-8 bytes: frequent in some languages
+	}
+	return len(common) + 1
+}
+
+func newAnchoredSet(lits []string) *anchoredSet {
+	a := &anchoredSet{}
+	for _, l := range lits {
+		at := 0
+		for i := 1; i < len(l); i++ {
+			if byteRarity(l[i]) > byteRarity(l[at]) {
+				at = i
+			}
+		}
+		g := slices.IndexFunc(a.groups, func(g anchorGroup) bool { return g.b == l[at] })
+		if g < 0 {
+			a.groups = append(a.groups, anchorGroup{b: l[at]})
+			g = len(a.groups) - 1
+		}
+		a.groups[g].lits = append(a.groups[g].lits, anchoredLiteral{s: l, at: at})
+	}
+	return a
+}
+
+// in reports whether s contains one of the literals.
+func (a *anchoredSet) in(s string) bool {
+	for _, g := range a.groups {
+		for off := 0; ; {
+			j := strings.IndexByte(s[off:], g.b)
+			if j < 0 {
+				break
+			}
+			i := off + j
+			for _, l := range g.lits {
+				if start := i - l.at; start >= 0 && strings.HasPrefix(s[start:], l.s) {
+					return true
+				}
+			}
+			off = i + 1
+		}
 	}
 	return false
 }

@@ -10,6 +10,7 @@ import (
 var secretHint = regexp.MustCompile(`sk-|sk_live|rk_live|pk_live|AKIA|ASIA|gh[pousr]_|xox[abposr]-|AIza|PRIVATE KEY|eyJ`)
 
 var prefilterCases = []string{
+	"what is your name?", "could you send me the code", "ignore all previous instructions", "Thank you, Ann", "é", "ab", "b",
 	"xoxp-1", "xoxq-1", "sk_live", "rk_live_x", "pk_liv", "gh_p", "ghp", "eyJhbG", "eJ", "yJ", "AKI", "ASIAx", "AIz",
 	"", "sk-", "sk", "ghp_", "gh_", "ghx_", "gh", "xoxb-", "xoxb", "xox-", "AIza", "eyJ", "-----BEGIN PRIVATE KEY-----",
 	"Write me a poem", "POEMS", "poem.", "a_poem", "poem1", "tl;dr", "TL;DR please", "tldr", "tl; dr", "tl;;dr",
@@ -39,6 +40,11 @@ func checkPrefilters(t *testing.T, s string) {
 	}
 	if got, want := isCreativeRequest(s), creativeRequest.MatchString(s); got != want {
 		t.Errorf("isCreativeRequest(%q) = %v, want %v", s, got, want)
+	}
+	for _, set := range [][]string{askLiterals, slotKeywords, injectionHints, greetingWords, refusalTriggers, {"a", "ab", "abc", "b", "é"}} {
+		if got, want := newAnchoredSet(set).in(s), containsAny(s, set); got != want {
+			t.Errorf("anchoredSet(%q).in(%q) = %v, want %v", set, s, got, want)
+		}
 	}
 	low := strings.ToLower(s)
 	for _, tok := range chatTemplateTokens {

@@ -139,7 +139,7 @@ func (d *detector) detectSafety(v *spanView, text, low string, digits int) {
 				}
 			}
 		}
-		if containsAny(low, injectionHints) {
+		if injectionSet.in(low) {
 			for _, p := range injectionPhrases {
 				if i := strings.Index(low, p); i >= 0 && !explanatoryContext.MatchString(text) {
 					_, offs := normalizeWithOffsets(text, true)

@@ -61,11 +61,14 @@ type result struct {
 	// PeakAnonMiB is the largest anonymous resident memory sampled during the load (heap,
 	// stacks: the process's own memory); RSS also counts pages of files it maps, such as a
 	// bbolt store, which are page cache shared with the OS and reclaimable.
-	PeakAnonMiB      float64 `json:"peak_anon_mib,omitempty"`
-	FileMiB          float64 `json:"file_mib,omitempty"`
-	QueryableP50ms   float64 `json:"queryable_p50_ms,omitempty"`
-	QueryableP99ms   float64 `json:"queryable_p99_ms,omitempty"`
-	QueryableSamples int     `json:"queryable_samples,omitempty"`
+	PeakAnonMiB float64 `json:"peak_anon_mib,omitempty"`
+	FileMiB     float64 `json:"file_mib,omitempty"`
+	// LoadgenCPUSecPer10k is this load generator's own CPU per 10k spans: on a small machine
+	// it shares the cores with the system under test.
+	LoadgenCPUSecPer10k float64 `json:"loadgen_cpu_seconds_per_10k_spans,omitempty"`
+	QueryableP50ms      float64 `json:"queryable_p50_ms,omitempty"`
+	QueryableP99ms      float64 `json:"queryable_p99_ms,omitempty"`
+	QueryableSamples    int     `json:"queryable_samples,omitempty"`
 }
 
 func main() {
@@ -153,7 +156,7 @@ func run(o options) (*result, error) {
 	}
 	defer closeFn()
 	runTag := uint32(time.Now().UnixNano())
-	cpu0 := procCPUSeconds(o.pid)
+	cpu0, self0 := procCPUSeconds(o.pid), procCPUSeconds(os.Getpid())
 
 	var requests, errs, spans, bytesSent atomic.Int64
 	var latMu sync.Mutex
@@ -225,7 +228,7 @@ func run(o options) (*result, error) {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	cpu1 := procCPUSeconds(o.pid)
+	cpu1, self1 := procCPUSeconds(o.pid), procCPUSeconds(os.Getpid())
 	close(stopSampling)
 	<-sampled
 
@@ -239,6 +242,9 @@ func run(o options) (*result, error) {
 		SpansPerSec: float64(spans.Load()) / secs,
 		MBPerSec:    float64(bytesSent.Load()) / secs / (1 << 20),
 		ReqP50ms:    percentile(lat, 0.50), ReqP99ms: percentile(lat, 0.99),
+	}
+	if spans.Load() > 0 {
+		res.LoadgenCPUSecPer10k = (self1 - self0) / float64(spans.Load()) * 1e4
 	}
 	if o.pid > 0 && spans.Load() > 0 {
 		res.CPUSecPer10k = (cpu1 - cpu0) / float64(spans.Load()) * 1e4

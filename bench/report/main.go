@@ -27,6 +27,7 @@ type result struct {
 	RSSMiB         float64 `json:"rss_mib"`
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
 	PeakAnonMiB    float64 `json:"peak_anon_mib"`
+	LoadgenCPU     float64 `json:"loadgen_cpu_seconds_per_10k_spans"`
 	QueryableP50ms float64 `json:"queryable_p50_ms"`
 	QueryableP99ms float64 `json:"queryable_p99_ms"`
 
@@ -88,8 +89,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "report: no results in", os.Args[1], err)
 		os.Exit(1)
 	}
-	fmt.Printf("\n%-11s %-14s %9s %7s %9s %9s %9s %8s %8s %8s %7s %9s %9s %6s\n",
-		"system", "load", "spans/s", "MB/s", "req p50", "req p99", "CPU s/10k", "RSS MiB", "peak MiB", "anon MiB", "B/span", "query p50", "query p99", "errors")
+	fmt.Printf("\n%-11s %-14s %9s %7s %9s %9s %9s %8s %8s %8s %7s %9s %9s %6s %8s\n",
+		"system", "load", "spans/s", "MB/s", "req p50", "req p99", "CPU s/10k", "RSS MiB", "peak MiB", "anon MiB", "B/span", "query p50", "query p99", "errors", "gen CPU")
 	for _, name := range systems {
 		var total int64
 		for _, r := range runs[name] {
@@ -108,10 +109,12 @@ func main() {
 			if r.QueryableP50ms > 0 {
 				q50, q99 = fmt.Sprintf("%.1fms", r.QueryableP50ms), fmt.Sprintf("%.1fms", r.QueryableP99ms)
 			}
-			fmt.Printf("%-11s %-14s %9.0f %7.1f %7.1fms %7.1fms %9.2f %8.0f %8.0f %8.0f %7s %9s %9s %6d\n",
-				name, load, r.SpansPerSec, r.MBPerSec, r.ReqP50ms, r.ReqP99ms, r.CPUSecPer10k, r.RSSMiB, r.PeakRSSMiB, r.PeakAnonMiB, bps, q50, q99, r.Errors)
+			fmt.Printf("%-11s %-14s %9.0f %7.1f %7.1fms %7.1fms %9.2f %8.0f %8.0f %8.0f %7s %9s %9s %6d %8.2f\n",
+				name, load, r.SpansPerSec, r.MBPerSec, r.ReqP50ms, r.ReqP99ms, r.CPUSecPer10k, r.RSSMiB, r.PeakRSSMiB, r.PeakAnonMiB, bps, q50, q99, r.Errors, r.LoadgenCPU)
 		}
 	}
+	fmt.Println("\nCPU s/10k: the system's CPU per 10k spans; gen CPU: the load generator's own, on the same cores.")
+	fmt.Println("anon MiB: peak anonymous memory during the run (RSS also counts mapped store pages).")
 	if len(runs["tracehound"]) == 0 {
 		return
 	}

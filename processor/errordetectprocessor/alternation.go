@@ -127,3 +127,25 @@ func shortest(lits []string) int {
 	}
 	return n
 }
+
+// gatedRegexp is a regexp that is only run on texts containing one of the literals every
+// match of it contains; on other texts it cannot match.
+type gatedRegexp struct {
+	*regexp.Regexp
+	required []string
+}
+
+func newGatedRegexp(src string) gatedRegexp {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		panic(err)
+	}
+	return gatedRegexp{Regexp: regexp.MustCompile(src), required: requiredLiterals(re.Simplify())}
+}
+
+func (g gatedRegexp) FindStringIndex(s string) []int {
+	if g.required != nil && !containsAny(s, g.required) {
+		return nil
+	}
+	return g.Regexp.FindStringIndex(s)
+}

@@ -11,7 +11,7 @@ import (
 // for again: the assistant's noun for it, and how to find it in a user message.
 type infoSlot struct {
 	name  string
-	noun  *regexp.Regexp
+	noun  gatedRegexp
 	given func(user string) string
 }
 
@@ -27,18 +27,18 @@ var (
 	zipRE       = regexp.MustCompile(`(?i)(?:zip|postal|post) ?code[^.\n?!\d]{0,15}[a-z0-9]{3,}(?: [a-z0-9]{3})?`)
 
 	infoSlots = []infoSlot{
-		{"email address", regexp.MustCompile(`\be-?mail(?: address)?\b|\bcorreo(?: electrónico)?\b|\bcourriel\b|\badresse (?:e-?mail|électronique)\b|\be-?mail-adresse\b`), findRE(emailRE)},
-		{"order or reference number", regexp.MustCompile(`\b(?:order|booking|reservation|confirmation|ticket|case|tracking|reference|invoice|account|policy|claim)(?: id| number| no\.?| #| code|#| reference| ref)\b|\bn[úu]mero de (?:pedido|reserva|orden|seguimiento)\b|\bnuméro de (?:commande|réservation|suivi)\b|\b(?:bestell|buchungs|auftrags)nummer\b|\bnúmero do pedido\b|\bnumero (?:d'ordine|dell'ordine|di prenotazione)\b`), findRE(idTokenRE)},
-		{"name", regexp.MustCompile(`\byour (?:full |first |last )?name\b|\bthe name on the (?:account|booking|order|reservation|card)\b|\bwho (?:am i|i am) speaking with\b|\b(?:tu|su) nombre\b|\b(?:votre|ton) nom\b|\b(?:ihren|deinen) namen\b|\b(?:seu|teu) nome\b|\bil (?:tuo|suo) nome\b`), func(s string) string {
+		{"email address", newGatedRegexp(`\be-?mail(?: address)?\b|\bcorreo(?: electrónico)?\b|\bcourriel\b|\badresse (?:e-?mail|électronique)\b|\be-?mail-adresse\b`), findRE(emailRE)},
+		{"order or reference number", newGatedRegexp(`\b(?:order|booking|reservation|confirmation|ticket|case|tracking|reference|invoice|account|policy|claim)(?: id| number| no\.?| #| code|#| reference| ref)\b|\bn[úu]mero de (?:pedido|reserva|orden|seguimiento)\b|\bnuméro de (?:commande|réservation|suivi)\b|\b(?:bestell|buchungs|auftrags)nummer\b|\bnúmero do pedido\b|\bnumero (?:d'ordine|dell'ordine|di prenotazione)\b`), findRE(idTokenRE)},
+		{"name", newGatedRegexp(`\byour (?:full |first |last )?name\b|\bthe name on the (?:account|booking|order|reservation|card)\b|\bwho (?:am i|i am) speaking with\b|\b(?:tu|su) nombre\b|\b(?:votre|ton) nom\b|\b(?:ihren|deinen) namen\b|\b(?:seu|teu) nome\b|\bil (?:tuo|suo) nome\b`), func(s string) string {
 			if m := givenNameRE.FindStringSubmatch(s); m != nil {
 				return m[1]
 			}
 			return ""
 		}},
-		{"phone number", regexp.MustCompile(`\b(?:phone|mobile|cell|telephone|contact) number\b|\bn[úu]mero de tel[ée]fono\b|\bnuméro de téléphone\b|\btelefonnummer\b|\bnúmero de telefone\b|\bnumero di telefono\b`), findRE(phoneRE)},
-		{"address", regexp.MustCompile(`\b(?:shipping|delivery|home|mailing|billing|street) address\b|\byour address\b`), findRE(addressRE)},
-		{"date of birth", regexp.MustCompile(`\bdate of birth\b|\bbirth ?date\b|\bbirthday\b|\bdob\b`), findRE(dobRE)},
-		{"postal code", regexp.MustCompile(`\b(?:zip|postal|post) ?code\b`), findRE(zipRE)},
+		{"phone number", newGatedRegexp(`\b(?:phone|mobile|cell|telephone|contact) number\b|\bn[úu]mero de tel[ée]fono\b|\bnuméro de téléphone\b|\btelefonnummer\b|\bnúmero de telefone\b|\bnumero di telefono\b`), findRE(phoneRE)},
+		{"address", newGatedRegexp(`\b(?:shipping|delivery|home|mailing|billing|street) address\b|\byour address\b`), findRE(addressRE)},
+		{"date of birth", newGatedRegexp(`\bdate of birth\b|\bbirth ?date\b|\bbirthday\b|\bdob\b`), findRE(dobRE)},
+		{"postal code", newGatedRegexp(`\b(?:zip|postal|post) ?code\b`), findRE(zipRE)},
 	}
 
 	// askRE marks a sentence that requests something from the user.

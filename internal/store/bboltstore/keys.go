@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"sync"
 
 	gojson "github.com/goccy/go-json"
 	"github.com/klauspost/compress/s2"
@@ -158,10 +159,23 @@ type storedRecord struct {
 // nor protobuf (no field 0) starts with, so values written before compression still read.
 const compressedMarker = 0x00
 
+// compressScratch holds encode buffers: S2 needs room for its worst case (more than the
+// input), while the value kept is usually a third of that, so it is copied out exactly.
+var compressScratch = sync.Pool{New: func() any { return new([]byte) }}
+
 func compress(b []byte) []byte {
-	dst := make([]byte, 1+s2.MaxEncodedLen(len(b)))
+	bp := compressScratch.Get().(*[]byte)
+	if need := s2.MaxEncodedLen(len(b)); cap(*bp) < need {
+		*bp = make([]byte, need)
+	}
+	enc := s2.Encode((*bp)[:cap(*bp)], b)
+	dst := make([]byte, 1+len(enc))
 	dst[0] = compressedMarker
-	return dst[:1+len(s2.Encode(dst[1:], b))]
+	copy(dst[1:], enc)
+	if cap(*bp) <= 1<<20 { // a rare huge value does not pin its buffer
+		compressScratch.Put(bp)
+	}
+	return dst
 }
 
 func decompress(b []byte) ([]byte, error) {

@@ -48,7 +48,7 @@ compat:
 compat-update:
 	$(GO) test -count=1 -run '^TestCompat_' ./e2e -update-compat
 
-## bench: ingest benchmark against a stock collector and Jaeger v2 in one run (BENCH_SMOKE=1: a few seconds)
+## bench: ingest vs stock and Jaeger, then proxy overhead (BENCH_QUERY_RECORDS=1000000 adds the query bench)
 bench:
 	bash bench/run.sh
 

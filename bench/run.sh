@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ingest benchmark: the same seeded load against (a) a stock otlp → nop pipeline built from this
 # repository's builder config, (b) Jaeger v2 with a Badger store, (c) tracehound's default
-# pipeline, one after the other on this machine, then ratios. `make bench` runs it;
-# BENCH_SMOKE=1 runs a few seconds per system without Jaeger (CI keeps it from rotting).
+# pipeline, one after the other on this machine, then ratios, then the proxy overhead bench.
+# `make bench` runs it; BENCH_QUERY_RECORDS=1000000 adds the records query bench; BENCH_SMOKE=1
+# runs a few seconds per system without Jaeger or the other benches (CI keeps it from rotting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -196,3 +197,16 @@ echo "{\"name\":\"tracehound\",\"disk_bytes\":$(disk_bytes "$TDIR/data")}" > "$O
 rm -rf "$TDIR"
 
 go run ./bench/report "$OUT/results"
+
+# The proxy overhead bench (in-process: fake upstream, llmproxy, clients) and, when asked for
+# with BENCH_QUERY_RECORDS=1000000, the records query bench at that many records.
+if [ -z "$SMOKE" ] && [ "${BENCH_PROXY:-1}" != 0 ]; then
+  say "LLM proxy overhead"
+  go run ./bench/proxy -n "${BENCH_PROXY_REQUESTS:-2000}"
+fi
+if [ -n "${BENCH_QUERY_RECORDS:-}" ]; then
+  say "records query bench at $BENCH_QUERY_RECORDS records (loads first; see docs/benchmarks.md)"
+  QDIR=$(mktemp -d)
+  go run ./bench/records -n "$BENCH_QUERY_RECORDS" -batch 500 -dir "$QDIR" -queries 200
+  rm -rf "$QDIR"
+fi

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/tracehound/tracehound/internal/apikeys"
@@ -25,7 +26,27 @@ func init() {
 	if len(os.Args) > 1 && os.Args[1] == "keys" {
 		os.Exit(apikeys.RunCLI(withKeysFile(os.Args[1:], os.Getenv), os.Stdout, os.Stderr))
 	}
+	tuneGC(os.Getenv)
 	os.Args = withDefaultConfig(os.Args, os.Getenv)
+}
+
+// Garbage-collector defaults for an ingest server, unless GOGC or GOMEMLIMIT say otherwise:
+// the heap may grow to three times the live data between collections (GOGC=200; the ingest
+// benchmark measured ~10% less CPU per span than Go's 100, for ~100 MB more memory under full
+// load), and a soft limit below the default memory_limiter's 1500 MiB makes the collector work
+// harder before the limiter starts refusing data.
+const (
+	defaultGCPercent   = 200
+	defaultMemoryLimit = 1 << 30
+)
+
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 // withKeysFile points `tracehound keys ...` at the keys file of the default configuration's

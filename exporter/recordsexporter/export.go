@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	gojson "github.com/goccy/go-json"
 	"go.uber.org/zap"
 
 	"github.com/tracehound/tracehound/internal/store"
@@ -69,7 +68,7 @@ func messagesOr(raw, text string) any {
 type jsonlWriter struct {
 	w     http.ResponseWriter
 	buf   *bufio.Writer
-	enc   *gojson.Encoder
+	enc   *json.Encoder
 	lines int
 }
 
@@ -81,7 +80,8 @@ func newJSONLWriter(w http.ResponseWriter, filename string) *jsonlWriter {
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`.jsonl"`)
 	w.WriteHeader(http.StatusOK)
 	buf := bufio.NewWriterSize(w, 64<<10)
-	enc := gojson.NewEncoder(buf)
+	// encoding/json: go-json's encoder has open memory-safety bugs (goccy/go-json#519).
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	return &jsonlWriter{w: w, buf: buf, enc: enc}
 }

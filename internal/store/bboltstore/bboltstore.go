@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -77,6 +78,10 @@ type Store struct {
 	logger *zap.Logger
 	opts   Options
 
+	// nextDoc is the last doc number handed out (see allocDoc); it starts from the docs
+	// bucket's sequence, which every commit raises to the numbers it used.
+	nextDoc atomic.Uint64
+
 	reqs      chan *writeRequest
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -90,8 +95,10 @@ type writeRequest struct {
 	// packed are the spans' stored values (compressed Raw), made by the caller so that the
 	// single writer goroutine does not spend its time compressing.
 	packed [][]byte
-	fn     func(s *Store) error
-	done   chan error
+	// preps are the spans grouped by record and prepared (see preparedRecord).
+	preps []*preparedRecord
+	fn    func(s *Store) error
+	done  chan error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -119,6 +126,13 @@ func Open(dir string, logger *zap.Logger, opts Options) (*Store, error) {
 		reqs:    make(chan *writeRequest, opts.QueueSize),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
+	}
+	if err := db.View(func(tx *bolt.Tx) error {
+		s.nextDoc.Store(tx.Bucket(bucketDocs).Sequence())
+		return nil
+	}); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	go s.writeLoop()
 	return s, nil
@@ -211,7 +225,11 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	for i := range spans {
 		packed[i] = compress(spans[i].Raw)
 	}
-	return s.submit(ctx, &writeRequest{spans: spans, packed: packed, done: make(chan error, 1)})
+	preps, err := s.prepare(spans)
+	if err != nil {
+		return err
+	}
+	return s.submit(ctx, &writeRequest{spans: spans, packed: packed, preps: preps, done: make(chan error, 1)})
 }
 
 // exec runs fn on the writer goroutine, so that it never races a compaction's file swap.
@@ -289,10 +307,10 @@ func (s *Store) drain() {
 
 func (s *Store) commitGroup(group []*writeRequest) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		w := newTxWriter(tx)
+		w := s.newTxWriter(tx)
 		for _, r := range group {
-			for i := range r.spans {
-				if err := w.add(&r.spans[i], r.packed[i]); err != nil {
+			for _, p := range r.preps {
+				if err := w.addPrepared(p, r.spans, r.packed); err != nil {
 					return err
 				}
 			}
@@ -306,6 +324,14 @@ func (s *Store) commitGroup(group []*writeRequest) {
 	for _, r := range group {
 		r.done <- err
 	}
+}
+
+// newTxWriter is a txWriter whose doc numbers come from the store's allocator, shared with
+// the goroutines that prepare records.
+func (s *Store) newTxWriter(tx *bolt.Tx) *txWriter {
+	w := newTxWriter(tx)
+	w.allocDoc = s.allocDoc
+	return w
 }
 
 // Close stops the writer after committing what is queued, and closes the file.

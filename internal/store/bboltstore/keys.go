@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sync"
@@ -190,7 +191,9 @@ func decompress(b []byte) ([]byte, error) {
 }
 
 func encodeRecord(r *store.Record) ([]byte, error) {
-	b, err := gojson.MarshalNoEscape(storedRecord{Record: r, Asm: &r.Assembly})
+	// Encoding uses encoding/json: go-json's encoder has open memory-safety bugs
+	// (goccy/go-json#519, #572) and faulted here under concurrent use.
+	b, err := json.Marshal(storedRecord{Record: r, Asm: &r.Assembly})
 	if err != nil {
 		return nil, err
 	}

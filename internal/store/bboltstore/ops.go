@@ -90,7 +90,7 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 		}
 		rec, _ := decodeRecord(v)
 		rec.SetScore(name, score)
-		w := newTxWriter(tx)
+		w := s.newTxWriter(tx)
 		if err := w.change(rk, old, rec); err != nil {
 			return err
 		}

@@ -34,7 +34,7 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 		n := 0
 		err := s.update(ctx, func(tx *bolt.Tx) error {
 			keys := oldestKeys(tx, deleteBatch, drop)
-			w := newTxWriter(tx)
+			w := s.newTxWriter(tx)
 			for _, rk := range keys {
 				v := tx.Bucket(bucketRecords).Get(rk)
 				if v == nil {

@@ -1,6 +1,7 @@
 package bboltstore
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -21,9 +22,14 @@ type txWriter struct {
 	postings map[string]*postingChunk // by chunk key
 	runAggs  map[string]*store.RunAgg
 	textCur  *bolt.Cursor
-	// lastOldDoc is the last doc number allocated before this transaction: every sealed
-	// posting chunk's bound is at most this, so a newer doc always goes in the open chunk.
+	// lastOldDoc is the docs bucket's sequence when this transaction began: every committed
+	// doc number, so every sealed posting chunk's bound, is at most this, and a newer doc
+	// always goes in the open chunk.
 	lastOldDoc uint64
+	// allocDoc hands out doc numbers; maxDoc is the largest this transaction used, raised
+	// into the bucket's sequence when it commits.
+	allocDoc func() (uint64, error)
+	maxDoc   uint64
 }
 
 // postingChunk is one chunk of a token's posting list for an hour, as changed in this
@@ -37,6 +43,9 @@ type postingChunk struct {
 type dirtyRecord struct {
 	old *store.Record // as committed before this transaction, nil for a new record
 	rec *store.Record
+	// prep, while set, is rec as prepared by the caller (a new record), with what change
+	// needs already computed.
+	prep *preparedRecord
 }
 
 func newTxWriter(tx *bolt.Tx) *txWriter {
@@ -62,7 +71,30 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 	w.docs.FillPercent = 0.9
 	w.text.FillPercent = 0.9
 	w.eq.FillPercent = 0.8
+	w.allocDoc = w.docs.NextSequence
 	return w
+}
+
+// addPrepared adds the spans of one trace from one write request: as the caller prepared
+// them when the record is new to the store and to this transaction (no stored span can
+// exist for it), folded one by one into the record otherwise.
+func (w *txWriter) addPrepared(p *preparedRecord, spans []store.Span, packed [][]byte) error {
+	if _, dirty := w.dirty[string(p.rk)]; !dirty && w.records.Get(p.rk) == nil {
+		for _, i := range p.spans {
+			if err := w.spans.Put(append(p.rk[:len(p.rk):len(p.rk)], spans[i].SpanID[:]...), packed[i]); err != nil {
+				return fmt.Errorf("put span: %w", err)
+			}
+		}
+		w.dirty[string(p.rk)] = &dirtyRecord{rec: p.rec, prep: p}
+		w.order = append(w.order, string(p.rk))
+		return nil
+	}
+	for _, i := range p.spans {
+		if err := w.add(&spans[i], packed[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // add folds one span into its record; packed is its stored value (see writeRequest).
@@ -92,13 +124,14 @@ func (w *txWriter) add(sp *store.Span, packed []byte) error {
 		w.order = append(w.order, string(rk))
 	}
 	d.rec.Fold(sp)
+	d.prep = nil // what the caller computed is stale now
 	return nil
 }
 
 func (w *txWriter) flush() error {
 	for _, rk := range w.order {
 		d := w.dirty[rk]
-		if err := w.change([]byte(rk), d.old, d.rec); err != nil {
+		if err := w.changePrepared([]byte(rk), d.old, d.rec, d.prep); err != nil {
 			return fmt.Errorf("record %s: %w", d.rec.ID, err)
 		}
 	}
@@ -107,12 +140,20 @@ func (w *txWriter) flush() error {
 
 // change moves a record from old to rec (either may be nil: created, deleted).
 func (w *txWriter) change(rk []byte, old, rec *store.Record) error {
+	return w.changePrepared(rk, old, rec, nil)
+}
+
+// changePrepared is change, taking what prep (for rec, when not nil) already computed.
+func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *preparedRecord) error {
 	pp, tid := splitRecordKey(rk)
 	var oldSum, newSum store.Summary
 	if old != nil {
 		oldSum = old.Summary()
 	}
-	if rec != nil {
+	switch {
+	case prep != nil:
+		newSum = prep.sum
+	case rec != nil:
 		newSum = rec.Summary()
 	}
 	moved := old == nil || rec == nil || oldSum.Start != newSum.Start
@@ -125,7 +166,7 @@ func (w *txWriter) change(rk []byte, old, rec *store.Record) error {
 	if rec != nil {
 		if rec.Assembly.DocID == 0 {
 			if doc == 0 {
-				seq, err := w.docs.NextSequence()
+				seq, err := w.allocDoc()
 				if err != nil {
 					return fmt.Errorf("allocate doc id: %w", err)
 				}
@@ -134,9 +175,15 @@ func (w *txWriter) change(rk []byte, old, rec *store.Record) error {
 			rec.Assembly.DocID = doc
 		}
 		doc = rec.Assembly.DocID
-		v, err := encodeRecord(rec)
-		if err != nil {
-			return fmt.Errorf("encode record: %w", err)
+		w.maxDoc = max(w.maxDoc, doc)
+		var v []byte
+		if prep != nil {
+			v = prep.value
+		} else {
+			var err error
+			if v, err = encodeRecord(rec); err != nil {
+				return fmt.Errorf("encode record: %w", err)
+			}
 		}
 		if err := w.records.Put(rk, v); err != nil {
 			return fmt.Errorf("put record: %w", err)
@@ -170,7 +217,12 @@ func (w *txWriter) change(rk []byte, old, rec *store.Record) error {
 	}
 
 	// Equality indexes.
-	oldEq, newEq := eqEntries(old), eqEntries(rec)
+	oldEq, newEq := eqEntries(old), map[string]struct{}(nil)
+	if prep != nil {
+		newEq = prep.eq
+	} else {
+		newEq = eqEntries(rec)
+	}
 	for fv := range oldEq {
 		if _, keep := newEq[fv]; keep && !moved {
 			continue
@@ -210,7 +262,11 @@ func (w *txWriter) change(rk []byte, old, rec *store.Record) error {
 	}
 
 	// Text index: postings live in the hour of the record's start.
-	if err := w.changeText(pp, doc, old, rec, moved); err != nil {
+	var newToks []string
+	if prep != nil {
+		newToks = prep.tokens
+	}
+	if err := w.changeText(pp, doc, old, rec, moved, newToks); err != nil {
 		return err
 	}
 
@@ -228,33 +284,34 @@ func (w *txWriter) change(rk []byte, old, rec *store.Record) error {
 	return nil
 }
 
-func (w *txWriter) changeText(pp []byte, doc uint64, old, rec *store.Record, moved bool) error {
+// changeText moves the record's postings; newToks, when not nil, are rec's index tokens.
+func (w *txWriter) changeText(pp []byte, doc uint64, old, rec *store.Record, moved bool, newToks []string) error {
 	if old != nil && rec != nil && !moved && hourOf(old.Assembly.StartNanos) == hourOf(rec.Assembly.StartNanos) &&
 		old.Input == rec.Input && old.Output == rec.Output && old.Expected == rec.Expected {
 		return nil
 	}
-	oldToks, newToks := map[string]bool{}, map[string]bool{}
-	if old != nil {
-		for _, t := range store.IndexTokens(old) {
-			oldToks[t] = true
-		}
+	if rec != nil && newToks == nil {
+		newToks = store.IndexTokens(rec)
 	}
-	if rec != nil {
-		for _, t := range store.IndexTokens(rec) {
-			newToks[t] = true
-		}
+	var oldToks []string
+	if old != nil {
+		oldToks = store.IndexTokens(old)
 	}
 	sameHour := old != nil && rec != nil && hourOf(old.Assembly.StartNanos) == hourOf(rec.Assembly.StartNanos)
-	for t := range oldToks {
-		if sameHour && newToks[t] {
+	var inOld, inNew map[string]bool
+	if sameHour {
+		inOld, inNew = setOf(oldToks), setOf(newToks)
+	}
+	for _, t := range oldToks {
+		if inNew[t] {
 			continue
 		}
 		if err := w.posting(textKey(pp, hourOf(old.Assembly.StartNanos), t), doc, false); err != nil {
 			return err
 		}
 	}
-	for t := range newToks {
-		if sameHour && oldToks[t] {
+	for _, t := range newToks {
+		if inOld[t] {
 			continue
 		}
 		if err := w.posting(textKey(pp, hourOf(rec.Assembly.StartNanos), t), doc, true); err != nil {
@@ -316,8 +373,22 @@ func (w *txWriter) runAgg(pp []byte, runID string, fn func(a *store.RunAgg)) err
 	return nil
 }
 
-// flushAux writes the posting lists and run aggregates collected by change.
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, t := range list {
+		m[t] = true
+	}
+	return m
+}
+
+// flushAux writes the posting lists and run aggregates collected by change, and records the
+// doc numbers used in the docs bucket's sequence.
 func (w *txWriter) flushAux() error {
+	if w.maxDoc > w.docs.Sequence() {
+		if err := w.docs.SetSequence(w.maxDoc); err != nil {
+			return fmt.Errorf("record doc sequence: %w", err)
+		}
+	}
 	keys := make([]string, 0, len(w.postings))
 	for k := range w.postings {
 		keys = append(keys, k)
@@ -334,7 +405,7 @@ func (w *txWriter) flushAux() error {
 			err = w.runs.Delete([]byte(k))
 		} else {
 			var v []byte
-			if v, err = gojson.Marshal(a); err == nil {
+			if v, err = json.Marshal(a); err == nil {
 				err = w.runs.Put([]byte(k), v)
 			}
 		}

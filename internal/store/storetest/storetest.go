@@ -34,6 +34,7 @@ func Run(t *testing.T, open Factory) {
 		{"RecordAssembly_OutOfOrderSpansGiveSameRecord", testOutOfOrder},
 		{"RecordAssembly_DuplicateSpansAreMerged", testDuplicates},
 		{"RecordAssembly_CallRecordedTwiceCountsOnce", testNestedCalls},
+		{"RecordAssembly_BatchingDoesNotChangeTheRecord", testBatching},
 		{"RecordAssembly_LateSpanUpdatesRecord", testLateSpan},
 		{"GetSpans_OrderedByStart", testGetSpans},
 		{"ListRecords_NewestFirstWithStableCursor", testPagination},
@@ -268,6 +269,37 @@ func testNestedCalls(t *testing.T, open Factory) {
 			strings.Join(models, ",") != "claude-sonnet-4-5-20250929,gpt-4o-2024-08-06,gpt-4o-mini" {
 			t.Fatalf("order %d: calls=%d usage=%+v cost=%v models=%v; want 4 calls, 131/31/162 tokens, $0.75, the inner calls' models",
 				round, r.LLMCallCount, r.Usage, r.CostUSD, models)
+		}
+	}
+}
+
+// testBatching writes the same spans in one request, one span per request, and in two
+// requests with duplicates and two traces mixed: every record must come out the same.
+func testBatching(t *testing.T, open Factory) {
+	specs := append(AgentTrace(1, 0), AgentTrace(2, 50)...)
+	one := open(t)
+	write(t, one, MakeSpans(t, "p1", specs...))
+	single := open(t)
+	for _, sp := range MakeSpans(t, "p1", specs...) {
+		write(t, single, []store.Span{sp})
+	}
+	mixed := open(t)
+	all := MakeSpans(t, "p1", specs...)
+	write(t, mixed, append(append([]store.Span{}, all[5:]...), all[0], all[5]))
+	write(t, mixed, append(append([]store.Span{}, all[:5]...), all[2]))
+	for _, trace := range []int{1, 2} {
+		want := recordJSON(t, get(t, one, "p1", trace))
+		for name, s := range map[string]store.Store{"span by span": single, "mixed": mixed} {
+			if got := recordJSON(t, get(t, s, "p1", trace)); got != want {
+				t.Errorf("trace %d written %s:\n got %s\nwant %s", trace, name, got, want)
+			}
+		}
+	}
+	for _, q := range []string{"capital", "paris"} {
+		for name, s := range map[string]store.Store{"one request": one, "span by span": single, "mixed": mixed} {
+			if got := ids(list(t, s, "p1", store.Query{Filter: store.Filter{Text: q}})); got != "2,1" {
+				t.Errorf("%s: search %q finds %q, want 2,1", name, q, got)
+			}
 		}
 	}
 }

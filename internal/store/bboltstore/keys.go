@@ -190,19 +190,53 @@ func decompress(b []byte) ([]byte, error) {
 	return out, nil
 }
 
+// recordMarker starts a record stored as S2(texts | JSON): the four large texts — input,
+// output and the first and last LLM calls' message lists — length-prefixed ahead of the JSON
+// of everything else, so that neither writing nor reading a record escapes or scans them as
+// JSON. Records written before (compressed or plain JSON) still read.
+const recordMarker = 0x02
+
 func encodeRecord(r *store.Record) ([]byte, error) {
+	rest, asm := *r, r.Assembly
+	rest.Input, rest.Output = "", ""
+	asm.InputMessages, asm.OutputMessages = "", ""
 	// Encoding uses encoding/json: go-json's encoder has open memory-safety bugs
 	// (goccy/go-json#519, #572) and faulted here under concurrent use.
-	b, err := json.Marshal(storedRecord{Record: r, Asm: &r.Assembly})
+	j, err := json.Marshal(storedRecord{Record: &rest, Asm: &asm})
 	if err != nil {
 		return nil, err
 	}
-	return compress(b), nil
+	texts := [...]string{r.Input, r.Output, r.Assembly.InputMessages, r.Assembly.OutputMessages}
+	n := len(j)
+	for _, t := range texts {
+		n += binary.MaxVarintLen64 + len(t)
+	}
+	b := make([]byte, 0, n)
+	for _, t := range texts {
+		b = binary.AppendUvarint(b, uint64(len(t)))
+		b = append(b, t...)
+	}
+	v := compress(append(b, j...))
+	v[0] = recordMarker
+	return v, nil
 }
 
 func decodeRecord(b []byte) (*store.Record, error) {
-	b, err := decompress(b)
-	if err != nil {
+	var texts [4]string
+	var err error
+	if len(b) > 0 && b[0] == recordMarker {
+		if b, err = s2.Decode(nil, b[1:]); err != nil {
+			return nil, fmt.Errorf("decompress record: %w", err)
+		}
+		for i := range texts {
+			n, k := binary.Uvarint(b)
+			if k <= 0 || n > uint64(len(b)-k) {
+				return nil, fmt.Errorf("decode record: truncated text %d", i)
+			}
+			texts[i] = string(b[k : k+int(n)])
+			b = b[k+int(n):]
+		}
+	} else if b, err = decompress(b); err != nil {
 		return nil, err
 	}
 	r := &store.Record{}
@@ -210,6 +244,9 @@ func decodeRecord(b []byte) (*store.Record, error) {
 	// them several times faster than encoding/json, with the same results.
 	if err := gojson.Unmarshal(b, &storedRecord{Record: r, Asm: &r.Assembly}); err != nil {
 		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	if texts != [4]string{} {
+		r.Input, r.Output, r.Assembly.InputMessages, r.Assembly.OutputMessages = texts[0], texts[1], texts[2], texts[3]
 	}
 	if r.Scores == nil {
 		r.Scores = map[string]store.Score{}

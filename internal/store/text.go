@@ -32,21 +32,15 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 func tokenize(s string, fn func(t token)) {
 	start := -1
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf { // ASCII fast path
-			word := asciiWord[c]
-			switch {
-			case word && start < 0:
-				start = i
-			case !word && start >= 0:
-				emit(s, start, i, fn)
-				start = -1
-			}
-			i++
-			continue
+		var word bool
+		size := 1
+		if c := s[i]; c < utf8.RuneSelf { // ASCII fast path
+			word = asciiWord[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			word = unicode.IsLetter(r) || unicode.IsDigit(r)
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		word := unicode.IsLetter(r) || unicode.IsDigit(r)
 		switch {
 		case word && start < 0:
 			start = i

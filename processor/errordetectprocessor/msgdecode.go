@@ -199,48 +199,55 @@ func plainRun(s string) int {
 	return i
 }
 
-// decodeMessagesFast decodes s like json.Unmarshal into []llmschema.Message, or reports
-// false when s is outside the subset it handles.
-func decodeMessagesFast(s string) ([]llmschema.Message, bool) {
+// decodeListFast decodes s, a JSON array of objects, like json.Unmarshal into []T, with field
+// reading one key of an object into v (seen tracks the keys read, which JSON allows once
+// here); it reports false when s is outside the subset it handles.
+func decodeListFast[T any](s string, field func(d *jsonScanner, v *T, key string, seen *uint16) bool) ([]T, bool) {
 	d := &jsonScanner{s: s}
-	ms := []llmschema.Message{}
+	out := []T{}
 	ok := d.array(func() bool {
-		var m llmschema.Message
+		var v T
 		var seen uint16
-		if !d.object(func(key string) bool {
-			var ok bool
-			switch key {
-			case "role":
-				m.Role, ok = d.str()
-				return ok && once(&seen, 1)
-			case "name":
-				m.Name, ok = d.str()
-				return ok && once(&seen, 2)
-			case "finish_reason":
-				m.FinishReason, ok = d.str()
-				return ok && once(&seen, 4)
-			case "parts":
-				if !once(&seen, 8) {
-					return false
-				}
-				m.Parts = []llmschema.Part{}
-				return d.array(func() bool {
-					p, ok := d.part()
-					m.Parts = append(m.Parts, p)
-					return ok
-				})
-			}
-			return false
-		}) {
+		if !d.object(func(key string) bool { return field(d, &v, key, &seen) }) {
 			return false
 		}
-		ms = append(ms, m)
+		out = append(out, v)
 		return true
 	})
 	if !ok || !d.end() {
 		return nil, false
 	}
-	return ms, true
+	return out, true
+}
+
+// decodeMessagesFast decodes s like json.Unmarshal into []llmschema.Message, or reports
+// false when s is outside the subset it handles.
+func decodeMessagesFast(s string) ([]llmschema.Message, bool) {
+	return decodeListFast(s, func(d *jsonScanner, m *llmschema.Message, key string, seen *uint16) bool {
+		var ok bool
+		switch key {
+		case "role":
+			m.Role, ok = d.str()
+			return ok && once(seen, 1)
+		case "name":
+			m.Name, ok = d.str()
+			return ok && once(seen, 2)
+		case "finish_reason":
+			m.FinishReason, ok = d.str()
+			return ok && once(seen, 4)
+		case "parts":
+			if !once(seen, 8) {
+				return false
+			}
+			m.Parts = []llmschema.Part{}
+			return d.array(func() bool {
+				p, ok := d.part()
+				m.Parts = append(m.Parts, p)
+				return ok
+			})
+		}
+		return false
+	})
 }
 
 func (d *jsonScanner) part() (llmschema.Part, bool) {
@@ -289,35 +296,21 @@ func (d *jsonScanner) part() (llmschema.Part, bool) {
 // decodeDocumentsFast decodes s like json.Unmarshal into []llmschema.Document, or reports
 // false when s is outside the subset it handles (a score that is not a plain number, for one).
 func decodeDocumentsFast(s string) ([]llmschema.Document, bool) {
-	d := &jsonScanner{s: s}
-	docs := []llmschema.Document{}
-	ok := d.array(func() bool {
-		var doc llmschema.Document
-		var seen uint16
-		if !d.object(func(key string) bool {
-			var ok bool
-			switch key {
-			case "id":
-				doc.ID, ok = d.str()
-				return ok && once(&seen, 1)
-			case "content":
-				doc.Content, ok = d.str()
-				return ok && once(&seen, 2)
-			case "score":
-				doc.Score, ok = d.number()
-				return ok && once(&seen, 4)
-			}
-			return false
-		}) {
-			return false
+	return decodeListFast(s, func(d *jsonScanner, doc *llmschema.Document, key string, seen *uint16) bool {
+		var ok bool
+		switch key {
+		case "id":
+			doc.ID, ok = d.str()
+			return ok && once(seen, 1)
+		case "content":
+			doc.Content, ok = d.str()
+			return ok && once(seen, 2)
+		case "score":
+			doc.Score, ok = d.number()
+			return ok && once(seen, 4)
 		}
-		docs = append(docs, doc)
-		return true
+		return false
 	})
-	if !ok || !d.end() {
-		return nil, false
-	}
-	return docs, true
 }
 
 // number reads a JSON number literal into a float64.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -359,4 +360,77 @@ func TestTextIndex_PostingChunksStayBounded(t *testing.T) {
 		t.Fatalf("search over chunked lists finds %d records, want 3000", got)
 	}
 	t.Logf("%d chunks, longest %d IDs", chunks, longest)
+}
+
+// A store written before posting lists were chunked has one list per token and hour at the
+// open chunk's key, however long. It is read as it is and chunked as it is written to.
+func TestTextIndex_UnchunkedListsFromOlderVersions(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTraces(t, s, 1, 700, 0)
+	// Rewrite the index the way older versions kept it: each sealed chunk merged into its
+	// token's single list.
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketText)
+		lists := map[string][]uint64{}
+		var sealed [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			head := k
+			if len(k) > 9 && k[len(k)-9] == 0 {
+				head = k[:len(k)-9]
+				sealed = append(sealed, append([]byte{}, k...))
+			}
+			lists[string(head)] = append(lists[string(head)], decodePostings(v)...)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range sealed {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		for k, ids := range lists {
+			sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+			if err := b.Put([]byte(k), encodePostings(ids)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(dir, zap.NewNop(), Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := count(t, s, store.Filter{Text: "capital"}); got != 700 {
+		t.Fatalf("old single lists: search finds %d records, want 700", got)
+	}
+	writeTraces(t, s, 701, 300, 0)
+	// Records 1–350 (starts 1–350 ms after storetest's base time) go, from old and new chunks.
+	cutoff := time.Date(2026, 11, 25, 12, 0, 0, 351e6, time.UTC)
+	if n, err := s.DeleteBefore(context.Background(), cutoff); err != nil || n != 350 {
+		t.Fatalf("DeleteBefore = %d, %v; want 350", n, err)
+	}
+	longest := 0
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketText).ForEach(func(_, v []byte) error {
+			longest = max(longest, len(decodePostings(v)))
+			return nil
+		})
+	})
+	if longest > 2*postingChunkIDs {
+		t.Errorf("after new writes the longest list has %d IDs, want it chunked", longest)
+	}
+	if got := count(t, s, store.Filter{Text: "capital"}); got != 650 {
+		t.Fatalf("after new writes and deletes: search finds %d records, want 650", got)
+	}
 }

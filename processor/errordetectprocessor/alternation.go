@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // alternationSet matches like one alternation of its sources, `(?:a)|(?:b)|...`, but for a
@@ -19,8 +20,10 @@ type alternationSet struct {
 	required [][]string
 	full     *regexp.Regexp
 
-	mu    sync.Mutex
-	cache map[uint64]*regexp.Regexp
+	// cache holds the compiled subsets by their bit set (uint64 → *regexp.Regexp); reads
+	// take no lock, as every evaluating goroutine asks for one per text.
+	cache  sync.Map
+	cached atomic.Int64
 }
 
 // maxCachedAlternations bounds the compiled subsets kept; past it, texts use the full one.
@@ -34,7 +37,7 @@ func newAlternationSet(sources []string) *alternationSet {
 	if len(sources) > 64 {
 		panic("alternationSet: more than 64 sources")
 	}
-	a := &alternationSet{sources: sources, full: compileAlternation(sources), cache: map[uint64]*regexp.Regexp{}}
+	a := &alternationSet{sources: sources, full: compileAlternation(sources)}
 	for _, src := range sources {
 		re, err := syntax.Parse(src, syntax.Perl)
 		if err != nil {
@@ -56,12 +59,10 @@ func (a *alternationSet) forText(text string) *regexp.Regexp {
 	if keep == 1<<len(a.sources)-1 {
 		return a.full
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if re, ok := a.cache[keep]; ok {
-		return re
+	if re, ok := a.cache.Load(keep); ok {
+		return re.(*regexp.Regexp)
 	}
-	if len(a.cache) >= maxCachedAlternations {
+	if a.cached.Load() >= maxCachedAlternations {
 		return a.full
 	}
 	var kept []string
@@ -75,7 +76,11 @@ func (a *alternationSet) forText(text string) *regexp.Regexp {
 	if len(kept) > 0 {
 		re = compileAlternation(kept)
 	}
-	a.cache[keep] = re
+	// Two goroutines may compile the same subset; the first one stored is used by both.
+	if prev, loaded := a.cache.LoadOrStore(keep, re); loaded {
+		return prev.(*regexp.Regexp)
+	}
+	a.cached.Add(1)
 	return re
 }
 

@@ -57,22 +57,28 @@ func (r *jsonReader) str() (string, bool) {
 	}
 	start := r.i
 	escaped := false
-	for j := r.i + 1; j < len(r.s); j++ {
-		switch r.s[j] {
-		case '\\':
-			escaped = true
-			j++
-		case '"':
-			r.i = j + 1
-			if raw := r.s[start+1 : j]; !escaped && utf8.ValidString(raw) {
-				return raw, true
-			}
-			var out string
-			if json.Unmarshal([]byte(r.s[start:j+1]), &out) != nil {
-				return "", false
-			}
-			return out, true
+	// Jump from quote to quote (IndexByte is vectorised); a backslash before the next quote
+	// escapes the byte after it, and the search goes on after that.
+	for j := r.i + 1; j <= len(r.s); {
+		q := strings.IndexByte(r.s[j:], '"')
+		if q < 0 {
+			return "", false
 		}
+		if b := strings.IndexByte(r.s[j:j+q], '\\'); b >= 0 {
+			escaped = true
+			j += b + 2
+			continue
+		}
+		end := j + q
+		r.i = end + 1
+		if raw := r.s[start+1 : end]; !escaped && utf8.ValidString(raw) {
+			return raw, true
+		}
+		var out string
+		if json.Unmarshal([]byte(r.s[start:end+1]), &out) != nil {
+			return "", false
+		}
+		return out, true
 	}
 	return "", false
 }

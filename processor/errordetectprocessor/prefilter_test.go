@@ -42,8 +42,13 @@ func checkPrefilters(t *testing.T, s string) {
 		t.Errorf("isCreativeRequest(%q) = %v, want %v", s, got, want)
 	}
 	for _, set := range [][]string{askLiterals, slotKeywords, injectionHints, greetingWords, refusalTriggers, {"a", "ab", "abc", "b", "é"}} {
-		if got, want := newAnchoredSet(set).in(s), containsAny(s, set); got != want {
-			t.Errorf("anchoredSet(%q).in(%q) = %v, want %v", set, s, got, want)
+		a := newAnchoredSet(set)
+		// Texts longer than anchoredScanMax take the byte-search path.
+		pad := strings.Repeat(" ", anchoredScanMax)
+		for _, x := range []string{s, pad + s, s + pad} {
+			if got, want := a.in(x), containsAny(x, set); got != want {
+				t.Errorf("anchoredSet(%q).in(%q) = %v, want %v", set, x, got, want)
+			}
 		}
 	}
 	low := strings.ToLower(s)

@@ -105,6 +105,7 @@ func normalizeReference(s string, withOffsets bool) (string, []int) {
 }
 
 var textCases = []string{
+	"abcdefgh ijklmnop", "abcdefg  hijklmno", "abcdefgh  ijk", "abcdefg\x7f hij", "abcdefgh@[`{ab", "abcdefghijklmno\x1f",
 	"", " ", "a", "Don’t panic: 长城很长, ok?", "  Hello,\n\n  I’M  Sorry  ", "it's", "'tis", "ab''cd", "中'文", "中’文",
 	"ÀÉÎ õü", "ǅungla", "\xff\xfeabc", "a\u00a0b\u0085c", "x\ty\vz\f", "`code` ‘quoted’", "ÉCOLE école", "İstanbul",
 	"word word word ", "trailing   ", "two  spaces", "1st 2nd 3RD", "日本語のテキスト abc 한국어", "a’", "’a", "K ſ",
@@ -128,6 +129,14 @@ func checkText(t *testing.T, s string) {
 	if got, want := words(s), wordsReference(s); !slices.Equal(got, want) {
 		t.Errorf("words(%q) = %q, want %q", s, got, want)
 	}
+	// Padded copies put the bytes of s in every position of the eight-byte blocks.
+	for _, x := range []string{s, " " + s, "ab" + s, "abc" + s + "de", "abcd" + s, "abc de" + s + "fgh"} {
+		got, gotOK := alreadyNormal(x)
+		want, wantOK := alreadyNormalReference(x)
+		if got != want || gotOK != wantOK {
+			t.Errorf("alreadyNormal(%q) = %q %v, want %q %v", x, got, gotOK, want, wantOK)
+		}
+	}
 	for _, withOffsets := range []bool{false, true} {
 		got, gotOffs := normalizeWithOffsets(s, withOffsets)
 		want, wantOffs := normalizeReference(s, withOffsets)
@@ -135,4 +144,17 @@ func checkText(t *testing.T, s string) {
 			t.Errorf("normalizeWithOffsets(%q, %v) = %q %v, want %q %v", s, withOffsets, got, gotOffs, want, wantOffs)
 		}
 	}
+}
+
+// alreadyNormalReference is alreadyNormal one byte at a time.
+func alreadyNormalReference(s string) (string, bool) {
+	t := strings.TrimRight(s, " ")
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') || c == '`' || ('\t' <= c && c <= '\r') ||
+			(c == ' ' && (i == 0 || t[i-1] == ' ')) {
+			return "", false
+		}
+	}
+	return t, true
 }

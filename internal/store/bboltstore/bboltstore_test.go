@@ -434,3 +434,24 @@ func TestTextIndex_UnchunkedListsFromOlderVersions(t *testing.T) {
 		t.Fatalf("after new writes and deletes: search finds %d records, want 650", got)
 	}
 }
+
+// BenchmarkWriteSpans_SpanBySpan writes 4-span traces one span per request, as unbatched SDKs
+// send them: every request after a trace's first finds its record already stored.
+func BenchmarkWriteSpans_SpanBySpan(b *testing.B) {
+	s, err := Open(b.TempDir(), zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var spans []store.Span
+	for i := 0; i < b.N; i++ {
+		spans = append(spans, storetest.MakeSpans(b, "p1", storetest.AgentTrace(i+1, int64(i))...)...)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range spans {
+		if err := s.WriteSpans(context.Background(), spans[i:i+1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

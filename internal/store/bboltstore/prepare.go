@@ -3,6 +3,8 @@ package bboltstore
 import (
 	"fmt"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/tracehound/tracehound/internal/store"
 )
 
@@ -12,8 +14,10 @@ import (
 // goroutine then only puts keys when the record is new, which it usually is (a trace's spans
 // tend to arrive in one request); otherwise it folds the spans as usual and this is dropped.
 type preparedRecord struct {
-	rk     []byte
-	spans  []int // indexes into the request's spans, duplicates within the request removed
+	rk    []byte
+	spans []int // indexes into the request's spans, duplicates within the request removed
+	// rec and what follows are set only for a record the store did not hold when the
+	// request was prepared.
 	rec    *store.Record
 	value  []byte
 	sum    store.Summary
@@ -21,31 +25,51 @@ type preparedRecord struct {
 	tokens []string
 }
 
-// prepare groups a request's spans by record, in order of first appearance.
+// prepare groups a request's spans by record, in order of first appearance, and prepares
+// the records the store does not hold yet. A record it already holds (late spans, retries,
+// SDKs that export a trace over several requests) is left for the writer to fold, so no work
+// is done twice; one that appears between this check and the commit is folded as well.
 func (s *Store) prepare(spans []store.Span) ([]*preparedRecord, error) {
 	var out []*preparedRecord
 	byKey := map[string]*preparedRecord{}
-	seen := map[[24]byte]bool{}
+	seen := map[string]bool{}
 	for i := range spans {
 		sp := &spans[i]
-		var id [24]byte
-		copy(id[:16], sp.TraceID[:])
-		copy(id[16:], sp.SpanID[:])
-		if seen[id] {
-			continue // the same span twice in one request
-		}
-		seen[id] = true
 		rk := recordKey(sp.Project, sp.TraceID)
+		if sk := string(rk) + string(sp.SpanID[:]); seen[sk] {
+			continue // the same span twice in one request
+		} else {
+			seen[sk] = true
+		}
 		p := byKey[string(rk)]
 		if p == nil {
-			p = &preparedRecord{rk: rk, rec: store.NewRecord(sp.Project, sp.TraceIDHex())}
+			p = &preparedRecord{rk: rk}
 			byKey[string(rk)] = p
 			out = append(out, p)
 		}
 		p.spans = append(p.spans, i)
-		p.rec.Fold(sp)
 	}
-	for _, p := range out {
+	var fresh []*preparedRecord
+	err := s.view(func(tx *bolt.Tx) error {
+		records := tx.Bucket(bucketRecords)
+		for _, p := range out {
+			if records.Get(p.rk) == nil {
+				fresh = append(fresh, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The lookup only saves work (a closed or swapped file, say): the writer folds
+		// every record and reports what is wrong.
+		return out, nil
+	}
+	for _, p := range fresh {
+		first := &spans[p.spans[0]]
+		p.rec = store.NewRecord(first.Project, first.TraceIDHex())
+		for _, i := range p.spans {
+			p.rec.Fold(&spans[i])
+		}
 		doc, err := s.allocDoc()
 		if err != nil {
 			return nil, err

@@ -76,10 +76,10 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 }
 
 // addPrepared adds the spans of one trace from one write request: as the caller prepared
-// them when the record is new to the store and to this transaction (no stored span can
-// exist for it), folded one by one into the record otherwise.
+// them when the record is still new to the store and to this transaction (no stored span
+// can exist for it), folded one by one into the record otherwise.
 func (w *txWriter) addPrepared(p *preparedRecord, spans []store.Span, packed [][]byte) error {
-	if _, dirty := w.dirty[string(p.rk)]; !dirty && w.records.Get(p.rk) == nil {
+	if _, dirty := w.dirty[string(p.rk)]; p.rec != nil && !dirty && w.records.Get(p.rk) == nil {
 		for _, i := range p.spans {
 			if err := w.spans.Put(append(p.rk[:len(p.rk):len(p.rk)], spans[i].SpanID[:]...), packed[i]); err != nil {
 				return fmt.Errorf("put span: %w", err)

@@ -9,28 +9,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tracehound/tracehound/bench/internal/benchresult"
 )
 
+// result is a run as the load generator wrote it, and the file it came from.
 type result struct {
-	Name           string  `json:"name"`
-	Protocol       string  `json:"protocol"`
-	Mode           string  `json:"mode"`
-	Concurrency    int     `json:"concurrency"`
-	Seconds        float64 `json:"seconds"`
-	Errors         int64   `json:"errors"`
-	Spans          int64   `json:"spans"`
-	SpansPerSec    float64 `json:"spans_per_sec"`
-	MBPerSec       float64 `json:"mb_per_sec"`
-	ReqP50ms       float64 `json:"request_p50_ms"`
-	ReqP99ms       float64 `json:"request_p99_ms"`
-	CPUSecPer10k   float64 `json:"cpu_seconds_per_10k_spans"`
-	RSSMiB         float64 `json:"rss_mib"`
-	PeakRSSMiB     float64 `json:"peak_rss_mib"`
-	PeakAnonMiB    float64 `json:"peak_anon_mib"`
-	LoadgenCPU     float64 `json:"loadgen_cpu_seconds_per_10k_spans"`
-	QueryableP50ms float64 `json:"queryable_p50_ms"`
-	QueryableP99ms float64 `json:"queryable_p99_ms"`
-
+	benchresult.Result
 	file string
 }
 
@@ -110,7 +95,7 @@ func main() {
 				q50, q99 = fmt.Sprintf("%.1fms", r.QueryableP50ms), fmt.Sprintf("%.1fms", r.QueryableP99ms)
 			}
 			fmt.Printf("%-11s %-14s %9.0f %7.1f %7.1fms %7.1fms %9.2f %8.0f %8.0f %8.0f %7s %9s %9s %6d %8.2f\n",
-				name, load, r.SpansPerSec, r.MBPerSec, r.ReqP50ms, r.ReqP99ms, r.CPUSecPer10k, r.RSSMiB, r.PeakRSSMiB, r.PeakAnonMiB, bps, q50, q99, r.Errors, r.LoadgenCPU)
+				name, load, r.SpansPerSec, r.MBPerSec, r.ReqP50ms, r.ReqP99ms, r.CPUSecPer10k, r.RSSMiB, r.PeakRSSMiB, r.PeakAnonMiB, bps, q50, q99, r.Errors, r.LoadgenCPUSecPer10k)
 		}
 	}
 	fmt.Println("\nCPU s/10k: the system's CPU per 10k spans; gen CPU: the load generator's own, on the same cores.")

@@ -167,6 +167,7 @@ TDIR=$(mktemp -d)
 # profiles of the loaded process saved under bench/out (go tool pprof -top bench/out/...).
 TH_ARGS=()
 if [ -n "${BENCH_PROFILE:-}" ]; then
+  command -v curl >/dev/null || { say "BENCH_PROFILE needs curl to fetch the profiles: apt-get install curl"; exit 1; }
   P=$(port)
   TH_ARGS=(--config "$ROOT/cmd/tracehound/config.yaml"
            --config "yaml:extensions::pprof::endpoint: 127.0.0.1:$P"
@@ -181,7 +182,8 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
   secs=$(( $(wc -w <<< "$CONCURRENCY") * ${DURATION%s} - 2 )); [ "$secs" -ge 2 ] || secs=2
   ( sleep 1; curl -sf -o "$OUT/tracehound.cpu.prof" "http://127.0.0.1:$P/debug/pprof/profile?seconds=$secs" &&
     curl -sf -o "$OUT/tracehound.heap.prof" "http://127.0.0.1:$P/debug/pprof/heap" &&
-    say "profiles: bench/out/tracehound.cpu.prof, bench/out/tracehound.heap.prof" ) &
+    say "profiles: bench/out/tracehound.cpu.prof, bench/out/tracehound.heap.prof" ||
+    say "could not fetch the profiles from the pprof extension on 127.0.0.1:$P" ) &
 fi
 if grep -q 'Bearer th_' "$OUT/tracehound.log" 2>/dev/null; then
   AUTH="Bearer $(grep -o 'th_[A-Za-z0-9_-]*' "$OUT/tracehound.log" | head -1)"

@@ -137,7 +137,6 @@ type Assembly struct {
 
 // CallPart is what one LLM-call span adds to its record's totals.
 type CallPart struct {
-	Seen        bool    `json:"seen,omitempty"` // the span itself arrived (not only a child of it)
 	Parent      string  `json:"parent,omitempty"`
 	Usage       Usage   `json:"usage"`
 	CostUSD     float64 `json:"cost,omitempty"`
@@ -264,7 +263,7 @@ func (r *Record) countCall(s *Span) {
 		c = &CallPart{}
 		a.Calls[id] = c
 	}
-	c.Seen, c.Parent = true, s.ParentSpanIDHex()
+	c.Parent = s.ParentSpanIDHex()
 	c.Usage, c.CostUSD, c.CostUnknown, c.Model = s.Usage, s.CostUSD, s.CostUnknown, s.Model
 	if c.CallKids == 0 {
 		r.applyCall(c, 1)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sync"
@@ -200,26 +199,28 @@ func encodeRecord(r *store.Record) ([]byte, error) {
 	rest, asm := *r, r.Assembly
 	rest.Input, rest.Output = "", ""
 	asm.InputMessages, asm.OutputMessages = "", ""
-	// Encoding uses encoding/json: go-json's encoder has open memory-safety bugs
-	// (goccy/go-json#519, #572) and faulted here under concurrent use.
-	j, err := json.Marshal(storedRecord{Record: &rest, Asm: &asm})
-	if err != nil {
-		return nil, err
-	}
 	texts := [...]string{r.Input, r.Output, r.Assembly.InputMessages, r.Assembly.OutputMessages}
-	n := len(j)
-	for _, t := range texts {
-		n += binary.MaxVarintLen64 + len(t)
-	}
-	b := make([]byte, 0, n)
+	bp := recordScratch.Get().(*[]byte)
+	b := (*bp)[:0]
 	for _, t := range texts {
 		b = binary.AppendUvarint(b, uint64(len(t)))
 		b = append(b, t...)
 	}
-	v := compress(append(b, j...))
+	b, err := appendRecordJSON(b, &rest, &asm)
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	v := compress(b)
 	v[0] = recordMarker
+	if cap(b) <= 1<<20 { // a rare huge record does not pin its buffer
+		*bp = b
+		recordScratch.Put(bp)
+	}
 	return v, nil
 }
+
+// recordScratch holds the uncompressed form of records being encoded.
+var recordScratch = sync.Pool{New: func() any { return new([]byte) }}
 
 func decodeRecord(b []byte) (*store.Record, error) {
 	var texts [4]string

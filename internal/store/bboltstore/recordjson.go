@@ -1,0 +1,440 @@
+package bboltstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/llmschema"
+	"github.com/tracehound/tracehound/internal/store"
+)
+
+// appendRecordJSON appends the JSON of a stored record — the record's fields in declaration
+// order, then its assembly as "_asm" — byte for byte as encoding/json marshals storedRecord,
+// without reflection: every new record is encoded on the ingest path. (go-json's encoder
+// is not an option: it faulted here under concurrent use, goccy/go-json#519.) The large texts are
+// left out by the caller (see encodeRecord). TestAppendRecordJSON_MatchesEncodingJSON and
+// FuzzAppendRecordJSON hold it to encoding/json; a field added to Record, Assembly or the
+// types they hold must be added here too, which those tests catch.
+func appendRecordJSON(b []byte, r *store.Record, asm *store.Assembly) ([]byte, error) {
+	e := jsonAppender{b: b}
+	e.raw(`{"id":`)
+	e.str(r.ID)
+	e.raw(`,"trace_id":`)
+	e.str(r.TraceID)
+	e.raw(`,"project_id":`)
+	e.str(r.ProjectID)
+	e.raw(`,"run_id":`)
+	e.optStr(r.RunID)
+	e.raw(`,"testcase_id":`)
+	e.optStr(r.TestcaseID)
+	e.raw(`,"source":`)
+	e.str(r.Source)
+	e.raw(`,"status":`)
+	e.str(r.Status)
+	e.raw(`,"name":`)
+	e.str(r.Name)
+	e.raw(`,"service":`)
+	e.str(r.Service)
+	e.raw(`,"user_id":`)
+	e.optStr(r.UserID)
+	e.raw(`,"session_id":`)
+	e.optStr(r.SessionID)
+	e.raw(`,"models":`)
+	e.strs(r.Models)
+	e.raw(`,"start":`)
+	e.time(r.Start)
+	e.raw(`,"end":`)
+	e.time(r.End)
+	e.raw(`,"duration_ms":`)
+	e.float(r.DurationMS)
+	e.raw(`,"input":`)
+	e.str(r.Input)
+	e.raw(`,"output":`)
+	e.str(r.Output)
+	e.raw(`,"expected":`)
+	e.optStr(r.Expected)
+	e.raw(`,"usage":`)
+	e.usage(&r.Usage)
+	e.raw(`,"cost_usd":`)
+	e.float(r.CostUSD)
+	if r.CostUnknown {
+		e.raw(`,"cost_unknown":true`)
+	}
+	e.raw(`,"span_count":`)
+	e.int(int64(r.SpanCount))
+	e.raw(`,"llm_call_count":`)
+	e.int(int64(r.LLMCallCount))
+	e.raw(`,"error_count":`)
+	e.int(int64(r.ErrorCount))
+	e.raw(`,"flags":`)
+	e.flags(r.Flags)
+	e.raw(`,"scores":`)
+	e.scores(r.Scores)
+	e.raw(`,"metadata":`)
+	e.strMap(r.Metadata)
+	e.raw(`,"_asm":`)
+	e.assembly(asm)
+	e.raw(`}`)
+	return e.b, e.err
+}
+
+// jsonAppender appends JSON values the way encoding/json writes them (HTML-safe string
+// escapes, its float format, sorted map keys, null for nil slices and maps) and keeps the
+// first error, as encoding/json fails on NaN, infinities and out-of-range times.
+type jsonAppender struct {
+	b   []byte
+	err error
+}
+
+func (e *jsonAppender) raw(s string) { e.b = append(e.b, s...) }
+
+func (e *jsonAppender) bool(v bool) { e.b = strconv.AppendBool(e.b, v) }
+
+func (e *jsonAppender) int(v int64) { e.b = strconv.AppendInt(e.b, v, 10) }
+
+func (e *jsonAppender) optStr(s store.OptString) {
+	if s == "" {
+		e.raw("null")
+		return
+	}
+	e.str(string(s))
+}
+
+func (e *jsonAppender) strs(list []string) {
+	if list == nil {
+		e.raw("null")
+		return
+	}
+	e.b = append(e.b, '[')
+	for i, s := range list {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.str(s)
+	}
+	e.b = append(e.b, ']')
+}
+
+// float writes f as encoding/json does: shortest representation, exponent form below 1e-6
+// and from 1e21, with a one-digit negative exponent not zero-padded.
+func (e *jsonAppender) float(f float64) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		e.fail(fmt.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64)))
+		e.raw("null")
+		return
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	e.b = strconv.AppendFloat(e.b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(e.b); n >= 4 && e.b[n-4] == 'e' && e.b[n-3] == '-' && e.b[n-2] == '0' {
+			e.b[n-2] = e.b[n-1]
+			e.b = e.b[:n-1]
+		}
+	}
+}
+
+func (e *jsonAppender) time(t time.Time) {
+	out, err := t.AppendText(append(e.b, '"'))
+	if err != nil {
+		e.fail(fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err))
+		e.raw("null")
+		return
+	}
+	e.b = append(out, '"')
+}
+
+func (e *jsonAppender) usage(u *store.Usage) {
+	e.raw(`{"input":`)
+	e.int(u.Input)
+	e.raw(`,"output":`)
+	e.int(u.Output)
+	e.raw(`,"total":`)
+	e.int(u.Total)
+	e.raw(`,"cache_read":`)
+	e.int(u.CacheRead)
+	e.raw(`,"cache_write":`)
+	e.int(u.CacheWrite)
+	e.raw(`}`)
+}
+
+func (e *jsonAppender) flags(list []llmschema.Flag) {
+	if list == nil {
+		e.raw("null")
+		return
+	}
+	e.b = append(e.b, '[')
+	for i := range list {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.flag(&list[i])
+	}
+	e.b = append(e.b, ']')
+}
+
+func (e *jsonAppender) flag(f *llmschema.Flag) {
+	e.raw(`{"code":`)
+	e.str(f.Code)
+	e.raw(`,"category":`)
+	e.str(f.Category)
+	e.raw(`,"severity":`)
+	e.str(f.Severity)
+	e.raw(`,"message":`)
+	e.str(f.Message)
+	e.omittableStr(`,"evidence":`, f.Evidence)
+	e.omittableStr(`,"span_id":`, f.SpanID)
+	e.omittableStr(`,"source":`, f.Source)
+	e.raw(`}`)
+}
+
+// omittableStr writes a field tagged omitempty: key (with its leading comma) and value
+// when the value is not empty.
+func (e *jsonAppender) omittableStr(key, s string) {
+	if s != "" {
+		e.raw(key)
+		e.str(s)
+	}
+}
+
+func (e *jsonAppender) omittableInt(key string, v int64) {
+	if v != 0 {
+		e.raw(key)
+		e.int(v)
+	}
+}
+
+func (e *jsonAppender) omittableTrue(key string, v bool) {
+	if v {
+		e.raw(key)
+		e.raw("true")
+	}
+}
+
+func (e *jsonAppender) scores(m map[string]store.Score) {
+	if m == nil {
+		e.raw("null")
+		return
+	}
+	e.b = append(e.b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.str(k)
+		e.b = append(e.b, ':')
+		e.score(m[k])
+	}
+	e.b = append(e.b, '}')
+}
+
+func (e *jsonAppender) score(s store.Score) {
+	e.raw(`{"value":`)
+	// A score's value is whatever the metric produced (number, text, boolean, ...), and
+	// scores are set by the judge worker and the API, not per span: encoding/json writes it.
+	v, err := json.Marshal(s.Value)
+	if err != nil {
+		e.fail(err)
+	}
+	e.b = append(e.b, v...)
+	if s.Passed != nil {
+		e.raw(`,"passed":`)
+		e.bool(*s.Passed)
+	}
+	e.omittableStr(`,"reason":`, s.Reason)
+	e.raw(`,"source":`)
+	e.str(s.Source)
+	if s.Flag != nil {
+		e.raw(`,"flag":`)
+		e.flag(s.Flag)
+	}
+	e.raw(`}`)
+}
+
+func (e *jsonAppender) strMap(m map[string]string) {
+	if m == nil {
+		e.raw("null")
+		return
+	}
+	e.b = append(e.b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.str(k)
+		e.b = append(e.b, ':')
+		e.str(m[k])
+	}
+	e.b = append(e.b, '}')
+}
+
+func (e *jsonAppender) assembly(a *store.Assembly) {
+	// Most fields are omitempty, so every field is written with a leading comma and the one
+	// after '{' is dropped at the end (start_nanos is always written, so there is one).
+	start := len(e.b)
+	e.b = append(e.b, '{')
+	e.omittableTrue(`,"root_seen":`, a.RootSeen)
+	e.omittableInt(`,"name_start":`, a.NameStart)
+	e.omittableTrue(`,"input_from_root":`, a.InputFromRoot)
+	e.omittableTrue(`,"output_from_root":`, a.OutputFromRoot)
+	e.omittableInt(`,"first_llm_start":`, a.FirstLLMStart)
+	e.omittableInt(`,"last_llm_end":`, a.LastLLMEnd)
+	e.omittableTrue(`,"has_llm_input":`, a.HasLLMInput)
+	e.omittableTrue(`,"has_llm_output":`, a.HasLLMOutput)
+	e.raw(`,"start_nanos":`)
+	e.int(a.StartNanos)
+	e.raw(`,"end_nanos":`)
+	e.int(a.EndNanos)
+	e.omittableStr(`,"input_messages":`, a.InputMessages)
+	e.omittableStr(`,"output_messages":`, a.OutputMessages)
+	e.omittableInt(`,"in_msg_start":`, a.InMsgStart)
+	e.omittableInt(`,"out_msg_end":`, a.OutMsgEnd)
+	if a.DocID != 0 {
+		e.raw(`,"doc_id":`)
+		e.b = strconv.AppendUint(e.b, a.DocID, 10)
+	}
+	if len(a.Calls) > 0 {
+		e.raw(`,"calls":`)
+		e.calls(a.Calls)
+	}
+	if len(a.CountedModels) > 0 {
+		e.raw(`,"counted_models":`)
+		e.intMap(a.CountedModels)
+	}
+	e.omittableInt(`,"unknown_cost_calls":`, int64(a.UnknownCostCalls))
+	e.b = append(e.b, '}')
+	e.b = append(e.b[:start+1], e.b[start+2:]...)
+}
+
+func (e *jsonAppender) calls(m map[string]*store.CallPart) {
+	e.b = append(e.b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.str(k)
+		e.b = append(e.b, ':')
+		e.callPart(m[k])
+	}
+	e.b = append(e.b, '}')
+}
+
+func (e *jsonAppender) callPart(c *store.CallPart) {
+	if c == nil {
+		e.raw("null")
+		return
+	}
+	start := len(e.b)
+	e.b = append(e.b, '{')
+	e.omittableStr(`,"parent":`, c.Parent)
+	e.raw(`,"usage":`)
+	e.usage(&c.Usage)
+	if c.CostUSD != 0 {
+		e.raw(`,"cost":`)
+		e.float(c.CostUSD)
+	}
+	e.omittableTrue(`,"cost_unknown":`, c.CostUnknown)
+	e.omittableStr(`,"model":`, c.Model)
+	e.omittableTrue(`,"counted":`, c.Counted)
+	e.omittableInt(`,"call_children":`, int64(c.CallKids))
+	e.b = append(e.b, '}')
+	e.b = append(e.b[:start+1], e.b[start+2:]...) // usage is always written: drop its comma
+}
+
+func (e *jsonAppender) intMap(m map[string]int) {
+	e.b = append(e.b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.str(k)
+		e.b = append(e.b, ':')
+		e.int(int64(m[k]))
+	}
+	e.b = append(e.b, '}')
+}
+
+func (e *jsonAppender) fail(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// str writes s as a JSON string the way encoding/json does by default: <, > and & and the
+// control characters as \u00XX (with the short forms for \b \f \n \r \t), invalid UTF-8 as
+// \ufffd, and U+2028 and U+2029 escaped.
+func (e *jsonAppender) str(s string) {
+	const hex = "0123456789abcdef"
+	b := append(e.b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	e.b = append(append(b, s[start:]...), '"')
+}
+
+// jsonSafe marks the ASCII bytes written as they are: printable, not a quote, backslash or
+// one of the HTML characters <, > and &.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()

@@ -221,10 +221,7 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	packed := make([][]byte, len(spans))
-	for i := range spans {
-		packed[i] = compress(spans[i].Raw)
-	}
+	packed := compressSpans(spans)
 	preps, err := s.prepare(spans)
 	if err != nil {
 		return err

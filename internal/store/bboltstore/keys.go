@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	gojson "github.com/goccy/go-json"
@@ -164,18 +165,45 @@ const compressedMarker = 0x00
 var compressScratch = sync.Pool{New: func() any { return new([]byte) }}
 
 func compress(b []byte) []byte {
+	return appendCompressed(nil, b)
+}
+
+// appendCompressed appends the stored (compressed) form of b to dst.
+func appendCompressed(dst, b []byte) []byte {
 	bp := compressScratch.Get().(*[]byte)
 	if need := s2.MaxEncodedLen(len(b)); cap(*bp) < need {
 		*bp = make([]byte, need)
 	}
 	enc := s2.Encode((*bp)[:cap(*bp)], b)
-	dst := make([]byte, 1+len(enc))
-	dst[0] = compressedMarker
-	copy(dst[1:], enc)
+	dst = append(append(slices.Grow(dst, 1+len(enc)), compressedMarker), enc...)
 	if cap(*bp) <= 1<<20 { // a rare huge value does not pin its buffer
 		compressScratch.Put(bp)
 	}
 	return dst
+}
+
+// compressSpans returns the stored form of every span's OTLP bytes, packed into a few
+// shared buffers rather than one allocation per span: the values live exactly as long as
+// their write request.
+func compressSpans(spans []store.Span) [][]byte {
+	total := 0
+	for i := range spans {
+		total += len(spans[i].Raw)
+	}
+	// Span payloads compress to about a quarter; a buffer that fills up is left to the
+	// values already in it and a new one started.
+	blockSize := total/3 + 64
+	var block []byte
+	packed := make([][]byte, len(spans))
+	for i := range spans {
+		if need := 1 + s2.MaxEncodedLen(len(spans[i].Raw)); cap(block)-len(block) < need {
+			block = make([]byte, 0, max(blockSize, need))
+		}
+		start := len(block)
+		block = appendCompressed(block, spans[i].Raw)
+		packed[i] = block[start:len(block):len(block)]
+	}
+	return packed
 }
 
 func decompress(b []byte) ([]byte, error) {

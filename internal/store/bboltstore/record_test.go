@@ -1,7 +1,9 @@
 package bboltstore
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -70,4 +72,33 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeRecord(b)
 	})
+}
+
+func TestCompressSpans_EachValueDecompressesToItsSpan(t *testing.T) {
+	var spans []store.Span
+	for i := range 40 {
+		// Sizes from empty to larger than the shared buffer, text that compresses and
+		// bytes that do not.
+		raw := bytes.Repeat([]byte(fmt.Sprintf("span %d says hello; ", i)), i*i)
+		if i%5 == 0 {
+			raw = make([]byte, 3000*i)
+			for j := range raw {
+				raw[j] = byte(j*7919 + i)
+			}
+		}
+		spans = append(spans, store.Span{Raw: raw})
+	}
+	packed := compressSpans(spans)
+	for i, v := range packed {
+		if cap(v) != len(v) {
+			t.Fatalf("value %d can grow into its neighbour (len %d, cap %d)", i, len(v), cap(v))
+		}
+		got, err := decompress(v)
+		if err != nil {
+			t.Fatalf("value %d: %v", i, err)
+		}
+		if !bytes.Equal(got, spans[i].Raw) {
+			t.Fatalf("value %d decompresses to %d bytes, want %d", i, len(got), len(spans[i].Raw))
+		}
+	}
 }

@@ -171,20 +171,13 @@ func once(seen *uint16, k uint16) bool {
 	return true
 }
 
-const (
-	lsbEachByte = 0x0101010101010101
-	msbEachByte = 0x8080808080808080
-)
-
 // plainRun returns the length of the longest prefix of s without '"', '\\' or a control
 // byte (below 0x20): the part of a string literal that needs no unescaping. It tests eight
 // bytes at a time; each test is exact (no block with such a byte is skipped).
 func plainRun(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		_ = s[i+7]
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		x := load64(s[i:])
 		quote := x ^ (lsbEachByte * '"')
 		backslash := x ^ (lsbEachByte * '\\')
 		if (x-lsbEachByte*0x20)&^x&msbEachByte != 0 ||

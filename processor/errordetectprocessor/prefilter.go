@@ -74,6 +74,23 @@ rephrase summarize summarise tldr continue random`))
 // maxCreativeWord is the longest entry of creativeWords and creativePhrases, in bytes.
 const maxCreativeWord = 11
 
+// creativeLengths[c] has bit n set when an entry of creativeWords, or the last word of one
+// of creativePhrases, is n bytes long and starts with c in either case. Most words of a
+// prompt fail this test and are never copied or looked up.
+var creativeLengths = func() (t [256]uint16) {
+	mark := func(w string) {
+		t[w[0]] |= 1 << len(w)
+		t[w[0]-'a'+'A'] |= 1 << len(w)
+	}
+	for w := range creativeWords {
+		mark(w)
+	}
+	for _, p := range creativePhrases {
+		mark(p[2])
+	}
+	return t
+}()
+
 // isCreativeRequest is creativeRequest.MatchString. The pattern is `(?i)\b(...)\b` over ASCII
 // words, so on text without the two non-ASCII runes that fold to ASCII letters (K, the
 // Kelvin sign, and ſ, the long s) a match is exactly a maximal run of ASCII word bytes
@@ -83,43 +100,48 @@ func isCreativeRequest(s string) bool {
 	if strings.Contains(s, "\u212a") || strings.Contains(s, "\u017f") {
 		return creativeRequest.MatchString(s)
 	}
-	var cur, prev [maxCreativeWord]byte
-	prevLen, prevEnd := -1, -1
+	prevStart, prevEnd := -1, -1
 	for i := 0; i < len(s); {
 		if !isASCIIWordByte(s[i]) {
 			i++
 			continue
 		}
 		start := i
-		n := 0
 		for i < len(s) && isASCIIWordByte(s[i]) {
-			if n < maxCreativeWord {
-				c := s[i]
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				cur[n] = c
-			}
-			n++
 			i++
 		}
-		if n <= maxCreativeWord {
-			w := cur[:n]
-			if _, ok := creativeWords[string(w)]; ok {
-				return true
-			}
-			if prevLen >= 0 {
-				for _, p := range creativePhrases {
-					if string(prev[:prevLen]) == p[0] && s[prevEnd:start] == p[1] && string(w) == p[2] {
-						return true
-					}
-				}
-			}
-			prev, prevLen = cur, n
-		} else {
-			prevLen = -1
+		if n := i - start; n <= maxCreativeWord && creativeLengths[s[start]]&(1<<n) != 0 &&
+			isCreativeWord(s, prevStart, prevEnd, start, i) {
+			return true
 		}
-		prevEnd = i
+		prevStart, prevEnd = start, i
+	}
+	return false
+}
+
+// isCreativeWord reports whether the ASCII word s[start:end] lower-cases to an entry of
+// creativeWords, or ends an entry of creativePhrases after the word s[prevStart:prevEnd]
+// (prevStart < 0 when there is none).
+func isCreativeWord(s string, prevStart, prevEnd, start, end int) bool {
+	var buf [maxCreativeWord]byte
+	w := buf[:end-start]
+	for k := range w {
+		c := s[start+k]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		w[k] = c
+	}
+	if _, ok := creativeWords[string(w)]; ok {
+		return true
+	}
+	if prevStart < 0 {
+		return false
+	}
+	for _, p := range creativePhrases {
+		if string(w) == p[2] && s[prevEnd:start] == p[1] && strings.EqualFold(s[prevStart:prevEnd], p[0]) {
+			return true
+		}
 	}
 	return false
 }

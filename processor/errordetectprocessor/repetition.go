@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
 )
@@ -67,6 +68,11 @@ func stripCodeBlocks(s string) string {
 // repeatedLines finds a non-trivial line that appears min times in a row (ignoring blank
 // lines between), or min+2 times anywhere.
 func repeatedLines(s string, min int) (string, bool) {
+	// Both counts are at most the number of lines: most answers are a paragraph or a few,
+	// and need no line normalized or counted.
+	if strings.Count(s, "\n")+1 < min {
+		return "", false
+	}
 	counts := map[string]int{}
 	prev, run := "", 0
 	for _, line := range strings.Split(s, "\n") {
@@ -74,7 +80,7 @@ func repeatedLines(s string, min int) (string, bool) {
 		if l == "" {
 			continue
 		}
-		if len([]rune(l)) < minRepeatedLineRunes {
+		if utf8.RuneCountInString(l) < minRepeatedLineRunes {
 			prev, run = "", 0
 			continue
 		}

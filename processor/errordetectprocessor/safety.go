@@ -284,13 +284,3 @@ func leakedRun(system, answer string, n int) (string, bool) {
 	}
 	return "", false
 }
-
-func countDigits(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			n++
-		}
-	}
-	return n
-}

@@ -328,9 +328,7 @@ func alreadyNormal(s string) (string, bool) {
 	// space fails.
 	i, prev := 0, uint64(1)
 	for ; i+8 <= len(t); i += 8 {
-		_ = t[i+7]
-		x := uint64(t[i]) | uint64(t[i+1])<<8 | uint64(t[i+2])<<16 | uint64(t[i+3])<<24 |
-			uint64(t[i+4])<<32 | uint64(t[i+5])<<40 | uint64(t[i+6])<<48 | uint64(t[i+7])<<56
+		x := load64(t[i:])
 		sp := bytesBetween(x, ' '-1, ' '+1)
 		if x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1)|bytesBetween(x, '`'-1, '`'+1)|
 			bytesBetween(x, '\t'-1, '\r'+1)|sp&(sp<<8)|sp&(prev<<7) != 0 {
@@ -346,13 +344,6 @@ func alreadyNormal(s string) (string, bool) {
 		}
 	}
 	return t, true
-}
-
-// bytesBetween sets bit 7 of each byte of x (taken as ASCII, below 0x80) that lies strictly
-// between m and n (m <= 127, n <= 128), and no other bit; the sums stay within each byte.
-func bytesBetween(x uint64, m, n uint64) uint64 {
-	low := x & (lsbEachByte * 0x7f)
-	return (lsbEachByte*(127+n) - low) &^ x & (low + lsbEachByte*(127-m)) & msbEachByte
 }
 
 // sentenceAround returns the sentence of s that contains byte offset i.

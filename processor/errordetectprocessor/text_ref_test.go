@@ -108,7 +108,7 @@ var textCases = []string{
 	"abcdefgh ijklmnop", "abcdefg  hijklmno", "abcdefgh  ijk", "abcdefg\x7f hij", "abcdefgh@[`{ab", "abcdefghijklmno\x1f",
 	"", " ", "a", "Don’t panic: 长城很长, ok?", "  Hello,\n\n  I’M  Sorry  ", "it's", "'tis", "ab''cd", "中'文", "中’文",
 	"ÀÉÎ õü", "ǅungla", "\xff\xfeabc", "a\u00a0b\u0085c", "x\ty\vz\f", "`code` ‘quoted’", "ÉCOLE école", "İstanbul",
-	"word word word ", "trailing   ", "two  spaces", "1st 2nd 3RD", "日本語のテキスト abc 한국어", "a’", "’a", "K ſ",
+	"word word word ", "trailing   ", "two  spaces", "1st 2nd 3RD", "/09:/0123456789:\x80\xb0\xb9", "日本語のテキスト abc 한국어", "a’", "’a", "K ſ",
 }
 
 func TestText_AgreesWithReference(t *testing.T) {
@@ -136,6 +136,9 @@ func checkText(t *testing.T, s string) {
 		if got != want || gotOK != wantOK {
 			t.Errorf("alreadyNormal(%q) = %q %v, want %q %v", x, got, gotOK, want, wantOK)
 		}
+		if got, want := countDigits(x), countDigitsReference(x); got != want {
+			t.Errorf("countDigits(%q) = %d, want %d", x, got, want)
+		}
 	}
 	for _, withOffsets := range []bool{false, true} {
 		got, gotOffs := normalizeWithOffsets(s, withOffsets)
@@ -157,4 +160,15 @@ func alreadyNormalReference(s string) (string, bool) {
 		}
 	}
 	return t, true
+}
+
+// countDigitsReference is countDigits one byte at a time.
+func countDigitsReference(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }

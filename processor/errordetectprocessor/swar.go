@@ -1,0 +1,41 @@
+package errordetectprocessor
+
+import "math/bits"
+
+// Scans that test eight bytes of a text at a time ("SIMD within a register"). Every test
+// here is exact per byte: no borrow or carry crosses from one byte into the next.
+
+const (
+	lsbEachByte = 0x0101010101010101
+	msbEachByte = 0x8080808080808080
+)
+
+// load64 returns the first eight bytes of s, the first in the lowest byte. The compiler
+// turns it into one load.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// bytesBetween sets bit 7 of each byte of x that lies strictly between m and n (m <= 127,
+// n <= 128), and no other bit; bytes of 0x80 and above are never between. The sums stay
+// within each byte.
+func bytesBetween(x uint64, m, n uint64) uint64 {
+	low := x & (lsbEachByte * 0x7f)
+	return (lsbEachByte*(127+n) - low) &^ x & (low + lsbEachByte*(127-m)) & msbEachByte
+}
+
+// countDigits returns how many bytes of s are ASCII digits.
+func countDigits(s string) int {
+	n, i := 0, 0
+	for ; i+8 <= len(s); i += 8 {
+		n += bits.OnesCount64(bytesBetween(load64(s[i:]), '0'-1, '9'+1))
+	}
+	for ; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+		}
+	}
+	return n
+}

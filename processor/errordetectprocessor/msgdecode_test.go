@@ -17,7 +17,7 @@ var decodeCases = []string{
 	`[{"role":"\ud83d\ude00"}]`, `[{"role":"\ud83d"}]`, "[{\"role\":\"\xff\"}]", "[{\"role\":\"a\x01\"}]", `[{"role":"\u00G0"}]`,
 	`[{"role":"\u+0ab"}]`, `[{"role":"a"}] x`, `[{"role":"a"},]`, `[{"role":"a",}]`, `[{"parts":[{"type":"text","content":"a","uri":"u","mime_type":"m","modality":"i"}]}]`,
 	`[{"id":"d1","content":"doc","score":0.5}]`, `[{"content":"doc","score":-1.5e-3}]`, `[{"content":"doc","score":1e400}]`,
-	"abcdefghijklmnop", "abcdefgh\"ijklmnop", "abcdefghijklmn\\op", "abcdefghijk\x1fmnop", "\x7f\x80\xff\x20\x21abcdefgh\x00",
+	"abcdefghijklmnop", "abcdefgh\"ijklmnop", "abcdefgh\x7f\x1fijklmnop", "abcdefgh\x1f\x7fijklmnop", "abcdefg\x80", "abcdefghijklmn\\op", "abcdefghijk\x1fmnop", "\x7f\x80\xff\x20\x21abcdefgh\x00",
 	`[{"content":"doc","score":01}]`, `[{"content":"doc","score":-}]`, `[{"content":"doc","score":1.}]`, `[{"content":"doc","score":"1"}]`,
 }
 
@@ -50,6 +50,13 @@ func checkDecode(t *testing.T, s string) {
 	}
 	if got := plainRun(s); got != want {
 		t.Fatalf("plainRun(%q) = %d, want %d", s, got, want)
+	}
+	wantPrintable := true
+	for i := 0; i < len(s); i++ {
+		wantPrintable = wantPrintable && 0x20 <= s[i] && s[i] < 0x80
+	}
+	if got := printableASCII(s); got != wantPrintable {
+		t.Fatalf("printableASCII(%q) = %v, want %v", s, got, wantPrintable)
 	}
 	if got, ok := decodeMessagesFast(s); ok {
 		var want []llmschema.Message

@@ -1,6 +1,9 @@
 package errordetectprocessor
 
-import "math/bits"
+import (
+	"math/bits"
+	"unicode/utf8"
+)
 
 // Scans that test eight bytes of a text at a time ("SIMD within a register"). Every test
 // here is exact per byte: no borrow or carry crosses from one byte into the next.
@@ -38,4 +41,21 @@ func countDigits(s string) int {
 		}
 	}
 	return n
+}
+
+// printableASCII reports whether every byte of s lies in 0x20..0x7f. A byte below 0x20
+// borrows from the bytes above it, which can only add failures above the first one.
+func printableASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if x := load64(s[i:]); ((x-lsbEachByte*0x20)|x)&msbEachByte != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

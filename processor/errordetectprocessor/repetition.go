@@ -1,7 +1,6 @@
 package errordetectprocessor
 
 import (
-	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,8 +41,7 @@ func (d *detector) detectRepetition(v *spanView, text string) {
 		return
 	}
 	if c.MinUniqueTrigramRatio > 0 && len(ws) >= c.MinWords {
-		ratio := sc.uniqueTrigramRatio(ws)
-		if ratio < c.MinUniqueTrigramRatio {
+		if ratio, low := sc.trigramRatioBelow(ws, c.MinUniqueTrigramRatio); low {
 			v.add(behavioral(c.CheckConfig, llmschema.FlagCodeRepetition, "the answer is highly repetitive",
 				"distinct trigram ratio "+strconv.FormatFloat(ratio, 'f', 2, 64)+" over "+strconv.Itoa(len(ws))+" words"))
 		}
@@ -100,9 +98,8 @@ func repeatedLines(s string, min int) (string, bool) {
 // repetitionScratch holds the buffers of one repetition check, reused across answers: the
 // check runs on every answer and would otherwise allocate them each time.
 type repetitionScratch struct {
-	words  []string
-	hashes []uint64
-	table  []int32
+	words []string
+	table []int32
 }
 
 var repetitionScratchPool = sync.Pool{New: func() any { return new(repetitionScratch) }}
@@ -112,9 +109,6 @@ func (sc *repetitionScratch) release() {
 	clear(sc.words)
 	repetitionScratchPool.Put(sc)
 }
-
-// trigramSeed only spreads the hash table's slots; results do not depend on it.
-var trigramSeed = maphash.MakeSeed()
 
 // wordLoop finds a unit of 1..maxLoopPeriod words repeated at least minRepeats times back
 // to back and covering at least minWords words: for some period p, a run of need positions
@@ -145,18 +139,34 @@ func wordLoop(ws []string, minRepeats, minWords int) (string, bool) {
 	return "", false
 }
 
-// uniqueTrigramRatio is the share of distinct trigrams among the trigrams of ws. It counts
-// them in an open-addressing table of trigram start positions, comparing the words
-// themselves, so a hash collision costs a probe but never changes the count.
-func (sc *repetitionScratch) uniqueTrigramRatio(ws []string) float64 {
+// trigramRatioBelow returns the share of distinct trigrams among the trigrams of ws, and
+// whether it is below min. The count stops as soon as it is high enough for the share to
+// reach min: an answer that is not repetitive gets there within the first half of its words.
+func (sc *repetitionScratch) trigramRatioBelow(ws []string, min float64) (float64, bool) {
 	if len(ws) < 3 {
-		return 1
+		return 1, 1 < min
 	}
 	n := len(ws) - 2
-	sc.hashes = sc.hashes[:0]
-	for _, w := range ws {
-		sc.hashes = append(sc.hashes, maphash.String(trigramSeed, w))
+	share := func(k int) float64 { return float64(k) / float64(n) }
+	// enough is the least count whose share reaches min (more than n when none does).
+	enough := int(min * float64(n))
+	for enough > 0 && share(enough-1) >= min {
+		enough--
 	}
+	for enough <= n && share(enough) < min {
+		enough++
+	}
+	if d := sc.distinctTrigrams(ws, enough); d < enough {
+		return share(d), true
+	}
+	return 0, false
+}
+
+// distinctTrigrams counts the distinct trigrams of ws (at least three words), stopping at
+// limit. It counts them in an open-addressing table of trigram start positions, comparing
+// the words themselves, so a hash collision costs a probe but never changes the count.
+func (sc *repetitionScratch) distinctTrigrams(ws []string, limit int) int {
+	n := len(ws) - 2
 	size := 8
 	for size < 2*n {
 		size <<= 1
@@ -169,10 +179,12 @@ func (sc *repetitionScratch) uniqueTrigramRatio(ws []string) float64 {
 		table[i] = -1
 	}
 	mask := uint64(size - 1)
-	h := sc.hashes
+	h0, h1 := wordHash(ws[0]), wordHash(ws[1])
 	distinct := 0
-	for i := 0; i < n; i++ {
-		k := ((h[i]*0x9e3779b97f4a7c15+h[i+1])*0x9e3779b97f4a7c15 + h[i+2]) * 0x9e3779b97f4a7c15
+	for i := 0; i < n && distinct < limit; i++ {
+		h2 := wordHash(ws[i+2])
+		k := ((h0*0x9e3779b97f4a7c15+h1)*0x9e3779b97f4a7c15 + h2) * 0x9e3779b97f4a7c15
+		h0, h1 = h1, h2
 		for slot := k >> 32 & mask; ; slot = (slot + 1) & mask {
 			j := table[slot]
 			if j < 0 {
@@ -185,5 +197,18 @@ func (sc *repetitionScratch) uniqueTrigramRatio(ws []string) float64 {
 			}
 		}
 	}
-	return float64(distinct) / float64(n)
+	return distinct
+}
+
+// wordHash spreads words over the trigram table: words under eight bytes are kept whole,
+// longer ones by their first and last eight bytes and their length.
+func wordHash(w string) uint64 {
+	if len(w) >= 8 {
+		return (load64(w)*0xff51afd7ed558ccd ^ load64(w[len(w)-8:]) ^ uint64(len(w))) * 0xc4ceb9fe1a85ec53
+	}
+	x := uint64(len(w))
+	for i := 0; i < len(w); i++ {
+		x = x<<8 | uint64(w[i])
+	}
+	return x * 0xc4ceb9fe1a85ec53
 }

@@ -55,9 +55,12 @@ func FuzzWordLoop(f *testing.F) {
 	f.Add([]byte("xyzabcabcabcabcabcabcabcq"), uint8(3), uint8(5))
 	f.Add([]byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), uint8(2), uint8(1))
 	f.Fuzz(func(t *testing.T, b []byte, minRepeats, minWords uint8) {
+		// Words of one, eight and more bytes; the last two share their first and last
+		// eight bytes and their length, so wordHash gives them the same hash.
+		alphabet := []string{"a", "abcdefgh", "abcdefghijklmnopq", "abcdefghXjklmnopq"}
 		ws := make([]string, len(b))
 		for i, c := range b {
-			ws[i] = strconv.Itoa(int(c % 4))
+			ws[i] = alphabet[c%4]
 		}
 		checkWordLoop(t, ws, int(minRepeats%8)+1, int(minWords%64))
 	})
@@ -66,12 +69,16 @@ func FuzzWordLoop(f *testing.F) {
 func checkWordLoop(t *testing.T, ws []string, minRepeats, minWords int) {
 	t.Helper()
 	sc := new(repetitionScratch)
-	if got, want := sc.uniqueTrigramRatio(ws), uniqueTrigramRatioReference(ws); got != want {
-		t.Fatalf("uniqueTrigramRatio(%q) = %v, want %v", ws, got, want)
+	want := uniqueTrigramRatioReference(ws)
+	for _, min := range []float64{0.1, 0.4, 0.5, 2.0 / 3, 0.9, 1} {
+		got, low := sc.trigramRatioBelow(ws, min)
+		if low != (want < min) || (low && got != want) {
+			t.Fatalf("trigramRatioBelow(%q, %v) = %v %v, want %v", ws, min, got, low, want)
+		}
 	}
 	got, gotOK := wordLoop(ws, minRepeats, minWords)
-	want, wantOK := wordLoopReference(ws, minRepeats, minWords)
-	if got != want || gotOK != wantOK {
-		t.Fatalf("wordLoop(%q, %d, %d) = %q %v, want %q %v", ws, minRepeats, minWords, got, gotOK, want, wantOK)
+	wantLoop, wantOK := wordLoopReference(ws, minRepeats, minWords)
+	if got != wantLoop || gotOK != wantOK {
+		t.Fatalf("wordLoop(%q, %d, %d) = %q %v, want %q %v", ws, minRepeats, minWords, got, gotOK, wantLoop, wantOK)
 	}
 }

@@ -203,31 +203,21 @@ func (e *recordsExporter) enforceRetention(ctx context.Context) {
 // pushTraces converts the batch and returns only after the store has committed it, so an
 // acknowledged OTLP request is on disk.
 func (e *recordsExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
-	project := authenticatedProject(ctx)
-	spans := make([]store.Span, 0, td.SpanCount())
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		sss := rs.ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			ss := sss.At(j)
-			for k := 0; k < ss.Spans().Len(); k++ {
-				span := ss.Spans().At(k)
-				if span.TraceID().IsEmpty() || span.SpanID().IsEmpty() {
-					// Invalid per OTLP: such spans cannot be merged or found again. Keep the
-					// rest of the batch.
-					e.dropInvalid()
-					continue
-				}
-				sp, err := store.FromPData(project, rs.Resource(), ss.Scope(), span)
-				if err != nil {
-					return fmt.Errorf("records: %w", err)
-				}
-				if sp.Project == "" {
-					sp.Project = e.cfg.DefaultProject
-				}
-				spans = append(spans, sp)
-			}
+	spans, err := store.FromTraces(authenticatedProject(ctx), td, func(span ptrace.Span) bool {
+		if span.TraceID().IsEmpty() || span.SpanID().IsEmpty() {
+			// Invalid per OTLP: such spans cannot be merged or found again. Keep the rest
+			// of the batch.
+			e.dropInvalid()
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("records: %w", err)
+	}
+	for i := range spans {
+		if spans[i].Project == "" {
+			spans[i].Project = e.cfg.DefaultProject
 		}
 	}
 	if err := e.store.WriteSpans(ctx, spans); err != nil {

@@ -76,11 +76,7 @@ var rawUnmarshaler = &ptrace.ProtoUnmarshaler{}
 func FromPData(project string, res pcommon.Resource, scope pcommon.InstrumentationScope, span ptrace.Span) (Span, error) {
 	s := fromPData(project, res, span)
 	td := ptrace.NewTraces()
-	rs := td.ResourceSpans().AppendEmpty()
-	res.CopyTo(rs.Resource())
-	ss := rs.ScopeSpans().AppendEmpty()
-	scope.CopyTo(ss.Scope())
-	span.CopyTo(ss.Spans().AppendEmpty())
+	appendAlone(td, res, scope, span)
 	raw, err := rawMarshaler.MarshalTraces(td)
 	if err != nil {
 		return Span{}, fmt.Errorf("encode span %s: %w", s.SpanIDHex(), err)

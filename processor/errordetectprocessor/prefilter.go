@@ -1,9 +1,6 @@
 package errordetectprocessor
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // Hand-written stand-ins for regular expressions that ran over whole prompts and answers
 // (several KB each) and dominated the CPU profile on agent traces. Each answers exactly
@@ -146,24 +143,26 @@ func isCreativeWord(s string, prevStart, prevEnd, start, end int) bool {
 	return false
 }
 
-// anchoredSet answers containsAny for a fixed list of non-empty literals. Each literal is
-// looked for only where its rarest byte occurs, and the vectorized byte search skips to
-// those places, so a text is read once per distinct rare byte instead of once per literal;
-// this pays where literals start with common letters and spaces.
+// anchoredSet answers containsAny for a fixed list of non-empty literals in one pass over
+// the text. Each literal of two or more bytes is anchored on a pair of adjacent bytes of it
+// (the rarest, by byteRarity); the pass tests every pair of the text in a bitmap of the
+// anchor pairs and compares literals only where one occurs. Single bytes are not selective
+// enough on prose (the literals share common letters and spaces, and the rarest byte of
+// each still occurs every few words), while an anchor pair rarely does; the test per byte
+// is a table lookup without a branch that depends on the text.
 type anchoredSet struct {
-	groups []anchorGroup
-	// group maps a byte to 1 + the index of the group it anchors, or 0.
-	group [256]uint8
-}
-
-type anchorGroup struct {
-	b    byte
-	lits []anchoredLiteral
+	// pairs has bit c0 | c1<<8 set for the anchor pair (c0, c1), and for (c, any byte)
+	// when c is a one-byte literal.
+	pairs [1 << 16 / 64]uint64
+	// single marks the one-byte literals.
+	single [256]bool
+	// byPair lists the literals anchored on each pair.
+	byPair map[uint16][]anchoredLiteral
 }
 
 type anchoredLiteral struct {
 	s  string
-	at int // index of the anchor byte in s
+	at int // index in s of the anchor pair
 }
 
 // byteRarity orders bytes by how rarely they occur in (mostly English, lower-case) text.
@@ -178,65 +177,64 @@ func byteRarity(c byte) int {
 	return len(common) + 1
 }
 
+// pairRarity ranks a pair of bytes by its rarer byte, then by the other one.
+func pairRarity(c0, c1 byte) int {
+	r0, r1 := byteRarity(c0), byteRarity(c1)
+	return max(r0, r1)<<8 | min(r0, r1)
+}
+
+func pairKey(c0, c1 byte) uint16 { return uint16(c0) | uint16(c1)<<8 }
+
 func newAnchoredSet(lits []string) *anchoredSet {
-	a := &anchoredSet{}
+	a := &anchoredSet{byPair: map[uint16][]anchoredLiteral{}}
 	for _, l := range lits {
+		if len(l) == 1 {
+			a.single[l[0]] = true
+			for c1 := 0; c1 < 256; c1++ {
+				a.setPair(pairKey(l[0], byte(c1)))
+			}
+			continue
+		}
 		at := 0
-		for i := 1; i < len(l); i++ {
-			if byteRarity(l[i]) > byteRarity(l[at]) {
+		for i := 1; i+1 < len(l); i++ {
+			if pairRarity(l[i], l[i+1]) > pairRarity(l[at], l[at+1]) {
 				at = i
 			}
 		}
-		g := slices.IndexFunc(a.groups, func(g anchorGroup) bool { return g.b == l[at] })
-		if g < 0 {
-			a.groups = append(a.groups, anchorGroup{b: l[at]})
-			g = len(a.groups) - 1
-		}
-		a.groups[g].lits = append(a.groups[g].lits, anchoredLiteral{s: l, at: at})
-	}
-	if len(a.groups) >= 256 {
-		panic("anchoredSet: too many anchor bytes")
-	}
-	for i, g := range a.groups {
-		a.group[g.b] = uint8(i + 1)
+		k := pairKey(l[at], l[at+1])
+		a.setPair(k)
+		a.byPair[k] = append(a.byPair[k], anchoredLiteral{s: l, at: at})
 	}
 	return a
 }
 
-// anchoredScanMax is the longest text that in reads in one pass with the byte table; on
-// longer texts the vectorized byte search per anchor is faster when anchors are rare.
-const anchoredScanMax = 512
+func (a *anchoredSet) setPair(k uint16) { a.pairs[k>>6] |= 1 << (k & 63) }
 
-// in reports whether s contains one of the literals. Short texts (sentences) are read in
-// one pass, looking up each byte in the anchor table: a byte search per anchor pays more
-// for its calls than it saves there, the more so as anchors are common letters.
+func (a *anchoredSet) hasPair(k uint16) bool { return a.pairs[k>>6]&(1<<(k&63)) != 0 }
+
+// in reports whether s contains one of the literals.
 func (a *anchoredSet) in(s string) bool {
-	if len(s) <= anchoredScanMax {
-		for i := 0; i < len(s); i++ {
-			if g := a.group[s[i]]; g != 0 && a.groups[g-1].at(s, i) {
-				return true
-			}
-		}
+	if len(s) == 0 {
 		return false
 	}
-	for _, g := range a.groups {
-		for off := 0; ; {
-			j := strings.IndexByte(s[off:], g.b)
-			if j < 0 {
-				break
-			}
-			if g.at(s, off+j) {
-				return true
-			}
-			off += j + 1
+	c0 := s[0]
+	for i := 1; i < len(s); i++ {
+		c1 := s[i]
+		if k := pairKey(c0, c1); a.hasPair(k) && a.at(s, i-1, k) {
+			return true
 		}
+		c0 = c1
 	}
-	return false
+	// The last byte starts no pair; only a one-byte literal can be there.
+	return a.single[c0]
 }
 
-// at reports whether one of the group's literals occurs in s with its anchor at byte i.
-func (g *anchorGroup) at(s string, i int) bool {
-	for _, l := range g.lits {
+// at reports whether one of the literals occurs in s with its anchor pair k at byte i.
+func (a *anchoredSet) at(s string, i int, k uint16) bool {
+	if a.single[s[i]] {
+		return true
+	}
+	for _, l := range a.byPair[k] {
 		if start := i - l.at; start >= 0 && strings.HasPrefix(s[start:], l.s) {
 			return true
 		}

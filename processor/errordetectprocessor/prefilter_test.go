@@ -43,9 +43,7 @@ func checkPrefilters(t *testing.T, s string) {
 	}
 	for _, set := range [][]string{askLiterals, slotKeywords, injectionHints, greetingWords, refusalTriggers, {"a", "ab", "abc", "b", "é"}} {
 		a := newAnchoredSet(set)
-		// Texts longer than anchoredScanMax take the byte-search path.
-		pad := strings.Repeat(" ", anchoredScanMax)
-		for _, x := range []string{s, pad + s, s + pad} {
+		for _, x := range []string{s, " " + s, s + "e"} {
 			if got, want := a.in(x), containsAny(x, set); got != want {
 				t.Errorf("anchoredSet(%q).in(%q) = %v, want %v", set, x, got, want)
 			}

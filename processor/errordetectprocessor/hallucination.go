@@ -235,7 +235,13 @@ func unsupportedEntities(text string, gr *grounding) []string {
 
 // mayHaveUpper is false when s has no ASCII capital and no non-ASCII byte, so no \p{Lu}.
 func mayHaveUpper(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if x := load64(s[i:]); x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1) != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
 		if c := s[i]; ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf {
 			return true
 		}

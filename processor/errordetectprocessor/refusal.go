@@ -157,11 +157,8 @@ var refusalTriggers = []string{
 	"できません", "できかねます", "いたしかねます",
 }
 
+var refusalTriggerSet = newAnchoredSet(refusalTriggers)
+
 func hasRefusalTrigger(norm string) bool {
-	for _, t := range refusalTriggers {
-		if strings.Contains(norm, t) {
-			return true
-		}
-	}
-	return false
+	return refusalTriggerSet.in(norm)
 }

@@ -131,7 +131,7 @@ func (d *detector) detectSafety(v *spanView, text, low string, digits int) {
 	}
 	if c.PromptInjection {
 		// Every token starts with '<' or '['.
-		if strings.ContainsAny(low, "<[") {
+		if strings.IndexByte(low, '<') >= 0 || strings.IndexByte(low, '[') >= 0 {
 			for _, t := range chatTemplateTokens {
 				if strings.Contains(low, t) {
 					flag("the answer contains chat-template control tokens", t)

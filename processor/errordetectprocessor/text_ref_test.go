@@ -139,6 +139,9 @@ func checkText(t *testing.T, s string) {
 		if got, want := countDigits(x), countDigitsReference(x); got != want {
 			t.Errorf("countDigits(%q) = %d, want %d", x, got, want)
 		}
+		if got, want := mayHaveUpper(x), strings.ContainsFunc(x, func(r rune) bool { return r >= utf8.RuneSelf || ('A' <= r && r <= 'Z') }); got != want {
+			t.Errorf("mayHaveUpper(%q) = %v, want %v", x, got, want)
+		}
 	}
 	for _, withOffsets := range []bool{false, true} {
 		got, gotOffs := normalizeWithOffsets(s, withOffsets)

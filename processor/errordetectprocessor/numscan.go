@@ -8,9 +8,17 @@ package errordetectprocessor
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // isASCIIWordByte is regexp's ASCII \w.
-func isASCIIWordByte(c byte) bool {
-	return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '_'
-}
+func isASCIIWordByte(c byte) bool { return asciiWordBytes[c] }
+
+// asciiWordBytes is a table: the scans that call isASCIIWordByte on every byte of a prompt
+// spend less on one load than on four comparisons.
+var asciiWordBytes = func() (t [256]bool) {
+	for c := range t {
+		b := byte(c)
+		t[c] = isDigit(b) || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') || b == '_'
+	}
+	return t
+}()
 
 // numberSpans returns the non-overlapping leftmost-first matches of
 // `\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?` as [start, end) pairs.

@@ -19,8 +19,77 @@ func words(s string) []string {
 // they run.
 var wordBufPool = sync.Pool{New: func() any { return new([]string) }}
 
-// appendWords appends the words of s to out.
+// wordByteKinds classifies bytes for appendWords' ASCII scan, one bit per kind; 0 is a
+// separator.
+var wordByteKinds = func() (t [256]uint8) {
+	for c := range t {
+		switch b := byte(c); {
+		case lowerAlnum(b):
+			t[c] = lowerByte
+		case 'A' <= b && b <= 'Z':
+			t[c] = upperByte
+		case b == '\'':
+			t[c] = apostropheByte
+		case b >= utf8.RuneSelf:
+			t[c] = nonASCIIByte
+		}
+	}
+	return t
+}()
+
+const (
+	lowerByte = 1 << iota
+	upperByte
+	apostropheByte
+	nonASCIIByte
+)
+
+// appendWords appends the words of s to out. In ASCII text a word is a run of letters,
+// digits and apostrophes between separators, less the apostrophes before its first letter
+// or digit; the run is the word as written unless it has capitals. From the first run with
+// a non-ASCII byte on, the general scan takes over: it starts there in its initial state.
 func appendWords(out []string, s string) []string {
+	for i := 0; i < len(s); {
+		if wordByteKinds[s[i]] == 0 {
+			i++
+			continue
+		}
+		j, kinds := i, uint8(0)
+		for ; j < len(s) && wordByteKinds[s[j]] != 0; j++ {
+			kinds |= wordByteKinds[s[j]]
+		}
+		if kinds&nonASCIIByte != 0 {
+			return appendWordsGeneral(out, s[i:])
+		}
+		w := s[i:j]
+		if kinds&apostropheByte != 0 {
+			w = strings.TrimLeft(w, "'")
+		}
+		if kinds&upperByte != 0 {
+			w = lowerASCII(w)
+		}
+		if w != "" {
+			out = append(out, w)
+		}
+		i = j
+	}
+	return out
+}
+
+// lowerASCII lower-cases ASCII letters. Unlike strings.ToLower it returns a one-byte
+// result ("I", "A") without allocating.
+func lowerASCII(w string) string {
+	b := []byte(w)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// appendWordsGeneral appends the words of s to out, for any text.
+func appendWordsGeneral(out []string, s string) []string {
 	// The current word is s[wstart:wend], or buf once it differs from s; wstart < 0 when
 	// there is none.
 	wstart, wend := -1, -1

@@ -108,7 +108,7 @@ var textCases = []string{
 	"abcdefgh ijklmnop", "abcdefg  hijklmno", "abcdefgh  ijk", "abcdefg\x7f hij", "abcdefgh@[`{ab", "abcdefghijklmno\x1f",
 	"", " ", "a", "Don’t panic: 长城很长, ok?", "  Hello,\n\n  I’M  Sorry  ", "it's", "'tis", "ab''cd", "中'文", "中’文",
 	"ÀÉÎ õü", "ǅungla", "\xff\xfeabc", "a\u00a0b\u0085c", "x\ty\vz\f", "`code` ‘quoted’", "ÉCOLE école", "İstanbul",
-	"word word word ", "trailing   ", "two  spaces", "1st 2nd 3RD", "/09:/0123456789:\x80\xb0\xb9", "日本語のテキスト abc 한국어", "a’", "’a", "K ſ",
+	"word word word ", "abc Def", "abc d'ef", "ab é", "ab,Cd", "x' y", "ab cd’", "ab1 2cd,, ef", "ab\x80", "trailing   ", "two  spaces", "1st 2nd 3RD", "/09:/0123456789:\x80\xb0\xb9", "日本語のテキスト abc 한국어", "a’", "’a", "K ſ",
 }
 
 func TestText_AgreesWithReference(t *testing.T) {

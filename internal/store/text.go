@@ -1,6 +1,7 @@
 package store
 
 import (
+	"hash/maphash"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -21,42 +22,87 @@ type token struct {
 	start, end int // byte offsets in the source string
 }
 
-// asciiWord marks the ASCII letters and digits.
-var asciiWord = func() (t [utf8.RuneSelf]bool) {
+// asciiClass classifies the ASCII bytes for the tokenizer.
+var asciiClass = func() (t [utf8.RuneSelf]byteClass) {
 	for c := 0; c < utf8.RuneSelf; c++ {
-		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		switch {
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			t[c] = lowerWord
+		case 'A' <= c && c <= 'Z':
+			t[c] = upperWord
+		}
 	}
 	return t
 }()
 
+type byteClass uint8
+
+const (
+	separator byteClass = iota
+	lowerWord           // part of a word and already its own lower case
+	upperWord           // part of a word, lower-cased in its token
+)
+
+// tokenize passes on the tokens of s in order.
 func tokenize(s string, fn func(t token)) {
-	start := -1
-	for i := 0; i < len(s); {
-		var word bool
-		size := 1
-		if c := s[i]; c < utf8.RuneSelf { // ASCII fast path
-			word = asciiWord[c]
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
-			word = unicode.IsLetter(r) || unicode.IsDigit(r)
-		}
-		switch {
-		case word && start < 0:
-			start = i
-		case !word && start >= 0:
-			emit(s, start, i, fn)
-			start = -1
-		}
-		i += size
-	}
-	if start >= 0 {
-		emit(s, start, len(s), fn)
+	for i := skipSeparators(s, 0); i < len(s); i = skipSeparators(s, i) {
+		end, lower := wordEnd(s, i)
+		emit(s, i, end, lower, fn)
+		i = end
 	}
 }
 
-func emit(s string, start, end int, fn func(t token)) {
-	t := strings.ToLower(s[start:end])
+// skipSeparators returns the offset of the first letter or digit in s from i on, or len(s).
+func skipSeparators(s string, i int) int {
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf { // ASCII fast path
+			if asciiClass[c] != separator {
+				return i
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isWordRune(r) {
+			return i
+		}
+		i += size
+	}
+	return i
+}
+
+// wordEnd returns the end of the word that starts at i, and whether the word is lower-case
+// ASCII, so that it is its own token and emit need not lower-case it (most words are such).
+func wordEnd(s string, i int) (end int, lower bool) {
+	lower = true
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf { // ASCII fast path
+			class := asciiClass[c]
+			if class == separator {
+				return i, lower
+			}
+			lower = lower && class == lowerWord
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			return i, lower
+		}
+		lower = false
+		i += size
+	}
+	return i, lower
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// emit passes on the token of the word s[start:end]; lower says the word is lower-case ASCII.
+func emit(s string, start, end int, lower bool, fn func(t token)) {
+	t := s[start:end]
+	if !lower {
+		t = strings.ToLower(t)
+	}
 	if len(t) > MaxTokenBytes {
 		t = t[:MaxTokenBytes]
 		for len(t) > 0 && !utf8.ValidString(t) {
@@ -68,15 +114,9 @@ func emit(s string, start, end int, fn func(t token)) {
 
 // Tokens lists the distinct tokens of s.
 func Tokens(s string) []string {
-	seen := map[string]struct{}{}
-	var out []string
-	tokenize(s, func(t token) {
-		if _, ok := seen[t.text]; !ok {
-			seen[t.text] = struct{}{}
-			out = append(out, t.text)
-		}
-	})
-	return out
+	set := newTokenSet(0)
+	tokenize(s, func(t token) { set.add(t.text) })
+	return set.tokens
 }
 
 // SearchFields are the record fields full-text search reads, in highlight order.
@@ -92,21 +132,68 @@ func IndexTokens(r *Record) []string {
 	for _, f := range SearchFields(r) {
 		n += min(len(f.Text), IndexedTextBytes)
 	}
-	seen := make(map[string]struct{}, n/16)
-	out := make([]string, 0, n/16)
+	set := newTokenSet(n / 16)
 	for _, f := range SearchFields(r) {
 		text := f.Text
 		if len(text) > IndexedTextBytes {
 			text = text[:IndexedTextBytes]
 		}
-		tokenize(text, func(t token) {
-			if _, ok := seen[t.text]; !ok {
-				seen[t.text] = struct{}{}
-				out = append(out, t.text)
-			}
-		})
+		tokenize(text, func(t token) { set.add(t.text) })
 	}
-	return out
+	return set.tokens
+}
+
+// tokenSet collects distinct tokens in the order they first appear. It does the work of a
+// map[string]struct{} beside the slice, for less: its hash table holds positions in the
+// slice, so it is a single allocation without pointers, cheap to clear and never scanned by
+// the garbage collector, and a lookup is one hash and usually one comparison.
+type tokenSet struct {
+	tokens []string
+	// slots is an open-addressing table (linear probing, at most half full) of 1 + the
+	// index in tokens, 0 for a free slot; its length is a power of two.
+	slots []uint32
+}
+
+var tokenSeed = maphash.MakeSeed()
+
+// newTokenSet makes a set with room for about sizeHint tokens.
+func newTokenSet(sizeHint int) *tokenSet {
+	n := 16
+	for n < 2*sizeHint {
+		n *= 2
+	}
+	return &tokenSet{tokens: make([]string, 0, sizeHint), slots: make([]uint32, n)}
+}
+
+// add appends t to the tokens unless it is there already.
+func (s *tokenSet) add(t string) {
+	i := s.slot(t)
+	if s.slots[i] != 0 {
+		return
+	}
+	s.tokens = append(s.tokens, t)
+	s.slots[i] = uint32(len(s.tokens))
+	if 2*len(s.tokens) > len(s.slots) {
+		s.grow()
+	}
+}
+
+// slot is the index in slots that holds t, or the free one where it goes.
+func (s *tokenSet) slot(t string) uint64 {
+	mask := uint64(len(s.slots) - 1)
+	i := maphash.String(tokenSeed, t) & mask
+	for at := s.slots[i]; at != 0 && s.tokens[at-1] != t; at = s.slots[i] {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
+// grow doubles the table and puts every token back in.
+func (s *tokenSet) grow() {
+	s.slots = make([]uint32, 2*len(s.slots))
+	for j, t := range s.tokens {
+		s.slots[s.slot(t)] = uint32(j + 1)
+	}
 }
 
 // TextQuery is a parsed q parameter.

@@ -70,10 +70,7 @@ func (d *detector) detectTrace(g *traceGroup) {
 		}
 	}
 	answers := answerSpans(g)
-	var ground *grounding
-	if cfg.Hallucination.Enabled && len(answers) > 0 {
-		ground = collectGrounding(g)
-	}
+	ground := &grounding{group: g}
 	for _, v := range answers {
 		// Only a model call's empty output is a failure: an agent or workflow span may
 		// legitimately return nothing (its result went to a tool or a side effect).
@@ -105,7 +102,7 @@ func (d *detector) detectTrace(g *traceGroup) {
 		if cfg.ContextLoss.Enabled {
 			d.detectContextLoss(v, text, low)
 		}
-		if ground != nil && !refused {
+		if cfg.Hallucination.Enabled && !refused {
 			d.detectHallucination(v, text, ground, digits)
 		}
 	}

@@ -11,15 +11,17 @@ import (
 )
 
 // grounding is everything a trace's answers may rest on: the inputs, retrieved documents
-// and tool results of the same trace, lower-cased, with the numbers and URLs indexed. The
-// pool and its indexes are built on first use: most answers state no number, URL or name
-// to look up, and building them for a trace with multi-KB prompts costs more than all the
-// checks together.
+// and tool results of the same trace, lower-cased, with the numbers and URLs indexed. It is
+// collected, and its pool and indexes are built, on first use: most answers state no
+// number, URL or name to look up, and building them for a trace with multi-KB prompts
+// costs more than all the checks together.
 type grounding struct {
-	// hasContext is true when the trace retrieved documents or called tools; only then is
+	group     *traceGroup
+	collected bool
+	// context is true when the trace retrieved documents or called tools; only then is
 	// an unsupported fact a sign of hallucination rather than of the model's own knowledge.
-	hasContext bool
-	texts      []string
+	context bool
+	texts   []string
 
 	pooled  bool
 	pool    string
@@ -28,20 +30,29 @@ type grounding struct {
 	words   map[string]struct{}
 }
 
-func collectGrounding(g *traceGroup) *grounding {
-	gr := &grounding{}
+// hasContext reports whether the trace retrieved documents or called tools.
+func (gr *grounding) hasContext() bool {
+	gr.collect()
+	return gr.context
+}
+
+func (gr *grounding) collect() {
+	if gr.collected {
+		return
+	}
+	gr.collected = true
 	add := func(s string) {
 		if s != "" {
 			gr.texts = append(gr.texts, s)
 		}
 	}
-	for _, v := range g.spans {
-		for _, doc := range v.docs {
-			gr.hasContext = true
+	for _, v := range gr.group.spans {
+		for _, doc := range v.documents() {
+			gr.context = true
 			add(doc.Content)
 		}
 		if r := v.toolResult(); r != "" {
-			gr.hasContext = true
+			gr.context = true
 			add(r)
 		}
 		add(str(v.attrs, llmschema.ToolCallArguments))
@@ -51,13 +62,13 @@ func collectGrounding(g *traceGroup) *grounding {
 			for _, p := range m.Parts {
 				switch p.Type {
 				case llmschema.PartToolCallResponse:
-					gr.hasContext = true
+					gr.context = true
 					add(anyText(p.Response))
 				case llmschema.PartToolCall:
 					add(anyText(p.Arguments))
 				default:
 					if m.Role == llmschema.RoleTool {
-						gr.hasContext = true
+						gr.context = true
 					}
 					add(anyText(p.Content))
 				}
@@ -73,14 +84,14 @@ func collectGrounding(g *traceGroup) *grounding {
 			}
 		}
 	}
-	if !gr.hasContext {
+	if !gr.context {
 		gr.texts = nil
 	}
-	return gr
 }
 
 // lowerPool is the grounding text, lower-cased: every text followed by a newline.
 func (gr *grounding) lowerPool() string {
+	gr.collect()
 	if !gr.pooled {
 		gr.pooled = true
 		n := 0
@@ -283,10 +294,15 @@ func sentenceInitial(s string, i int) bool {
 
 // digits is countDigits(text): without digits there is no number or clock time to check.
 func (d *detector) detectHallucination(v *spanView, text string, gr *grounding, digits int) {
-	if gr == nil || !gr.hasContext {
+	c := d.cfg.Hallucination
+	// An answer without a URL, a digit or a capital states nothing to look up, and both
+	// thresholds are at least one: the grounding is not needed.
+	if !(c.URLs && strings.Contains(text, "http")) && !(c.Numbers && digits > 0) && !(c.Entities && mayHaveUpper(text)) {
 		return
 	}
-	c := d.cfg.Hallucination
+	if !gr.hasContext() {
+		return
+	}
 	var facts, ents []string
 	if c.URLs && strings.Contains(text, "http") {
 		for _, u := range urlRE.FindAllString(text, -1) {

@@ -67,7 +67,7 @@ func (d *detector) contextText(v *spanView) string {
 			}
 		}
 	}
-	for _, doc := range v.docs {
+	for _, doc := range v.documents() {
 		b.WriteString(doc.Content)
 		b.WriteByte('\n')
 	}

@@ -28,7 +28,11 @@ type spanView struct {
 	outText   string
 	hasOutput bool
 	finish    []string
-	docs      []llmschema.Document
+	// docsJSON is the retrieval documents attribute, decoded into docs on first use:
+	// most answers need no grounding.
+	docsJSON    string
+	docsDecoded bool
+	docs        []llmschema.Document
 
 	flags []llmschema.Flag
 }
@@ -84,13 +88,23 @@ func newSpanView(rs ptrace.ResourceSpans, ss ptrace.ScopeSpans, span ptrace.Span
 		}
 	}
 	if s, ok := a.Get(llmschema.RetrievalDocuments); ok {
-		if docs, ok := decodeDocumentsFast(s.AsString()); ok {
-			v.docs = docs
-		} else {
-			_ = json.Unmarshal([]byte(s.AsString()), &v.docs)
-		}
+		v.docsJSON = s.AsString()
 	}
 	return v
+}
+
+// documents returns the span's retrieval documents.
+func (v *spanView) documents() []llmschema.Document {
+	// "" (no attribute, or one no list decodes from) leaves docs nil.
+	if !v.docsDecoded && v.docsJSON != "" {
+		v.docsDecoded = true
+		if docs, ok := decodeDocumentsFast(v.docsJSON); ok {
+			v.docs = docs
+		} else {
+			_ = json.Unmarshal([]byte(v.docsJSON), &v.docs)
+		}
+	}
+	return v.docs
 }
 
 func str(a pcommon.Map, k string) string {

@@ -170,11 +170,29 @@ func toolResultError(r string) (string, bool) {
 		}
 		return "", false
 	}
-	lt := strings.ToLower(t)
-	for _, p := range []string{"error:", "error -", "exception:", "traceback (most recent call last)"} {
-		if strings.HasPrefix(lt, p) {
-			return t, true
-		}
+	if hasToolErrorPrefix(t) {
+		return t, true
 	}
 	return "", false
+}
+
+// toolErrorPrefixes start, in lower case, a tool result that reports a failure as text.
+var toolErrorPrefixes = []string{"error:", "error -", "exception:", "traceback (most recent call last)"}
+
+// toolResultHead is how many bytes of a result are lower-cased to compare with
+// toolErrorPrefixes. Lower-casing maps a text rune by rune (an invalid byte is one rune),
+// each of at most four bytes to at least one byte, so the runes wholly within the first
+// 4n+3 bytes give at least n bytes, the same as in the whole text.
+const toolResultHead = 4*len("traceback (most recent call last)") + 3
+
+// hasToolErrorPrefix reports whether the lower-cased t starts with one of toolErrorPrefixes.
+// Tool results run to kilobytes; only their head is lower-cased.
+func hasToolErrorPrefix(t string) bool {
+	lt := strings.ToLower(t[:min(len(t), toolResultHead)])
+	for _, p := range toolErrorPrefixes {
+		if strings.HasPrefix(lt, p) {
+			return true
+		}
+	}
+	return false
 }

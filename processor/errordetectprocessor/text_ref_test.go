@@ -108,7 +108,7 @@ var textCases = []string{
 	"abcdefgh ijklmnop", "abcdefg  hijklmno", "abcdefgh  ijk", "abcdefg\x7f hij", "abcdefgh@[`{ab", "abcdefghijklmno\x1f",
 	"", " ", "a", "Don’t panic: 长城很长, ok?", "  Hello,\n\n  I’M  Sorry  ", "it's", "'tis", "ab''cd", "中'文", "中’文",
 	"ÀÉÎ õü", "ǅungla", "\xff\xfeabc", "a\u00a0b\u0085c", "x\ty\vz\f", "`code` ‘quoted’", "ÉCOLE école", "İstanbul",
-	"word word word ", "abc Def", "abc d'ef", "ab é", "ab,Cd", "x' y", "ab cd’", "ab1 2cd,, ef", "ab\x80", "trailing   ", "two  spaces", "1st 2nd 3RD", "/09:/0123456789:\x80\xb0\xb9", "日本語のテキスト abc 한국어", "a’", "’a", "K ſ",
+	"word word word ", "abc Def", "abc d'ef", "ab é", "ab,Cd", "x' y", "ab cd’", "ab1 2cd,, ef", "ab\x80", "trailing   ", "two  spaces", "1st 2nd 3RD", "ERROR: x", "Error -", "\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a\u212a", "TRACEBACK (MOST RECENT CALL LAST)", "/09:/0123456789:\x80\xb0\xb9", "日本語のテキスト abc 한국어", "a’", "’a", "K ſ",
 }
 
 func TestText_AgreesWithReference(t *testing.T) {
@@ -135,6 +135,9 @@ func checkText(t *testing.T, s string) {
 		want, wantOK := alreadyNormalReference(x)
 		if got != want || gotOK != wantOK {
 			t.Errorf("alreadyNormal(%q) = %q %v, want %q %v", x, got, gotOK, want, wantOK)
+		}
+		if got, want := hasToolErrorPrefix(x), hasToolErrorPrefixReference(x); got != want {
+			t.Errorf("hasToolErrorPrefix(%q) = %v, want %v", x, got, want)
 		}
 		if got, want := countDigits(x), countDigitsReference(x); got != want {
 			t.Errorf("countDigits(%q) = %d, want %d", x, got, want)
@@ -174,4 +177,15 @@ func countDigitsReference(s string) int {
 		}
 	}
 	return n
+}
+
+// hasToolErrorPrefixReference lower-cases the whole text.
+func hasToolErrorPrefixReference(s string) bool {
+	ls := strings.ToLower(s)
+	for _, p := range toolErrorPrefixes {
+		if strings.HasPrefix(ls, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -87,10 +87,11 @@ func (d *detector) detectWorkflow(g *traceGroup) {
 const maxMarkerOutputChars = 300
 
 func (d *detector) iterationMarker(g *traceGroup) (string, bool) {
+	// Only an answer as short as a stop message can be mistaken for one.
 	answers := map[string]bool{}
 	for _, v := range g.spans {
-		if v.isLLM() && v.outText != "" {
-			answers[strings.TrimSpace(v.outText)] = true
+		if t := strings.TrimSpace(v.outText); v.isLLM() && v.outText != "" && len(t) <= maxMarkerOutputChars {
+			answers[t] = true
 		}
 	}
 	for _, v := range g.spans {

@@ -106,6 +106,10 @@ func (d *detector) iterationMarker(g *traceGroup) (string, bool) {
 			}
 		}
 		for _, t := range texts {
+			// Markers are not empty (Validate), so an empty text holds none.
+			if t == "" {
+				continue
+			}
 			lt := strings.ToLower(t)
 			for _, m := range d.markers {
 				if strings.Contains(lt, m) {

@@ -71,13 +71,13 @@ rephrase summarize summarise tldr continue random`))
 // maxCreativeWord is the longest entry of creativeWords and creativePhrases, in bytes.
 const maxCreativeWord = 11
 
-// creativeLengths[c] has bit n set when an entry of creativeWords, or the last word of one
-// of creativePhrases, is n bytes long and starts with c in either case. Most words of a
-// prompt fail this test and are never copied or looked up.
-var creativeLengths = func() (t [256]uint16) {
+// creativeShapes is a bitmap of the shapes (see creativeShape) of the entries of
+// creativeWords and of the last words of creativePhrases. Most words of a prompt have a
+// shape no entry has and are never copied or looked up.
+var creativeShapes = func() (t [1 << 10 / 64]uint64) {
 	mark := func(w string) {
-		t[w[0]] |= 1 << len(w)
-		t[w[0]-'a'+'A'] |= 1 << len(w)
+		k := creativeShape(w[0], w[len(w)-1], len(w))
+		t[k>>6] |= 1 << (k & 63)
 	}
 	for w := range creativeWords {
 		mark(w)
@@ -87,6 +87,17 @@ var creativeLengths = func() (t [256]uint16) {
 	}
 	return t
 }()
+
+// creativeShape hashes an ASCII word by its first and last bytes, case folded, and its
+// length into ten bits.
+func creativeShape(first, last byte, n int) uint {
+	return (uint(first|0x20)*31 + uint(last|0x20)*7 + uint(n)) & (1<<10 - 1)
+}
+
+func hasCreativeShape(first, last byte, n int) bool {
+	k := creativeShape(first, last, n)
+	return creativeShapes[k>>6]&(1<<(k&63)) != 0
+}
 
 // isCreativeRequest is creativeRequest.MatchString. The pattern is `(?i)\b(...)\b` over ASCII
 // words, so on text without the two non-ASCII runes that fold to ASCII letters (K, the
@@ -107,7 +118,7 @@ func isCreativeRequest(s string) bool {
 		for i < len(s) && isASCIIWordByte(s[i]) {
 			i++
 		}
-		if n := i - start; n <= maxCreativeWord && creativeLengths[s[start]]&(1<<n) != 0 &&
+		if n := i - start; n <= maxCreativeWord && hasCreativeShape(s[start], s[i-1], n) &&
 			isCreativeWord(s, prevStart, prevEnd, start, i) {
 			return true
 		}

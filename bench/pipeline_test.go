@@ -42,8 +42,8 @@ func (projectAuth) GetAttributeNames() []string { return []string{llmschema.Proj
 
 // BenchmarkPipeline runs the default pipeline's work after the receiver — llmextract,
 // errordetect, then the records exporter with its fsynced bbolt store — on the benchmark
-// corpus, 10 traces (≈ 46 spans) per request from 8 concurrent senders, as the load generator
-// sends them. Sub-benchmarks leave stages out to show what each costs: ns/span is wall time
+// corpus, 10 traces (≈ 46 spans) per request from 8 concurrent senders as the load generator
+// sends them (BENCH_SENDERS=64 for its other level). Sub-benchmarks leave stages out to show what each costs: ns/span is wall time
 // per span with both cores busy, cpu-ns/span the process CPU per span.
 func BenchmarkPipeline(b *testing.B) {
 	b.Run("default", func(b *testing.B) { benchPipeline(b, true, true) })
@@ -99,8 +99,19 @@ func benchPipeline(b *testing.B, withDetect, withStore bool) {
 	runPipeline(b, proc)
 }
 
-// senders is the number of concurrent callers, as the load generator's default.
-const senders = 8
+// benchSenders is the number of concurrent callers: BENCH_SENDERS, or 8 as the load
+// generator's first level.
+func benchSenders(b *testing.B) int {
+	v := os.Getenv("BENCH_SENDERS")
+	if v == "" {
+		return 8
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("BENCH_SENDERS=%q: want a positive number", v)
+	}
+	return n
+}
 
 func runPipeline(b *testing.B, next consumer.Traces) {
 	corpus := benchcorpus.New(42)
@@ -117,6 +128,7 @@ func runPipeline(b *testing.B, next consumer.Traces) {
 	cpuStart, wStart := processCPU(), writtenBytes()
 	b.ResetTimer()
 	var wg sync.WaitGroup
+	senders := benchSenders(b)
 	errs := make(chan error, senders)
 	for range senders {
 		wg.Add(1)

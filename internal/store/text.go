@@ -112,13 +112,6 @@ func emit(s string, start, end int, lower bool, fn func(t token)) {
 	fn(token{text: t, start: start, end: end})
 }
 
-// Tokens lists the distinct tokens of s.
-func Tokens(s string) []string {
-	set := newTokenSet(0)
-	tokenize(s, func(t token) { set.add(t.text) })
-	return set.tokens
-}
-
 // SearchFields are the record fields full-text search reads, in highlight order.
 func SearchFields(r *Record) [3]struct{ Name, Text string } {
 	return [3]struct{ Name, Text string }{

@@ -156,7 +156,7 @@ func isCreativeWord(s string, prevStart, prevEnd, start, end int) bool {
 
 // anchoredSet answers containsAny for a fixed list of non-empty literals in one pass over
 // the text. Each literal of two or more bytes is anchored on a pair of adjacent bytes of it
-// (the rarest, by byteRarity); the pass tests every pair of the text in a bitmap of the
+// (the rarest, by pairRarity); the pass tests every pair of the text in a bitmap of the
 // anchor pairs and compares literals only where one occurs. Single bytes are not selective
 // enough on prose (the literals share common letters and spaces, and the rarest byte of
 // each still occurs every few words), while an anchor pair rarely does; the test per byte
@@ -167,37 +167,49 @@ type anchoredSet struct {
 	pairs [1 << 16 / 64]uint64
 	// single marks the one-byte literals.
 	single [256]bool
-	// byPair lists the literals anchored on each pair.
-	byPair map[uint16][]anchoredLiteral
+	// lits are the literals of two or more bytes. A hit compares them all: a set holds a few
+	// dozen at most, and a search for its pair's entries cost more.
+	lits []anchoredLiteral
 }
 
 type anchoredLiteral struct {
-	s  string
-	at int // index in s of the anchor pair
+	s    string
+	at   int    // index in s of the anchor pair
+	pair uint16 // pairKey of the anchor pair
 }
 
-// byteRarity orders bytes by how rarely they occur in (mostly English, lower-case) text.
-func byteRarity(c byte) int {
-	const common = " etaoinshrdlcumwfgypbvkjxqz"
-	if i := strings.IndexByte(common, c); i >= 0 {
-		return i
-	}
-	if c >= 0x80 {
-		return len(common) // UTF-8 bytes: frequent in some languages
-	}
-	return len(common) + 1
-}
+// commonBigrams are the most frequent pairs of letters in English, most frequent first
+// (Norvig, "English Letter Frequency Counts: Mayzner Revisited").
+const commonBigrams = "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io " +
+	"le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur ca el ta la ns di fo ho pe ec pr no ct " +
+	"us ac ot il tr ly nc et ut ss so rs un lo wa ge ie wh ee wi em ad ol rt po we na ul ni ts mo ow pa im " +
+	"mi ai sh ir su id os iv ia am fi ci vi pl ig tu ev ld ry mp fe bl ab gh ty op wo sa ay ex ke fr oo av " +
+	"ag if ap gr od bo sp rd do uc bu ei ov by rm ep tt oc fa ef cu rn sc gi da yo cr cl du ga qu ue ff ba " +
+	"ey ls va um pp ua up lu go ht ru ug ds lt pi rc rr eg au ck ew mu br bi pt ak pu ui rg ib tl ny ki rk"
 
-// pairRarity ranks a pair of bytes by its rarer byte, then by the other one.
+// pairRarity ranks a pair of bytes by how rarely it occurs in (mostly English, lower-case)
+// text: a pair with a space first, then the common pairs of letters, most frequent first,
+// then other pairs of letters, then pairs with any other byte (digits, punctuation, UTF-8).
 func pairRarity(c0, c1 byte) int {
-	r0, r1 := byteRarity(c0), byteRarity(c1)
-	return max(r0, r1)<<8 | min(r0, r1)
+	isLetter := func(c byte) bool { return 'a' <= c && c <= 'z' }
+	switch {
+	case c0 == ' ' || c1 == ' ':
+		return 0
+	case !isLetter(c0) || !isLetter(c1):
+		return len(commonBigrams) + 2
+	}
+	for i := 0; i+1 < len(commonBigrams); i += 3 {
+		if commonBigrams[i] == c0 && commonBigrams[i+1] == c1 {
+			return 1 + i/3
+		}
+	}
+	return len(commonBigrams) + 1
 }
 
 func pairKey(c0, c1 byte) uint16 { return uint16(c0) | uint16(c1)<<8 }
 
 func newAnchoredSet(lits []string) *anchoredSet {
-	a := &anchoredSet{byPair: map[uint16][]anchoredLiteral{}}
+	a := &anchoredSet{}
 	for _, l := range lits {
 		if len(l) == 1 {
 			a.single[l[0]] = true
@@ -214,7 +226,7 @@ func newAnchoredSet(lits []string) *anchoredSet {
 		}
 		k := pairKey(l[at], l[at+1])
 		a.setPair(k)
-		a.byPair[k] = append(a.byPair[k], anchoredLiteral{s: l, at: at})
+		a.lits = append(a.lits, anchoredLiteral{s: l, at: at, pair: k})
 	}
 	return a
 }
@@ -245,8 +257,8 @@ func (a *anchoredSet) at(s string, i int, k uint16) bool {
 	if a.single[s[i]] {
 		return true
 	}
-	for _, l := range a.byPair[k] {
-		if start := i - l.at; start >= 0 && strings.HasPrefix(s[start:], l.s) {
+	for _, l := range a.lits {
+		if start := i - l.at; l.pair == k && start >= 0 && strings.HasPrefix(s[start:], l.s) {
 			return true
 		}
 	}

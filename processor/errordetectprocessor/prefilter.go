@@ -170,7 +170,21 @@ type anchoredSet struct {
 	// lits are the literals of two or more bytes. A hit compares them all: a set holds a few
 	// dozen at most, and a search for its pair's entries cost more.
 	lits []anchoredLiteral
+
+	// When every literal is at least minSkipLen bytes long, in skips through the text
+	// instead (Wu–Manber): it looks at the last two bytes of a window as long as the
+	// shortest literal, and shift, indexed by their blockHash, says how far the window can
+	// move without passing an occurrence: the least m-1-q over the pairs l[q-1], l[q]
+	// (0 < q < m) of the literals' first m bytes that hash alike, m-1 when none does.
+	// Injection phrases are long; the window moves several bytes at a time.
+	minLen int
+	shift  *[1 << 12]uint8
 }
+
+// minSkipLen is the shortest literal length from which skipping beats reading every pair.
+const minSkipLen = 8
+
+func blockHash(c0, c1 byte) uint { return (uint(c0)<<4 ^ uint(c1)) & (1<<12 - 1) }
 
 type anchoredLiteral struct {
 	s    string
@@ -228,6 +242,23 @@ func newAnchoredSet(lits []string) *anchoredSet {
 		a.setPair(k)
 		a.lits = append(a.lits, anchoredLiteral{s: l, at: at, pair: k})
 	}
+	a.minLen = len(lits[0])
+	for _, l := range lits {
+		a.minLen = min(a.minLen, len(l))
+	}
+	if a.minLen >= minSkipLen {
+		m := min(a.minLen, 256)
+		a.shift = new([1 << 12]uint8)
+		for i := range a.shift {
+			a.shift[i] = uint8(m - 1)
+		}
+		for _, l := range a.lits {
+			for q := 1; q < m; q++ {
+				h := blockHash(l.s[q-1], l.s[q])
+				a.shift[h] = min(a.shift[h], uint8(m-1-q))
+			}
+		}
+	}
 	return a
 }
 
@@ -237,6 +268,9 @@ func (a *anchoredSet) hasPair(k uint16) bool { return a.pairs[k>>6]&(1<<(k&63)) 
 
 // in reports whether s contains one of the literals.
 func (a *anchoredSet) in(s string) bool {
+	if a.shift != nil {
+		return a.skipIn(s)
+	}
 	if len(s) == 0 {
 		return false
 	}
@@ -261,6 +295,26 @@ func (a *anchoredSet) at(s string, i int, k uint16) bool {
 		if start := i - l.at; l.pair == k && start >= 0 && strings.HasPrefix(s[start:], l.s) {
 			return true
 		}
+	}
+	return false
+}
+
+// skipIn is in for a set with a shift table: every occurrence of a literal starts a window
+// that the scan stops at, and there every literal is compared.
+func (a *anchoredSet) skipIn(s string) bool {
+	m := min(a.minLen, 256)
+	for j := m - 1; j < len(s); {
+		if sh := a.shift[blockHash(s[j-1], s[j])]; sh > 0 {
+			j += int(sh)
+			continue
+		}
+		start := j + 1 - m
+		for _, l := range a.lits {
+			if strings.HasPrefix(s[start:], l.s) {
+				return true
+			}
+		}
+		j++
 	}
 	return false
 }

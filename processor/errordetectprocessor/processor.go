@@ -122,6 +122,9 @@ func (p *errorDetectProcessor) shutdown(context.Context) error {
 func groupByTrace(td ptrace.Traces) []*traceGroup {
 	index := map[pcommon.TraceID]*traceGroup{}
 	var groups []*traceGroup
+	// One allocation for the views of the whole batch; it holds them all, so appending
+	// never moves a view that a group points to.
+	views := make([]spanView, 0, td.SpanCount())
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
@@ -137,7 +140,8 @@ func groupByTrace(td ptrace.Traces) []*traceGroup {
 					index[span.TraceID()] = g
 					groups = append(groups, g)
 				}
-				g.spans = append(g.spans, newSpanView(rs, ss, span))
+				views = append(views, newSpanView(rs, ss, span))
+				g.spans = append(g.spans, &views[len(views)-1])
 			}
 		}
 	}

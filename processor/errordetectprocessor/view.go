@@ -37,8 +37,8 @@ type spanView struct {
 	flags []llmschema.Flag
 }
 
-func newSpanView(rs ptrace.ResourceSpans, ss ptrace.ScopeSpans, span ptrace.Span) *spanView {
-	v := &spanView{rs: rs, ss: ss, span: span, attrs: span.Attributes(), root: span.ParentSpanID().IsEmpty()}
+func newSpanView(rs ptrace.ResourceSpans, ss ptrace.ScopeSpans, span ptrace.Span) spanView {
+	v := spanView{rs: rs, ss: ss, span: span, attrs: span.Attributes(), root: span.ParentSpanID().IsEmpty()}
 	a := v.attrs
 	v.kind = str(a, llmschema.SpanKind)
 	if s, ok := a.Get(llmschema.InputMessages); ok {

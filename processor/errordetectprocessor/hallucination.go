@@ -295,16 +295,16 @@ func sentenceInitial(s string, i int) bool {
 // digits is countDigits(text): without digits there is no number or clock time to check.
 func (d *detector) detectHallucination(v *spanView, text string, gr *grounding, digits int) {
 	c := d.cfg.Hallucination
-	// An answer without a URL, a digit or a capital states nothing to look up, and both
-	// thresholds are at least one: the grounding is not needed.
-	if !(c.URLs && strings.Contains(text, "http")) && !(c.Numbers && digits > 0) && !(c.Entities && mayHaveUpper(text)) {
+	// An answer without a URL (every urlRE match has "://"), a digit or a capital states
+	// nothing to look up, and both thresholds are at least one: the grounding is not needed.
+	if !(c.Numbers && digits > 0) && !(c.URLs && strings.Contains(text, "://")) && !(c.Entities && mayHaveUpper(text)) {
 		return
 	}
 	if !gr.hasContext() {
 		return
 	}
 	var facts, ents []string
-	if c.URLs && strings.Contains(text, "http") {
+	if c.URLs && strings.Contains(text, "://") {
 		for _, u := range urlRE.FindAllString(text, -1) {
 			u = strings.TrimRight(u, ".,;:!?")
 			if !strings.Contains(gr.lowerPool(), strings.TrimSuffix(strings.ToLower(u), "/")) {

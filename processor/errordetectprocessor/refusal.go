@@ -123,7 +123,7 @@ func (m *refusalMatcher) match(text string) (string, bool) {
 }
 
 func (d *detector) detectRefusal(v *spanView, text string) bool {
-	if utf8.RuneCountInString(strings.TrimSpace(text)) > d.cfg.Refusal.MaxChars {
+	if runesOver(strings.TrimSpace(text), d.cfg.Refusal.MaxChars) {
 		return false
 	}
 	ev, ok := d.refusal.match(text)

@@ -59,3 +59,19 @@ func printableASCII(s string) bool {
 	}
 	return true
 }
+
+// asciiOnly reports whether every byte of s is below 0x80.
+func asciiOnly(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s[i:])&msbEachByte != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}

@@ -285,6 +285,24 @@ func overlap(a, b map[string]struct{}) float64 {
 	return float64(n) / float64(len(a))
 }
 
+// runesOver reports whether s has more than n >= 0 runes, as utf8.RuneCountInString counts
+// them (an invalid byte is one), reading no further than the (n+1)th rune.
+func runesOver(s string, n int) bool {
+	if len(s) <= n {
+		return false
+	}
+	if asciiOnly(s[:n+1]) {
+		return true
+	}
+	count := 0
+	for range s {
+		if count++; count > n {
+			return true
+		}
+	}
+	return false
+}
+
 // truncate cuts s to at most n runes, ending in "…" when cut, at a rune boundary.
 func truncate(s string, n int) string {
 	s = strings.TrimSpace(s)

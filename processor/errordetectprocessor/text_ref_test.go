@@ -139,6 +139,11 @@ func checkText(t *testing.T, s string) {
 		if got, want := hasToolErrorPrefix(x), hasToolErrorPrefixReference(x); got != want {
 			t.Errorf("hasToolErrorPrefix(%q) = %v, want %v", x, got, want)
 		}
+		for _, n := range []int{0, 1, 2, 3, 7, 8, 9, 20} {
+			if got, want := runesOver(x, n), utf8.RuneCountInString(x) > n; got != want {
+				t.Errorf("runesOver(%q, %d) = %v, want %v", x, n, got, want)
+			}
+		}
 		if got, want := countDigits(x), countDigitsReference(x); got != want {
 			t.Errorf("countDigits(%q) = %d, want %d", x, got, want)
 		}

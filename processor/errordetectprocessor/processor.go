@@ -122,7 +122,7 @@ func (p *errorDetectProcessor) shutdown(context.Context) error {
 func groupByTrace(td ptrace.Traces) []*traceGroup {
 	index := map[pcommon.TraceID]*traceGroup{}
 	var groups []*traceGroup
-	// One allocation for the views of the whole batch; it holds them all, so appending
+	// One allocation for the views of the whole batch; it holds them all, so growing it
 	// never moves a view that a group points to.
 	views := make([]spanView, 0, td.SpanCount())
 	rss := td.ResourceSpans()
@@ -140,8 +140,10 @@ func groupByTrace(td ptrace.Traces) []*traceGroup {
 					index[span.TraceID()] = g
 					groups = append(groups, g)
 				}
-				views = append(views, newSpanView(rs, ss, span))
-				g.spans = append(g.spans, &views[len(views)-1])
+				views = views[:len(views)+1]
+				v := &views[len(views)-1]
+				v.load(rs, ss, span)
+				g.spans = append(g.spans, v)
 			}
 		}
 	}

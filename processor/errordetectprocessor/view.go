@@ -37,8 +37,10 @@ type spanView struct {
 	flags []llmschema.Flag
 }
 
-func newSpanView(rs ptrace.ResourceSpans, ss ptrace.ScopeSpans, span ptrace.Span) spanView {
-	v := spanView{rs: rs, ss: ss, span: span, attrs: span.Attributes(), root: span.ParentSpanID().IsEmpty()}
+// load fills the zero view v with the span's view; the views of a batch live in one slice
+// and are filled in place.
+func (v *spanView) load(rs ptrace.ResourceSpans, ss ptrace.ScopeSpans, span ptrace.Span) {
+	v.rs, v.ss, v.span, v.attrs, v.root = rs, ss, span, span.Attributes(), span.ParentSpanID().IsEmpty()
 	a := v.attrs
 	v.kind = str(a, llmschema.SpanKind)
 	if s, ok := a.Get(llmschema.InputMessages); ok {
@@ -90,7 +92,6 @@ func newSpanView(rs ptrace.ResourceSpans, ss ptrace.ScopeSpans, span ptrace.Span
 	if s, ok := a.Get(llmschema.RetrievalDocuments); ok {
 		v.docsJSON = s.AsString()
 	}
-	return v
 }
 
 // documents returns the span's retrieval documents.

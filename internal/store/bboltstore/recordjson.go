@@ -74,9 +74,9 @@ func appendRecordJSON(b []byte, r *store.Record, asm *store.Assembly) ([]byte, e
 	e.raw(`,"flags":`)
 	e.flags(r.Flags)
 	e.raw(`,"scores":`)
-	e.scores(r.Scores)
+	appendObject(&e, r.Scores, e.score)
 	e.raw(`,"metadata":`)
-	e.strMap(r.Metadata)
+	appendObject(&e, r.Metadata, e.str)
 	e.raw(`,"_asm":`)
 	e.assembly(asm)
 	e.raw(`}`)
@@ -220,7 +220,9 @@ func (e *jsonAppender) omittableTrue(key string, v bool) {
 	}
 }
 
-func (e *jsonAppender) scores(m map[string]store.Score) {
+// appendObject writes m as a JSON object, keys sorted as encoding/json sorts them, each value
+// written by value; a nil map is null.
+func appendObject[V any](e *jsonAppender, m map[string]V, value func(V)) {
 	if m == nil {
 		e.raw("null")
 		return
@@ -232,7 +234,7 @@ func (e *jsonAppender) scores(m map[string]store.Score) {
 		}
 		e.str(k)
 		e.b = append(e.b, ':')
-		e.score(m[k])
+		value(m[k])
 	}
 	e.b = append(e.b, '}')
 }
@@ -258,23 +260,6 @@ func (e *jsonAppender) score(s store.Score) {
 		e.flag(s.Flag)
 	}
 	e.raw(`}`)
-}
-
-func (e *jsonAppender) strMap(m map[string]string) {
-	if m == nil {
-		e.raw("null")
-		return
-	}
-	e.b = append(e.b, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			e.b = append(e.b, ',')
-		}
-		e.str(k)
-		e.b = append(e.b, ':')
-		e.str(m[k])
-	}
-	e.b = append(e.b, '}')
 }
 
 func (e *jsonAppender) assembly(a *store.Assembly) {
@@ -304,28 +289,15 @@ func (e *jsonAppender) assembly(a *store.Assembly) {
 	}
 	if len(a.Calls) > 0 {
 		e.raw(`,"calls":`)
-		e.calls(a.Calls)
+		appendObject(e, a.Calls, e.callPart)
 	}
 	if len(a.CountedModels) > 0 {
 		e.raw(`,"counted_models":`)
-		e.intMap(a.CountedModels)
+		appendObject(e, a.CountedModels, func(n int) { e.int(int64(n)) })
 	}
 	e.omittableInt(`,"unknown_cost_calls":`, int64(a.UnknownCostCalls))
 	e.b = append(e.b, '}')
 	e.b = append(e.b[:start+1], e.b[start+2:]...)
-}
-
-func (e *jsonAppender) calls(m map[string]*store.CallPart) {
-	e.b = append(e.b, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			e.b = append(e.b, ',')
-		}
-		e.str(k)
-		e.b = append(e.b, ':')
-		e.callPart(m[k])
-	}
-	e.b = append(e.b, '}')
 }
 
 func (e *jsonAppender) callPart(c *store.CallPart) {
@@ -348,19 +320,6 @@ func (e *jsonAppender) callPart(c *store.CallPart) {
 	e.omittableInt(`,"call_children":`, int64(c.CallKids))
 	e.b = append(e.b, '}')
 	e.b = append(e.b[:start+1], e.b[start+2:]...) // usage is always written: drop its comma
-}
-
-func (e *jsonAppender) intMap(m map[string]int) {
-	e.b = append(e.b, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			e.b = append(e.b, ',')
-		}
-		e.str(k)
-		e.b = append(e.b, ':')
-		e.int(int64(m[k]))
-	}
-	e.b = append(e.b, '}')
 }
 
 func (e *jsonAppender) fail(err error) {

@@ -58,17 +58,24 @@ func corpusRecords(b *testing.B, n int) []*Record {
 		if err != nil {
 			b.Fatal(err)
 		}
-		byTrace := map[string]*Record{}
-		for i := range spans {
-			id := spans[i].TraceIDHex()
-			r := byTrace[id]
-			if r == nil {
-				r = NewRecord("bench", id)
-				byTrace[id] = r
-				out = append(out, r)
-			}
-			r.Fold(&spans[i])
+		out = append(out, foldByTrace(spans)...)
+	}
+	return out
+}
+
+// foldByTrace folds spans into one record per trace, in order of first appearance.
+func foldByTrace(spans []Span) []*Record {
+	var out []*Record
+	byTrace := map[string]*Record{}
+	for i := range spans {
+		id := spans[i].TraceIDHex()
+		r := byTrace[id]
+		if r == nil {
+			r = NewRecord("bench", id)
+			byTrace[id] = r
+			out = append(out, r)
 		}
+		r.Fold(&spans[i])
 	}
 	return out
 }
@@ -125,18 +132,7 @@ func BenchmarkPrepareRecord(b *testing.B) {
 	}
 	defer reportCPU(b)()
 	for i := range b.N {
-		spans := converted[i%len(converted)]
-		byTrace := map[string]*Record{}
-		for j := range spans {
-			id := spans[j].TraceIDHex()
-			r := byTrace[id]
-			if r == nil {
-				r = NewRecord("bench", id)
-				byTrace[id] = r
-			}
-			r.Fold(&spans[j])
-		}
-		for _, r := range byTrace {
+		for _, r := range foldByTrace(converted[i%len(converted)]) {
 			_ = r.Summary()
 			_ = IndexTokens(r)
 		}

@@ -17,7 +17,7 @@ var prefilterCases = []string{
 	"surprise me", "surprise  me", "surprise\tme", "fun fact", "Fun Fact!", "funfact", "ideas?", "idea", "ideass",
 	"summarise", "summarize", "summarice", "\u212aaiku", "jo\u212ae", "\u017fong", "a\u017fong", "names", "nam",
 	"translation", "translations", "Translate this", "what's a random name", "brainstorm", "é poem", "poemé",
-	"continue", "continued", "pun", "puns", "rap", "rapid", "x tl;dr", "1tl;dr", "tl;dr1", "abababa", "xabababab", "poempoe", "ababpoempoem",
+	"continue", "continued", "pun", "puns", "rap", "rapid", "x tl;dr", "1tl;dr", "abcdefgpoem", "abcdefg poem", "abcdefgh tl;dr", "surprise       me", "tl;dr1", "abababa", "xabababab", "poempoe", "ababpoempoem",
 }
 
 func TestPrefilters_AgreeWithPatterns(t *testing.T) {
@@ -38,8 +38,11 @@ func checkPrefilters(t *testing.T, s string) {
 	if got, want := hasSecretHint(s), secretHint.MatchString(s); got != want {
 		t.Errorf("hasSecretHint(%q) = %v, want %v", s, got, want)
 	}
-	if got, want := isCreativeRequest(s), creativeRequest.MatchString(s); got != want {
-		t.Errorf("isCreativeRequest(%q) = %v, want %v", s, got, want)
+	// Padded copies put the bytes of s in every position of the eight-byte blocks.
+	for _, x := range []string{s, " " + s, "ab" + s + "c", "abc_" + s, "abcdefg " + s + " ", "abcd-" + s} {
+		if got, want := isCreativeRequest(x), creativeRequest.MatchString(x); got != want {
+			t.Errorf("isCreativeRequest(%q) = %v, want %v", x, got, want)
+		}
 	}
 	for _, set := range [][]string{askLiterals, slotKeywords, injectionHints, greetingWords, refusalTriggers, {"a", "ab", "abc", "b", "é"}, {"abababab", "babababa", "poempoem", "é poem é"}} {
 		a := newAnchoredSet(set)

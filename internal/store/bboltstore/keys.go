@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
 	gojson "github.com/goccy/go-json"
@@ -165,43 +164,45 @@ const compressedMarker = 0x00
 var compressScratch = sync.Pool{New: func() any { return new([]byte) }}
 
 func compress(b []byte) []byte {
-	return appendCompressed(nil, b)
+	v, _ := compressInto(nil, b, 0)
+	return v
 }
 
-// appendCompressed appends the stored (compressed) form of b to dst.
-func appendCompressed(dst, b []byte) []byte {
+// compressInto puts the stored form of b at the end of block, or at the start of a new block
+// of at least grow bytes when block has no room for it (values already cut from the old
+// block keep it). It returns the value, capped at its end, and the block to go on with.
+func compressInto(block, b []byte, grow int) (value, rest []byte) {
 	bp := compressScratch.Get().(*[]byte)
 	if need := s2.MaxEncodedLen(len(b)); cap(*bp) < need {
 		*bp = make([]byte, need)
 	}
 	enc := s2.Encode((*bp)[:cap(*bp)], b)
-	dst = append(append(slices.Grow(dst, 1+len(enc)), compressedMarker), enc...)
+	if cap(block)-len(block) < 1+len(enc) {
+		block = make([]byte, 0, max(grow, 1+len(enc)))
+	}
+	start := len(block)
+	block = append(append(block, compressedMarker), enc...)
 	if cap(*bp) <= 1<<20 { // a rare huge value does not pin its buffer
 		compressScratch.Put(bp)
 	}
-	return dst
+	return block[start:len(block):len(block)], block
 }
 
 // compressSpans returns the stored form of every span's OTLP bytes, packed into a few
 // shared buffers rather than one allocation per span: the values live exactly as long as
 // their write request.
 func compressSpans(spans []store.Span) [][]byte {
-	total := 0
+	left := 0
 	for i := range spans {
-		total += len(spans[i].Raw)
+		left += len(spans[i].Raw)
 	}
-	// Span payloads compress to about a quarter; a buffer that fills up is left to the
-	// values already in it and a new one started.
-	blockSize := total/3 + 64
 	var block []byte
 	packed := make([][]byte, len(spans))
 	for i := range spans {
-		if need := 1 + s2.MaxEncodedLen(len(spans[i].Raw)); cap(block)-len(block) < need {
-			block = make([]byte, 0, max(blockSize, need))
-		}
-		start := len(block)
-		block = appendCompressed(block, spans[i].Raw)
-		packed[i] = block[start:len(block):len(block)]
+		// Spans compress to about a quarter: a block sized for the rest at that ratio is
+		// usually the last one.
+		packed[i], block = compressInto(block, spans[i].Raw, left/4+64)
+		left -= len(spans[i].Raw)
 	}
 	return packed
 }

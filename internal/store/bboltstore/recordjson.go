@@ -19,7 +19,8 @@ import (
 // is not an option: it faulted here under concurrent use, goccy/go-json#519.) The large texts are
 // left out by the caller (see encodeRecord). TestAppendRecordJSON_MatchesEncodingJSON and
 // FuzzAppendRecordJSON hold it to encoding/json; a field added to Record, Assembly or the
-// types they hold must be added here too, which those tests catch.
+// types they hold must be added here too (TestAppendRecordJSON_KnowsEveryField fails until
+// it is).
 func appendRecordJSON(b []byte, r *store.Record, asm *store.Assembly) ([]byte, error) {
 	e := jsonAppender{b: b}
 	e.raw(`{"id":`)

@@ -235,3 +235,24 @@ func BenchmarkRecordJSON(b *testing.B) {
 		}
 	})
 }
+
+// A field added to a type the record encoder writes must be written by appendRecordJSON too:
+// a new omitempty field left at its zero value would slip past the comparison tests above.
+func TestAppendRecordJSON_KnowsEveryField(t *testing.T) {
+	for _, tt := range []struct {
+		typ    reflect.Type
+		fields int
+	}{
+		{reflect.TypeFor[store.Record](), 28},
+		{reflect.TypeFor[store.Assembly](), 18},
+		{reflect.TypeFor[store.Usage](), 5},
+		{reflect.TypeFor[store.CallPart](), 7},
+		{reflect.TypeFor[store.Score](), 5},
+		{reflect.TypeFor[llmschema.Flag](), 7},
+	} {
+		if got := tt.typ.NumField(); got != tt.fields {
+			t.Errorf("%s has %d fields, appendRecordJSON writes %d: write the new ones in recordjson.go, "+
+				"set them in randomRecord, then update this count", tt.typ, got, tt.fields)
+		}
+	}
+}

@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -137,16 +135,7 @@ func TestDifferential_OutputUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "differential.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(b)) {
+	if want, same := readGolden(t, golden, b); !same {
 		var w differential
 		if err := json.Unmarshal(want, &w); err != nil {
 			t.Fatal(err)

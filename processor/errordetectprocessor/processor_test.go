@@ -126,16 +126,7 @@ func TestGolden_FlagsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "flags.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(b)) {
+	if _, same := readGolden(t, golden, b); !same {
 		t.Errorf("flags differ from %s (run with -update if the change is intended):\n%s", golden, b)
 	}
 }
@@ -338,4 +329,20 @@ func TestEmptyOutput_OnlyModelCallsCount(t *testing.T) {
 	if fs := flagsOf(t, runProcessor(t, createDefaultConfig(), td)); len(fs) != 0 {
 		t.Errorf("a workflow that returns nothing was flagged: %+v", fs)
 	}
+}
+
+// readGolden rewrites the golden file with got under -update, and returns the file's
+// content and whether it equals got (surrounding white space aside).
+func readGolden(t *testing.T, path string, got []byte) (want []byte, same bool) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	return want, strings.TrimSpace(string(want)) == strings.TrimSpace(string(got))
 }

@@ -332,25 +332,9 @@ func loadCases(t testing.TB, dir string) []testCase {
 func flagsOf(t testing.TB, td ptrace.Traces) map[string][]llmschema.Flag {
 	t.Helper()
 	out := map[string][]llmschema.Flag{}
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		sss := rss.At(i).ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				s := spans.At(k)
-				v, ok := s.Attributes().Get(llmschema.Flags)
-				if !ok {
-					continue
-				}
-				var fs []llmschema.Flag
-				if err := json.Unmarshal([]byte(v.AsString()), &fs); err != nil {
-					t.Fatalf("span %s: tracehound.flags is not a JSON flag list: %v", s.Name(), err)
-				}
-				out[s.Name()] = append(out[s.Name()], fs...)
-			}
-		}
-	}
+	forEachFlaggedSpan(t, td, func(s ptrace.Span, fs []llmschema.Flag) {
+		out[s.Name()] = append(out[s.Name()], fs...)
+	})
 	return out
 }
 
@@ -358,33 +342,32 @@ func flagsOf(t testing.TB, td ptrace.Traces) map[string][]llmschema.Flag {
 func codesByTrace(t testing.TB, td ptrace.Traces) map[int]map[string]llmschema.Flag {
 	t.Helper()
 	out := map[int]map[string]llmschema.Flag{}
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		sss := rss.At(i).ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				s := spans.At(k)
-				id := s.TraceID()
-				idx := int(id[12])<<24 | int(id[13])<<16 | int(id[14])<<8 | int(id[15])
-				v, ok := s.Attributes().Get(llmschema.Flags)
-				if !ok {
-					continue
-				}
-				var fs []llmschema.Flag
-				if err := json.Unmarshal([]byte(v.AsString()), &fs); err != nil {
-					t.Fatalf("span %s: tracehound.flags is not a JSON flag list: %v", s.Name(), err)
-				}
-				if out[idx] == nil {
-					out[idx] = map[string]llmschema.Flag{}
-				}
-				for _, f := range fs {
-					if _, dup := out[idx][f.Code]; !dup {
-						out[idx][f.Code] = f
-					}
-				}
+	forEachFlaggedSpan(t, td, func(s ptrace.Span, fs []llmschema.Flag) {
+		idx := traceIndex(s.TraceID())
+		if out[idx] == nil {
+			out[idx] = map[string]llmschema.Flag{}
+		}
+		for _, f := range fs {
+			if _, dup := out[idx][f.Code]; !dup {
+				out[idx][f.Code] = f
 			}
 		}
-	}
+	})
 	return out
+}
+
+// forEachFlaggedSpan calls fn with every span of td that carries flags, and its flags.
+func forEachFlaggedSpan(t testing.TB, td ptrace.Traces, fn func(ptrace.Span, []llmschema.Flag)) {
+	t.Helper()
+	forEachSpan(td, func(s ptrace.Span) {
+		v, ok := s.Attributes().Get(llmschema.Flags)
+		if !ok {
+			return
+		}
+		var fs []llmschema.Flag
+		if err := json.Unmarshal([]byte(v.AsString()), &fs); err != nil {
+			t.Fatalf("span %s: tracehound.flags is not a JSON flag list: %v", s.Name(), err)
+		}
+		fn(s, fs)
+	})
 }

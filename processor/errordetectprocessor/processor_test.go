@@ -98,26 +98,13 @@ func TestGolden_FlagsJSON(t *testing.T) {
 	td := runProcessor(t, createDefaultConfig(), buildTraces(sel...))
 	got := map[string]map[string][]llmschema.Flag{}
 	byTrace := map[int]map[string][]llmschema.Flag{}
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		spans := rss.At(i).ScopeSpans().At(0).Spans()
-		for k := 0; k < spans.Len(); k++ {
-			s := spans.At(k)
-			v, ok := s.Attributes().Get(llmschema.Flags)
-			if !ok {
-				continue
-			}
-			var fs []llmschema.Flag
-			if err := json.Unmarshal([]byte(v.AsString()), &fs); err != nil {
-				t.Fatal(err)
-			}
-			idx := int(s.TraceID()[15])
-			if byTrace[idx] == nil {
-				byTrace[idx] = map[string][]llmschema.Flag{}
-			}
-			byTrace[idx][s.Name()] = fs
+	forEachFlaggedSpan(t, td, func(s ptrace.Span, fs []llmschema.Flag) {
+		idx := int(s.TraceID()[15])
+		if byTrace[idx] == nil {
+			byTrace[idx] = map[string][]llmschema.Flag{}
 		}
-	}
+		byTrace[idx][s.Name()] = fs
+	})
 	for i, c := range sel {
 		got[c.ID] = byTrace[i]
 	}

@@ -30,21 +30,30 @@ type preparedRecord struct {
 // SDKs that export a trace over several requests) is left for the writer to fold, so no work
 // is done twice; one that appears between this check and the commit is folded as well.
 func (s *Store) prepare(spans []store.Span) ([]*preparedRecord, error) {
+	// Spans and records are told apart by value keys, so grouping allocates nothing per span.
+	type traceKey struct {
+		project string
+		trace   [16]byte
+	}
+	type spanKey struct {
+		traceKey
+		span [8]byte
+	}
 	var out []*preparedRecord
-	byKey := map[string]*preparedRecord{}
-	seen := map[string]bool{}
+	byTrace := map[traceKey]*preparedRecord{}
+	seen := make(map[spanKey]bool, len(spans))
 	for i := range spans {
 		sp := &spans[i]
-		rk := recordKey(sp.Project, sp.TraceID)
-		if sk := string(rk) + string(sp.SpanID[:]); seen[sk] {
+		tk := traceKey{sp.Project, sp.TraceID}
+		if sk := (spanKey{tk, sp.SpanID}); seen[sk] {
 			continue // the same span twice in one request
 		} else {
 			seen[sk] = true
 		}
-		p := byKey[string(rk)]
+		p := byTrace[tk]
 		if p == nil {
-			p = &preparedRecord{rk: rk}
-			byKey[string(rk)] = p
+			p = &preparedRecord{rk: recordKey(sp.Project, sp.TraceID)}
+			byTrace[tk] = p
 			out = append(out, p)
 		}
 		p.spans = append(p.spans, i)

@@ -224,14 +224,23 @@ func (f *fakeUpstream) messagesStream(w http.ResponseWriter, r *http.Request, mo
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(200)
 	rc := http.NewResponseController(w)
-	for _, e := range events {
+	for i, e := range events {
+		if i == len(events)-1 {
+			f.stampLastChunk()
+		}
 		_, _ = io.WriteString(w, e+"\n\n")
 		_ = rc.Flush()
 	}
+	_ = r
+}
+
+// stampLastChunk records when a streaming response starts writing its final chunk.
+// It is taken before the write: once the bytes are flushed the client can finish
+// reading the stream before this handler runs another line.
+func (f *fakeUpstream) stampLastChunk() {
 	f.mu.Lock()
 	f.lastChunkSent = time.Now()
 	f.mu.Unlock()
-	_ = r
 }
 
 // sse writes chunks as data events. mode "slow-stream" holds everything after the
@@ -248,6 +257,9 @@ func (f *fakeUpstream) sse(w http.ResponseWriter, r *http.Request, chunks []stri
 			}
 			_ = json.Unmarshal([]byte(c), &ev)
 			_, _ = io.WriteString(w, "event: "+ev.Type+"\n")
+		}
+		if i == len(chunks)-1 {
+			f.stampLastChunk()
 		}
 		_, _ = io.WriteString(w, "data: "+c+"\n\n")
 		_ = rc.Flush()
@@ -268,9 +280,6 @@ func (f *fakeUpstream) sse(w http.ResponseWriter, r *http.Request, chunks []stri
 			}
 		}
 	}
-	f.mu.Lock()
-	f.lastChunkSent = time.Now()
-	f.mu.Unlock()
 }
 
 func (f *fakeUpstream) headerValues(name string) []string {

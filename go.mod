@@ -3,6 +3,7 @@ module github.com/tracehound/tracehound
 go 1.26.8
 
 require (
+	github.com/google/btree v1.1.3
 	github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckv2extension v0.165.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/processor/groupbytraceprocessor v0.165.0

@@ -31,7 +31,9 @@ const FileName = "tracehound.db"
 //
 //	1: spans, records, records_by_time
 //	2: + summaries as records_by_time values, equality/sort/text indexes, docs, runs, objects
-const schemaVersion = 2
+//	3: + idx_pending, equality and sort entries not yet merged into their buckets (a store
+//	   of schema 2 would not read them)
+const schemaVersion = 3
 
 // Buckets. Every key in every bucket but meta starts with the project prefix (see keys.go).
 var (
@@ -46,7 +48,7 @@ var (
 	bucketRuns    = []byte("runs")
 	bucketObjects = []byte("objects")
 	keySchema     = []byte("schema_version")
-	allBuckets    = [][]byte{bucketSpans, bucketRecords, bucketByTime, bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects}
+	allBuckets    = [][]byte{bucketSpans, bucketRecords, bucketByTime, bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects, bucketPending}
 )
 
 // Options tune the store.
@@ -58,6 +60,9 @@ type Options struct {
 	// NoSync skips fsync on commit. Only for tests and benchmarks: acknowledged data may be
 	// lost on a crash.
 	NoSync bool
+	// DeltaMergeEntries is how many equality and sort entries collect in memory before they
+	// are merged into their buckets (see delta.go).
+	DeltaMergeEntries int
 }
 
 func (o *Options) withDefaults() {
@@ -66,6 +71,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 256
+	}
+	if o.DeltaMergeEntries <= 0 {
+		o.DeltaMergeEntries = defaultDeltaMergeEntries
 	}
 }
 
@@ -81,6 +89,9 @@ type Store struct {
 	// nextDoc is the last doc number handed out (see allocDoc); it starts from the docs
 	// bucket's sequence, which every commit raises to the numbers it used.
 	nextDoc atomic.Uint64
+	// delta holds the committed equality and sort entries not yet merged into their
+	// buckets; a merge replaces it with an empty one.
+	delta atomic.Pointer[indexDelta]
 
 	reqs      chan *writeRequest
 	closing   chan struct{}
@@ -129,7 +140,9 @@ func Open(dir string, logger *zap.Logger, opts Options) (*Store, error) {
 	}
 	if err := db.View(func(tx *bolt.Tx) error {
 		s.nextDoc.Store(tx.Bucket(bucketDocs).Sequence())
-		return nil
+		d, err := replayPending(tx)
+		s.delta.Store(d)
+		return err
 	}); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -175,6 +188,13 @@ func migrate(tx *bolt.Tx) error {
 		}
 	}
 	if from == 1 {
+		// The indexes are built from the records, straight into their buckets.
+		if err := tx.DeleteBucket(bucketPending); err != nil {
+			return fmt.Errorf("migrate schema 1 to 2: %w", err)
+		}
+		if _, err := tx.CreateBucket(bucketPending); err != nil {
+			return fmt.Errorf("migrate schema 1 to 2: %w", err)
+		}
 		if err := reindex(tx); err != nil {
 			return fmt.Errorf("migrate schema 1 to 2 (build indexes): %w", err)
 		}
@@ -260,12 +280,25 @@ func (s *Store) writeLoop() {
 func (s *Store) run(first *writeRequest) {
 	if first.fn != nil {
 		first.done <- first.fn(s)
+		s.mergeWhenFull()
 		return
 	}
 	group, next := s.collect(first)
 	s.commitGroup(group)
+	s.mergeWhenFull()
 	if next != nil {
 		s.run(next)
+	}
+}
+
+// mergeWhenFull merges the index delta into its buckets once it holds enough entries. A
+// merge that fails leaves the delta as it is, to be merged after a later commit.
+func (s *Store) mergeWhenFull() {
+	if s.delta.Load().len() < s.opts.DeltaMergeEntries {
+		return
+	}
+	if err := s.mergeDelta(); err != nil {
+		s.logger.Error("Index merge failed", zap.Error(err))
 	}
 }
 
@@ -328,6 +361,10 @@ func (s *Store) commitGroup(group []*writeRequest) {
 func (s *Store) newTxWriter(tx *bolt.Tx) *txWriter {
 	w := newTxWriter(tx)
 	w.allocDoc = s.allocDoc
+	d := s.delta.Load()
+	w.idx = &deltaWriter{delta: d}
+	w.pending = tx.Bucket(bucketPending)
+	tx.OnCommit(func() { d.apply(w.idx.staged) })
 	return w
 }
 

@@ -27,6 +27,8 @@ import (
 //	docs             P | doc(8)                             → start(8) | trace(16)
 //	runs             P | run ID                             → run aggregate JSON
 //	objects          P | kind 0 name                        → document
+//	idx_pending      sequence(8)                            → idx_eq/idx_sort entries changed by
+//	                                                          one commit, not yet merged (delta.go)
 //
 // A position is start(8) | trace(16) in time order, or value(8) | trace(16) in a sort
 // index; positions compare as bytes.

@@ -279,13 +279,14 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 	}
 	tq := store.ParseText(q.Text)
 	page := store.Page{Records: []*store.Record{}}
+	delta := s.delta.Load() // before the transaction begins: see delta.go
 	err := s.view(func(tx *bolt.Tx) error {
 		budget := q.ScanBudget
 		if budget <= 0 {
 			budget = store.DefaultScanBudget
 		}
 		m := &matcher{
-			tx: tx, pp: projectPrefix(project), f: &q.Filter, tq: tq,
+			tx: tx, delta: delta, pp: projectPrefix(project), f: &q.Filter, tq: tq,
 			byTime: tx.Bucket(bucketByTime), records: tx.Bucket(bucketRecords), budget: budget,
 		}
 		var last pos
@@ -315,6 +316,7 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 
 type matcher struct {
 	tx              *bolt.Tx
+	delta           *indexDelta
 	pp              []byte
 	f               *store.Filter
 	tq              store.TextQuery
@@ -391,7 +393,7 @@ func (m *matcher) iterators() []iterator {
 			return
 		}
 		if fv := eqField(field, value); eqIndexable(fv) {
-			its = append(its, &keyIter{c: eq.Cursor(), prefix: eqPrefix(m.pp, fv)})
+			its = append(its, indexIter(eq, m.delta, deltaEq, eqPrefix(m.pp, fv)))
 		}
 	}
 	f := m.f
@@ -486,7 +488,8 @@ func (m *matcher) scanTime(ctx context.Context, after *pos, desc bool, emit func
 // scanSort walks a sort index and verifies every entry against the filter.
 func (m *matcher) scanSort(ctx context.Context, srt store.Sort, after *pos, emit func(pos, *store.Record) bool) error {
 	prefix := append(append([]byte{}, m.pp...), sortIDs[srt.Field])
-	it := &keyIter{c: m.tx.Bucket(bucketSort).Cursor(), prefix: prefix}
+	sortIdx := m.tx.Bucket(bucketSort)
+	it := indexIter(sortIdx, m.delta, deltaSort, prefix)
 	desc := !srt.Asc
 	var cand pos
 	ok := true
@@ -506,7 +509,7 @@ func (m *matcher) scanSort(ctx context.Context, srt store.Sort, after *pos, emit
 		if m.checked++; m.checked%1024 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		start := it.c.Bucket().Get(cat(prefix, p[:]))
+		start := indexValue(sortIdx, m.delta, deltaSort, cat(prefix, p[:]))
 		if len(start) == 8 {
 			rec, err := m.check(timePos(int64(binary.BigEndian.Uint64(start)), p[8:]))
 			if err != nil {

@@ -32,27 +32,34 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 			return total, err
 		}
 		n := 0
-		err := s.update(ctx, func(tx *bolt.Tx) error {
-			keys := oldestKeys(tx, deleteBatch, drop)
-			w := s.newTxWriter(tx)
-			for _, rk := range keys {
-				v := tx.Bucket(bucketRecords).Get(rk)
-				if v == nil {
-					continue
+		// Each batch ends with an index merge: deleting entries of the index delta appends
+		// to idx_pending, which only a merge empties, and size retention measures the file.
+		err := s.exec(ctx, func(s *Store) error {
+			if err := s.db.Update(func(tx *bolt.Tx) error {
+				keys := oldestKeys(tx, deleteBatch, drop)
+				w := s.newTxWriter(tx)
+				for _, rk := range keys {
+					v := tx.Bucket(bucketRecords).Get(rk)
+					if v == nil {
+						continue
+					}
+					old, err := decodeRecord(v)
+					if err != nil {
+						return err
+					}
+					if err := w.change(rk, old, nil); err != nil {
+						return err
+					}
+					if err := deleteSpans(tx.Bucket(bucketSpans), rk); err != nil {
+						return err
+					}
+					n++
 				}
-				old, err := decodeRecord(v)
-				if err != nil {
-					return err
-				}
-				if err := w.change(rk, old, nil); err != nil {
-					return err
-				}
-				if err := deleteSpans(tx.Bucket(bucketSpans), rk); err != nil {
-					return err
-				}
-				n++
+				return w.flushAux()
+			}); err != nil {
+				return err
 			}
-			return w.flushAux()
+			return s.mergeDelta()
 		})
 		total += n
 		if err != nil {

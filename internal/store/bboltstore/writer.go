@@ -30,6 +30,10 @@ type txWriter struct {
 	// into the bucket's sequence when it commits.
 	allocDoc func() (uint64, error)
 	maxDoc   uint64
+	// idx stages equality and sort entries for the store's index delta; nil puts them
+	// straight into their buckets (migrations, which run before the store has a delta).
+	idx     *deltaWriter
+	pending *bolt.Bucket
 }
 
 // postingChunk is one chunk of a token's posting list for an hour, as changed in this
@@ -231,7 +235,7 @@ func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *prepa
 		if _, keep := newEq[fv]; keep && !moved {
 			continue
 		}
-		if err := w.eq.Delete(cat(eqPrefix(pp, fv), timePosBytes(oldSum.Start, tid))); err != nil {
+		if err := w.deleteIndex(w.eq, deltaEq, cat(eqPrefix(pp, fv), timePosBytes(oldSum.Start, tid))); err != nil {
 			return fmt.Errorf("delete index entry: %w", err)
 		}
 	}
@@ -239,7 +243,7 @@ func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *prepa
 		if _, had := oldEq[fv]; had && !moved {
 			continue
 		}
-		if err := w.eq.Put(cat(eqPrefix(pp, fv), timePosBytes(newSum.Start, tid)), nil); err != nil {
+		if err := w.putIndex(w.eq, deltaEq, cat(eqPrefix(pp, fv), timePosBytes(newSum.Start, tid)), nil); err != nil {
 			return fmt.Errorf("put index entry: %w", err)
 		}
 	}
@@ -254,12 +258,12 @@ func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *prepa
 			nk = sortKey(pp, f, &newSum, tid)
 		}
 		if ok != nil && string(ok) != string(nk) {
-			if err := w.sortIdx.Delete(ok); err != nil {
+			if err := w.deleteIndex(w.sortIdx, deltaSort, ok); err != nil {
 				return fmt.Errorf("delete sort index: %w", err)
 			}
 		}
 		if nk != nil && (string(ok) != string(nk) || moved) {
-			if err := w.sortIdx.Put(nk, timePosBytes(newSum.Start, tid)[:8]); err != nil {
+			if err := w.putIndex(w.sortIdx, deltaSort, nk, timePosBytes(newSum.Start, tid)[:8]); err != nil {
 				return fmt.Errorf("put sort index: %w", err)
 			}
 		}
@@ -286,6 +290,23 @@ func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *prepa
 		}
 	}
 	return nil
+}
+
+// putIndex adds an equality or sort entry: to the index delta, or to its bucket b.
+func (w *txWriter) putIndex(b *bolt.Bucket, id byte, key, val []byte) error {
+	if w.idx == nil {
+		return b.Put(key, val)
+	}
+	w.idx.put(id, key, val)
+	return nil
+}
+
+// deleteIndex removes an equality or sort entry from the index delta and from b.
+func (w *txWriter) deleteIndex(b *bolt.Bucket, id byte, key []byte) error {
+	if w.idx != nil {
+		w.idx.delete(id, key)
+	}
+	return b.Delete(key)
 }
 
 // changeText moves the record's postings; newToks, when not nil, are rec's index tokens.
@@ -385,9 +406,14 @@ func setOf(list []string) map[string]bool {
 	return m
 }
 
-// flushAux writes the posting lists and run aggregates collected by change, and records the
-// doc numbers used in the docs bucket's sequence.
+// flushAux writes the posting lists and run aggregates collected by change, records the
+// doc numbers used in the docs bucket's sequence, and logs the staged index entries.
 func (w *txWriter) flushAux() error {
+	if w.idx != nil {
+		if err := w.idx.log(w.pending); err != nil {
+			return err
+		}
+	}
 	if w.maxDoc > w.docs.Sequence() {
 		if err := w.docs.SetSequence(w.maxDoc); err != nil {
 			return fmt.Errorf("record doc sequence: %w", err)

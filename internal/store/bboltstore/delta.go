@@ -1,0 +1,324 @@
+package bboltstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/google/btree"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The equality and sort indexes take one entry per record and field, placed by value: a
+// sort entry lands anywhere in its index, and so do the entries of values with many records
+// each (users, sessions, runs). Put straight into bbolt, nearly every such entry rewrites a
+// 4 KiB page of its own in every commit. Instead, committed entries collect in an in-memory
+// index delta and are merged into the buckets in one large, key-ordered transaction, where
+// neighbouring entries share their pages.
+//
+// Durability: each commit also appends the delta entries it changed to idx_pending, one
+// sequentially keyed value per commit, which costs a few bytes per entry instead of a page.
+// Open replays idx_pending; a merge empties it in the same transaction that writes the
+// entries into their buckets.
+//
+// Readers see the union of a bucket and the delta. An entry is put only into the delta and
+// removed from both, so the two never disagree about an entry that exists; they may both
+// hold it (put again after a merge), which the union reads once. A reader takes the delta
+// before it begins its bbolt transaction: what a commit moves out of a delta into the
+// buckets stays in that (then frozen) delta, so a query never misses a committed entry
+// because of a merge. A reader may see delta entries of commits after its transaction
+// began; every candidate is checked against the transaction's own records, so that only
+// changes what a query running at that instant could have found anyway.
+
+// Delta item keys start with the bucket they belong to.
+const (
+	deltaEq   byte = 'e'
+	deltaSort byte = 's'
+)
+
+// defaultDeltaMergeEntries bounds the delta: about 25 MB of entries, the equality and sort
+// entries of ~20k records.
+const defaultDeltaMergeEntries = 200_000
+
+var bucketPending = []byte("idx_pending")
+
+type deltaItem struct {
+	key string // bucket byte | bucket key
+	val string
+}
+
+func lessDeltaItem(a, b deltaItem) bool { return a.key < b.key }
+
+// indexDelta is the set of index entries not yet merged into their buckets. Only the writer
+// goroutine changes it; readers look entries up under the read lock, one seek at a time.
+type indexDelta struct {
+	mu   sync.RWMutex
+	tree *btree.BTreeG[deltaItem]
+}
+
+func newIndexDelta() *indexDelta {
+	return &indexDelta{tree: btree.NewG(32, lessDeltaItem)}
+}
+
+func (d *indexDelta) len() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.tree.Len()
+}
+
+func (d *indexDelta) has(key string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.tree.Has(deltaItem{key: key})
+}
+
+func (d *indexDelta) get(key string) (string, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	it, ok := d.tree.Get(deltaItem{key: key})
+	return it.val, ok
+}
+
+// apply makes the staged changes of a committed transaction visible.
+func (d *indexDelta) apply(ops map[string]stagedEntry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, op := range ops {
+		if op.del {
+			d.tree.Delete(deltaItem{key: k})
+		} else {
+			d.tree.ReplaceOrInsert(deltaItem{key: k, val: op.val})
+		}
+	}
+}
+
+// seek returns the bucket key (without the bucket byte) of the greatest entry ≤ key (desc)
+// or the least ≥ key (asc), among the entries of bucket id.
+func (d *indexDelta) seek(id byte, key []byte, desc bool) ([]byte, bool) {
+	pivot := deltaItem{key: string(id) + string(key)}
+	var found string
+	ok := false
+	visit := func(it deltaItem) bool {
+		found, ok = it.key, true
+		return false
+	}
+	d.mu.RLock()
+	if desc {
+		d.tree.DescendLessOrEqual(pivot, visit)
+	} else {
+		d.tree.AscendGreaterOrEqual(pivot, visit)
+	}
+	d.mu.RUnlock()
+	if !ok || found[0] != id {
+		return nil, false
+	}
+	return []byte(found[1:]), true
+}
+
+// stagedEntry is the final state of one delta entry in a transaction.
+type stagedEntry struct {
+	val string
+	del bool
+}
+
+// deltaWriter stages a transaction's index entries for the delta.
+type deltaWriter struct {
+	delta  *indexDelta
+	staged map[string]stagedEntry
+}
+
+func (dw *deltaWriter) put(id byte, key, val []byte) {
+	if dw.staged == nil {
+		dw.staged = map[string]stagedEntry{}
+	}
+	dw.staged[string(id)+string(key)] = stagedEntry{val: string(val)}
+}
+
+// delete stages the entry's removal from the delta when it may be there; the caller deletes
+// it from the bucket as well.
+func (dw *deltaWriter) delete(id byte, key []byte) {
+	k := string(id) + string(key)
+	if _, ok := dw.staged[k]; ok || dw.delta.has(k) {
+		if dw.staged == nil {
+			dw.staged = map[string]stagedEntry{}
+		}
+		dw.staged[k] = stagedEntry{del: true}
+	}
+}
+
+// log appends the staged changes to idx_pending, in key order.
+func (dw *deltaWriter) log(pending *bolt.Bucket) error {
+	if len(dw.staged) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(dw.staged))
+	n := 0
+	for k, op := range dw.staged {
+		keys = append(keys, k)
+		n += len(k) + len(op.val) + 8
+	}
+	sort.Strings(keys)
+	b := make([]byte, 0, n)
+	for _, k := range keys {
+		b = appendPendingOp(b, k, dw.staged[k])
+	}
+	seq, err := pending.NextSequence()
+	if err != nil {
+		return fmt.Errorf("log index entries: %w", err)
+	}
+	if err := pending.Put(binary.BigEndian.AppendUint64(nil, seq), b); err != nil {
+		return fmt.Errorf("log index entries: %w", err)
+	}
+	return nil
+}
+
+// A pending value is a run of ops: kind (0 put, 1 delete) | uvarint key length | key, and
+// for a put uvarint value length | value.
+func appendPendingOp(b []byte, key string, op stagedEntry) []byte {
+	kind := byte(0)
+	if op.del {
+		kind = 1
+	}
+	b = append(b, kind)
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	b = append(b, key...)
+	if !op.del {
+		b = binary.AppendUvarint(b, uint64(len(op.val)))
+		b = append(b, op.val...)
+	}
+	return b
+}
+
+var errBadPending = errors.New("malformed idx_pending value")
+
+func decodePendingOps(v []byte, fn func(key string, op stagedEntry)) error {
+	readString := func() (string, bool) {
+		n, w := binary.Uvarint(v)
+		if w <= 0 || n > uint64(len(v)-w) {
+			return "", false
+		}
+		s := string(v[w : w+int(n)])
+		v = v[w+int(n):]
+		return s, true
+	}
+	for len(v) > 0 {
+		kind := v[0]
+		v = v[1:]
+		if kind > 1 {
+			return errBadPending
+		}
+		key, ok := readString()
+		if !ok || key == "" || (key[0] != deltaEq && key[0] != deltaSort) {
+			return errBadPending
+		}
+		op := stagedEntry{del: kind == 1}
+		if !op.del {
+			if op.val, ok = readString(); !ok {
+				return errBadPending
+			}
+		}
+		fn(key, op)
+	}
+	return nil
+}
+
+// replayPending rebuilds the delta from idx_pending.
+func replayPending(tx *bolt.Tx) (*indexDelta, error) {
+	d := newIndexDelta()
+	c := tx.Bucket(bucketPending).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		ops := map[string]stagedEntry{}
+		if err := decodePendingOps(v, func(key string, op stagedEntry) { ops[key] = op }); err != nil {
+			return nil, fmt.Errorf("replay index entries %x: %w", k, err)
+		}
+		d.apply(ops)
+	}
+	return d, nil
+}
+
+// mergeDelta writes the delta's entries into their buckets and empties idx_pending, in one
+// transaction; then readers move on to a new, empty delta.
+func (s *Store) mergeDelta() error {
+	d := s.delta.Load()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		buckets := map[byte]*bolt.Bucket{deltaEq: tx.Bucket(bucketEq), deltaSort: tx.Bucket(bucketSort)}
+		buckets[deltaEq].FillPercent = 0.8
+		var err error
+		d.mu.RLock()
+		d.tree.Ascend(func(it deltaItem) bool {
+			err = buckets[it.key[0]].Put([]byte(it.key[1:]), []byte(it.val))
+			return err == nil
+		})
+		d.mu.RUnlock()
+		if err != nil {
+			return fmt.Errorf("merge index entries: %w", err)
+		}
+		if err := tx.DeleteBucket(bucketPending); err != nil {
+			return fmt.Errorf("empty idx_pending: %w", err)
+		}
+		_, err = tx.CreateBucket(bucketPending)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("merge %d index entries into %s: %w", d.len(), s.path, err)
+	}
+	s.delta.Store(newIndexDelta())
+	return nil
+}
+
+// deltaIter walks a delta's entries prefix | position, like keyIter does a bucket's.
+type deltaIter struct {
+	d      *indexDelta
+	id     byte
+	prefix []byte
+}
+
+func (it *deltaIter) seek(target pos, desc bool) (pos, bool) {
+	var p pos
+	k, ok := it.d.seek(it.id, cat(it.prefix, target[:]), desc)
+	if !ok || !bytes.HasPrefix(k, it.prefix) || len(k) != len(it.prefix)+24 {
+		return p, false
+	}
+	copy(p[:], k[len(it.prefix):])
+	return p, true
+}
+
+// unionIter yields the positions of both iterators, an entry in both once.
+type unionIter struct{ a, b iterator }
+
+func (u *unionIter) seek(target pos, desc bool) (pos, bool) {
+	pa, oka := u.a.seek(target, desc)
+	pb, okb := u.b.seek(target, desc)
+	switch {
+	case !oka:
+		return pb, okb
+	case !okb:
+		return pa, oka
+	}
+	if c := bytes.Compare(pa[:], pb[:]); desc == (c > 0) {
+		return pa, true
+	}
+	return pb, true
+}
+
+// indexIter walks the entries prefix | position of an index bucket and of the delta.
+func indexIter(b *bolt.Bucket, d *indexDelta, id byte, prefix []byte) iterator {
+	it := &keyIter{c: b.Cursor(), prefix: prefix}
+	if d == nil {
+		return it
+	}
+	return &unionIter{a: it, b: &deltaIter{d: d, id: id, prefix: prefix}}
+}
+
+// indexValue is the value of an index entry, from the delta or the bucket.
+func indexValue(b *bolt.Bucket, d *indexDelta, id byte, key []byte) []byte {
+	if d != nil {
+		if v, ok := d.get(string(id) + string(key)); ok {
+			return []byte(v)
+		}
+	}
+	return b.Get(key)
+}

@@ -1,0 +1,306 @@
+package bboltstore
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/tracehound/tracehound/internal/llmschema"
+	"github.com/tracehound/tracehound/internal/store"
+	"github.com/tracehound/tracehound/internal/store/storetest"
+)
+
+// The conformance suite again, with the index delta merged after every commit: every query
+// then reads entries from the buckets, where the default store reads them from the delta.
+func TestConformance_MergingAfterEveryCommit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+// indexEntries is what readers see of the equality and sort indexes: each bucket's entries
+// with the delta's laid over them, by bucket byte | key.
+func indexEntries(t *testing.T, s *Store) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	d := s.delta.Load()
+	err := s.view(func(tx *bolt.Tx) error {
+		for id, name := range map[byte][]byte{deltaEq: bucketEq, deltaSort: bucketSort} {
+			if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+				out[string(id)+string(k)] = string(v)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.mu.RLock()
+	d.tree.Ascend(func(it deltaItem) bool { out[it.key] = it.val; return true })
+	d.mu.RUnlock()
+	return out
+}
+
+func pendingCount(t *testing.T, s *Store) int {
+	t.Helper()
+	n := 0
+	if err := s.view(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketPending).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// deltaWorkload writes traces with varied users, models, durations, costs and tokens, then
+// late spans that move records in every index (a new start, a longer duration, more cost),
+// scores, and a retention pass, in batches of requests.
+func deltaWorkload(t *testing.T, stores ...*Store) {
+	t.Helper()
+	rng := rand.New(rand.NewSource(7))
+	ctx := context.Background()
+	write := func(spans []store.Span) {
+		for _, s := range stores {
+			if err := s.WriteSpans(ctx, spans); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	models := []string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4"}
+	trace := func(i int, startMS int64) []storetest.SpanSpec {
+		dur := int64(100 + rng.Intn(5000))
+		return []storetest.SpanSpec{
+			{Trace: i, ID: 1, Name: "workflow", StartMS: startMS, EndMS: startMS + dur, Attrs: map[string]any{
+				llmschema.UserID: fmt.Sprintf("user-%d", rng.Intn(9)), llmschema.SessionID: fmt.Sprintf("sess-%d", rng.Intn(40)),
+				llmschema.RunID: fmt.Sprintf("run-%d", i%3),
+			}},
+			{Trace: i, ID: 2, Parent: 1, Name: "chat", StartMS: startMS + 1, EndMS: startMS + dur - 1, Attrs: map[string]any{
+				llmschema.LLMCall: true, llmschema.RequestModel: models[rng.Intn(len(models))],
+				llmschema.UsageInputTokens: rng.Intn(4000), llmschema.UsageOutputTokens: rng.Intn(900),
+				llmschema.CostUSD: rng.Float64() / 100, llmschema.Input: "capital of France?", llmschema.Output: "Paris",
+			}},
+		}
+	}
+	next := 1
+	for batch := 0; batch < 30; batch++ {
+		var spans []store.Span
+		for range 1 + rng.Intn(12) {
+			spans = append(spans, storetest.MakeSpans(t, "p1", trace(next, int64(next)*1000)...)...)
+			next++
+		}
+		// Late spans for earlier traces: some start before their record, some end after it.
+		for range rng.Intn(4) {
+			old := 1 + rng.Intn(next-1)
+			startMS := int64(old)*1000 + int64(rng.Intn(3000)) - 1500
+			spans = append(spans, storetest.MakeSpans(t, "p1", storetest.SpanSpec{
+				Trace: old, ID: 10 + batch, Parent: 1, Name: "late", StartMS: startMS, EndMS: startMS + int64(rng.Intn(9000)),
+				Attrs: map[string]any{llmschema.LLMCall: true, llmschema.RequestModel: models[rng.Intn(len(models))],
+					llmschema.CostUSD: rng.Float64() / 10, llmschema.UsageOutputTokens: rng.Intn(500)},
+			})...)
+		}
+		write(spans)
+		if batch%7 == 3 {
+			for _, s := range stores {
+				if err := s.PutScore(ctx, "p1", storetest.TraceHex(1+batch), "accuracy", store.Score{Value: 0.5}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	// Retention drops the records of the first 20 seconds.
+	first, err := stores[0].GetRecord(ctx, "p1", storetest.TraceHex(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cutoff := time.Unix(0, first.Assembly.StartNanos).Add(20 * time.Second)
+	for _, s := range stores {
+		if n, err := s.DeleteBefore(ctx, cutoff); err != nil || n < 10 {
+			t.Fatalf("retention deleted %d records: %v", n, err)
+		}
+	}
+	for batch := 0; batch < 10; batch++ {
+		var spans []store.Span
+		for range 1 + rng.Intn(12) {
+			spans = append(spans, storetest.MakeSpans(t, "p1", trace(next, int64(next)*1000)...)...)
+			next++
+		}
+		write(spans)
+	}
+}
+
+func diffEntries(want, got map[string]string) string {
+	var b strings.Builder
+	for k, v := range want {
+		if g, ok := got[k]; !ok {
+			fmt.Fprintf(&b, "missing %q\n", k)
+		} else if g != v {
+			fmt.Fprintf(&b, "%q = %x, want %x\n", k, g, v)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			fmt.Fprintf(&b, "extra %q\n", k)
+		}
+	}
+	return b.String()
+}
+
+// Indexes kept in the delta, merged now and then, or merged after every commit end up
+// with the same entries, before and after a restart, and list the same records.
+func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
+	open := func(dir string, merge int) *Store {
+		s, err := Open(dir, zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: merge})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	every := open(t.TempDir(), 1)
+	defer every.Close()
+	deltaDir := t.TempDir()
+	never := open(deltaDir, 1<<30)
+	some := open(t.TempDir(), 40)
+	defer some.Close()
+	deltaWorkload(t, every, never, some)
+
+	// A merge follows the commit whose acknowledgement the writes waited for; a function
+	// run on the writer goroutine waits for it.
+	for _, s := range []*Store{every, never, some} {
+		if err := s.exec(context.Background(), func(*Store) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := indexEntries(t, every)
+	if len(want) < 100 {
+		t.Fatalf("only %d index entries: the workload is too small to test anything", len(want))
+	}
+	if n := every.delta.Load().len(); n != 0 {
+		t.Fatalf("merging after every commit left %d entries in the delta", n)
+	}
+	if n := never.delta.Load().len(); n < 100 {
+		t.Fatalf("the unmerged store holds only %d entries in its delta", n)
+	}
+	for name, s := range map[string]*Store{"never merged": never, "merged at 40 entries": some} {
+		if d := diffEntries(want, indexEntries(t, s)); d != "" {
+			t.Errorf("%s: index entries differ from merging every commit:\n%s", name, d)
+		}
+	}
+	queries := []store.Query{
+		{Sort: store.Sort{Field: store.SortDuration}},
+		{Sort: store.Sort{Field: store.SortCost, Asc: true}},
+		{Sort: store.Sort{Field: store.SortTokens}, Filter: store.Filter{Model: "gpt-4o"}},
+		{Filter: store.Filter{UserID: "user-3"}},
+		{Filter: store.Filter{SessionID: "sess-7", Model: "claude-sonnet-4"}},
+		{Filter: store.Filter{RunID: "run-1"}, Sort: store.Sort{Field: store.SortTime, Asc: true}},
+	}
+	listAll := func(s *Store, q store.Query) string {
+		q.Limit = 7 // several pages each
+		var ids []string
+		if err := store.Each(context.Background(), s, "p1", q, func(r *store.Record) error {
+			ids = append(ids, strings.TrimLeft(r.ID, "0"))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(ids, " ")
+	}
+	compare := func(stage string, s *Store) {
+		t.Helper()
+		for _, q := range queries {
+			if w, g := listAll(every, q), listAll(s, q); w != g {
+				t.Errorf("%s: %+v lists\n%s\nwant\n%s", stage, q, g, w)
+			}
+		}
+	}
+	compare("never merged", never)
+	compare("merged at 40 entries", some)
+
+	// A restart replays idx_pending.
+	if err := never.Close(); err != nil {
+		t.Fatal(err)
+	}
+	never = open(deltaDir, 1<<30)
+	defer never.Close()
+	if d := diffEntries(want, indexEntries(t, never)); d != "" {
+		t.Errorf("after a restart: index entries differ:\n%s", d)
+	}
+	compare("after a restart", never)
+
+	// A merge moves everything into the buckets and empties idx_pending.
+	if pendingCount(t, never) == 0 {
+		t.Fatal("nothing in idx_pending before the merge")
+	}
+	if err := never.exec(context.Background(), func(s *Store) error { return s.mergeDelta() }); err != nil {
+		t.Fatal(err)
+	}
+	if n := never.delta.Load().len(); n != 0 {
+		t.Fatalf("%d entries left in the delta after a merge", n)
+	}
+	if n := pendingCount(t, never); n != 0 {
+		t.Fatalf("%d values left in idx_pending after a merge", n)
+	}
+	if d := diffEntries(want, indexEntries(t, never)); d != "" {
+		t.Errorf("after a merge: index entries differ:\n%s", d)
+	}
+	compare("after a merge", never)
+}
+
+func TestPendingOps_RoundTripAndRefuseDamage(t *testing.T) {
+	ops := map[string]stagedEntry{
+		"e\x00\x02p1status\x00ok": {},
+		"s\x00\x02p1d12345678":    {val: "\x00\x01\x02\x03\x04\x05\x06\x07"},
+		"e\x00\x02p1gone":         {del: true},
+	}
+	var b []byte
+	for k, op := range ops {
+		b = appendPendingOp(b, k, op)
+	}
+	got := map[string]stagedEntry{}
+	if err := decodePendingOps(b, func(k string, op stagedEntry) { got[k] = op }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(ops) {
+		t.Fatalf("decoded %v, want %v", got, ops)
+	}
+	for cut := 1; cut < len(b); cut++ {
+		n := 0
+		err := decodePendingOps(b[:cut], func(string, stagedEntry) { n++ })
+		if err == nil && n == len(ops) {
+			t.Fatalf("a value cut at %d of %d bytes decoded whole", cut, len(b))
+		}
+	}
+	for _, bad := range [][]byte{{2, 1, 'e'}, {0, 1, 'x', 0}, {0, 200}} {
+		if err := decodePendingOps(bad, func(string, stagedEntry) {}); err == nil {
+			t.Errorf("%x decoded without an error", bad)
+		}
+	}
+}
+
+func FuzzDecodePendingOps(f *testing.F) {
+	f.Add(appendPendingOp(appendPendingOp(nil, "e\x00\x01pk", stagedEntry{}), "s\x00\x01pq", stagedEntry{val: "12345678"}))
+	f.Add([]byte{1, 3, 'e', 'a', 'b'})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var again []byte
+		if err := decodePendingOps(v, func(k string, op stagedEntry) { again = appendPendingOp(again, k, op) }); err != nil {
+			return
+		}
+		if string(again) != string(v) {
+			t.Fatalf("re-encoding %x gave %x", v, again)
+		}
+	})
+}

@@ -92,6 +92,10 @@ type Store struct {
 	// delta holds the committed equality and sort entries not yet merged into their
 	// buckets; a merge replaces it with an empty one.
 	delta atomic.Pointer[indexDelta]
+	// merging is the delta a merge cycle is moving into the buckets (see mergeCycle), and
+	// cycle its progress, which only the writer goroutine uses.
+	merging atomic.Pointer[indexDelta]
+	cycle   mergeCycle
 
 	reqs      chan *writeRequest
 	closing   chan struct{}
@@ -280,25 +284,14 @@ func (s *Store) writeLoop() {
 func (s *Store) run(first *writeRequest) {
 	if first.fn != nil {
 		first.done <- first.fn(s)
-		s.mergeWhenFull()
+		s.mergeStep()
 		return
 	}
 	group, next := s.collect(first)
 	s.commitGroup(group)
-	s.mergeWhenFull()
+	s.mergeStep()
 	if next != nil {
 		s.run(next)
-	}
-}
-
-// mergeWhenFull merges the index delta into its buckets once it holds enough entries. A
-// merge that fails leaves the delta as it is, to be merged after a later commit.
-func (s *Store) mergeWhenFull() {
-	if s.delta.Load().len() < s.opts.DeltaMergeEntries {
-		return
-	}
-	if err := s.mergeDelta(); err != nil {
-		s.logger.Error("Index merge failed", zap.Error(err))
 	}
 }
 
@@ -361,10 +354,9 @@ func (s *Store) commitGroup(group []*writeRequest) {
 func (s *Store) newTxWriter(tx *bolt.Tx) *txWriter {
 	w := newTxWriter(tx)
 	w.allocDoc = s.allocDoc
-	d := s.delta.Load()
-	w.idx = &deltaWriter{delta: d}
+	w.idx = &deltaWriter{delta: s.delta.Load(), merging: s.merging.Load()}
 	w.pending = tx.Bucket(bucketPending)
-	tx.OnCommit(func() { d.apply(w.idx.staged) })
+	tx.OnCommit(w.idx.commit)
 	return w
 }
 

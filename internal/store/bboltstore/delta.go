@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/btree"
 	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
 )
 
 // The equality and sort indexes take one entry per record and field, placed by value: a
@@ -82,7 +83,22 @@ func (d *indexDelta) get(key string) (string, bool) {
 	return it.val, ok
 }
 
-// apply makes the staged changes of a committed transaction visible.
+// commit makes a committed transaction's staged changes visible.
+func (dw *deltaWriter) commit() {
+	dw.delta.apply(dw.staged)
+	if dw.merging == nil {
+		return
+	}
+	dels := map[string]stagedEntry{}
+	for k, op := range dw.staged {
+		if op.del {
+			dels[k] = op
+		}
+	}
+	dw.merging.apply(dels)
+}
+
+// apply makes staged changes visible.
 func (d *indexDelta) apply(ops map[string]stagedEntry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -124,10 +140,11 @@ type stagedEntry struct {
 	del bool
 }
 
-// deltaWriter stages a transaction's index entries for the delta.
+// deltaWriter stages a transaction's index entries for the delta. Deletions also apply to
+// the delta being merged, if any.
 type deltaWriter struct {
-	delta  *indexDelta
-	staged map[string]stagedEntry
+	delta, merging *indexDelta
+	staged         map[string]stagedEntry
 }
 
 func (dw *deltaWriter) put(id byte, key, val []byte) {
@@ -141,7 +158,7 @@ func (dw *deltaWriter) put(id byte, key, val []byte) {
 // it from the bucket as well.
 func (dw *deltaWriter) delete(id byte, key []byte) {
 	k := string(id) + string(key)
-	if _, ok := dw.staged[k]; ok || dw.delta.has(k) {
+	if _, ok := dw.staged[k]; ok || dw.delta.has(k) || dw.merging != nil && dw.merging.has(k) {
 		if dw.staged == nil {
 			dw.staged = map[string]stagedEntry{}
 		}
@@ -239,33 +256,128 @@ func replayPending(tx *bolt.Tx) (*indexDelta, error) {
 	return d, nil
 }
 
-// mergeDelta writes the delta's entries into their buckets and empties idx_pending, in one
-// transaction; then readers move on to a new, empty delta.
-func (s *Store) mergeDelta() error {
-	d := s.delta.Load()
+// mergeChunkEntries bounds one merge transaction. The entries of a chunk are adjacent in
+// key order, so a chunk rewrites only its share of the buckets' pages, and bbolt holds no
+// more than that in memory until the commit. A variable for tests.
+var mergeChunkEntries = 16_384
+
+// A merge cycle moves a full delta into its buckets one chunk per writer turn, between the
+// commits of span writes, so that writers wait for one chunk at a time, not for the whole
+// merge. When a cycle starts the full delta becomes the merging one and new entries go to a
+// fresh delta; readers see both until the cycle ends. Deletions apply to both deltas, so a
+// chunk never writes an entry deleted since the cycle began. idx_pending values up to the
+// cycle's start (the merging delta's log) are dropped with the last chunk; a crash before
+// that replays them, and entries that are in their buckets already are read once and put
+// again by the next merge.
+type mergeCycle struct {
+	from    string // the next chunk starts at this delta key
+	lastSeq uint64 // the idx_pending sequence when the cycle began
+}
+
+// deltaView is what a reader takes of the deltas: the one taking new entries and the one
+// being merged, if any.
+type deltaView struct{ newer, merging *indexDelta }
+
+// deltaView loads the deltas in the order that leaves no gap: a cycle sets the merging delta
+// before it swaps in the new one, and clears it only after its last chunk has committed.
+func (s *Store) deltaView() deltaView {
+	v := deltaView{newer: s.delta.Load()}
+	v.merging = s.merging.Load()
+	return v
+}
+
+// mergeStep advances the index merge by one chunk on the writer goroutine, starting a cycle
+// when the delta has grown to DeltaMergeEntries. A failure is logged and retried next turn.
+func (s *Store) mergeStep() {
+	if s.merging.Load() == nil {
+		if s.delta.Load().len() < s.opts.DeltaMergeEntries {
+			return
+		}
+		if err := s.startMerge(); err != nil {
+			s.logger.Error("Index merge failed", zap.Error(err))
+			return
+		}
+	}
+	if _, err := s.mergeChunk(); err != nil {
+		s.logger.Error("Index merge failed", zap.Error(err))
+	}
+}
+
+func (s *Store) startMerge() error {
+	var seq uint64
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		seq = tx.Bucket(bucketPending).Sequence()
+		return nil
+	}); err != nil {
+		return fmt.Errorf("start index merge: %w", err)
+	}
+	s.cycle = mergeCycle{lastSeq: seq}
+	s.merging.Store(s.delta.Load())
+	s.delta.Store(newIndexDelta())
+	return nil
+}
+
+// mergeChunk writes the next chunk of the merging delta into the buckets and reports
+// whether the cycle is over.
+func (s *Store) mergeChunk() (bool, error) {
+	d := s.merging.Load()
+	chunk := make([]deltaItem, 0, min(d.len(), mergeChunkEntries))
+	d.mu.RLock()
+	d.tree.AscendGreaterOrEqual(deltaItem{key: s.cycle.from}, func(it deltaItem) bool {
+		chunk = append(chunk, it)
+		return len(chunk) < mergeChunkEntries
+	})
+	d.mu.RUnlock()
+	last := len(chunk) < mergeChunkEntries
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		buckets := map[byte]*bolt.Bucket{deltaEq: tx.Bucket(bucketEq), deltaSort: tx.Bucket(bucketSort)}
 		buckets[deltaEq].FillPercent = 0.8
-		var err error
-		d.mu.RLock()
-		d.tree.Ascend(func(it deltaItem) bool {
-			err = buckets[it.key[0]].Put([]byte(it.key[1:]), []byte(it.val))
-			return err == nil
-		})
-		d.mu.RUnlock()
-		if err != nil {
-			return fmt.Errorf("merge index entries: %w", err)
+		for _, it := range chunk {
+			if err := buckets[it.key[0]].Put([]byte(it.key[1:]), []byte(it.val)); err != nil {
+				return fmt.Errorf("put: %w", err)
+			}
 		}
-		if err := tx.DeleteBucket(bucketPending); err != nil {
-			return fmt.Errorf("empty idx_pending: %w", err)
+		if !last {
+			return nil
 		}
-		_, err = tx.CreateBucket(bucketPending)
-		return err
+		c := tx.Bucket(bucketPending).Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= s.cycle.lastSeq; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return fmt.Errorf("drop merged idx_pending values: %w", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("merge %d index entries into %s: %w", d.len(), s.path, err)
+		return false, fmt.Errorf("merge %d index entries into %s: %w", len(chunk), s.path, err)
 	}
-	s.delta.Store(newIndexDelta())
+	if last {
+		s.merging.Store(nil)
+		return true, nil
+	}
+	s.cycle.from = chunk[len(chunk)-1].key + "\x00"
+	return false, nil
+}
+
+// mergeAll merges every index entry into the buckets and empties idx_pending (writer
+// goroutine only).
+func (s *Store) mergeAll() error {
+	for range 2 { // the cycle under way, if any, then one for the rest
+		if s.merging.Load() == nil {
+			if err := s.startMerge(); err != nil {
+				return err
+			}
+		}
+		for {
+			done, err := s.mergeChunk()
+			if err != nil {
+				return err
+			}
+			if done {
+				break
+			}
+		}
+	}
 	return nil
 }
 
@@ -304,20 +416,26 @@ func (u *unionIter) seek(target pos, desc bool) (pos, bool) {
 	return pb, true
 }
 
-// indexIter walks the entries prefix | position of an index bucket and of the delta.
-func indexIter(b *bolt.Bucket, d *indexDelta, id byte, prefix []byte) iterator {
-	it := &keyIter{c: b.Cursor(), prefix: prefix}
-	if d == nil {
-		return it
+// indexIter walks the entries prefix | position of an index bucket and of the deltas.
+func indexIter(b *bolt.Bucket, v deltaView, id byte, prefix []byte) iterator {
+	var it iterator = &keyIter{c: b.Cursor(), prefix: prefix}
+	for _, d := range []*indexDelta{v.newer, v.merging} {
+		if d != nil {
+			it = &unionIter{a: it, b: &deltaIter{d: d, id: id, prefix: prefix}}
+		}
 	}
-	return &unionIter{a: it, b: &deltaIter{d: d, id: id, prefix: prefix}}
+	return it
 }
 
-// indexValue is the value of an index entry, from the delta or the bucket.
-func indexValue(b *bolt.Bucket, d *indexDelta, id byte, key []byte) []byte {
-	if d != nil {
-		if v, ok := d.get(string(id) + string(key)); ok {
-			return []byte(v)
+// indexValue is the value of an index entry: the newest delta's, the merging one's, or the
+// bucket's.
+func indexValue(b *bolt.Bucket, v deltaView, id byte, key []byte) []byte {
+	for _, d := range []*indexDelta{v.newer, v.merging} {
+		if d == nil {
+			continue
+		}
+		if val, ok := d.get(string(id) + string(key)); ok {
+			return []byte(val)
 		}
 	}
 	return b.Get(key)

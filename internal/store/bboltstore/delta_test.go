@@ -34,7 +34,7 @@ func TestConformance_MergingAfterEveryCommit(t *testing.T) {
 func indexEntries(t *testing.T, s *Store) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	d := s.delta.Load()
+	v := s.deltaView()
 	err := s.view(func(tx *bolt.Tx) error {
 		for id, name := range map[byte][]byte{deltaEq: bucketEq, deltaSort: bucketSort} {
 			if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
@@ -49,9 +49,14 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.mu.RLock()
-	d.tree.Ascend(func(it deltaItem) bool { out[it.key] = it.val; return true })
-	d.mu.RUnlock()
+	for _, d := range []*indexDelta{v.merging, v.newer} {
+		if d == nil {
+			continue
+		}
+		d.mu.RLock()
+		d.tree.Ascend(func(it deltaItem) bool { out[it.key] = it.val; return true })
+		d.mu.RUnlock()
+	}
 	return out
 }
 
@@ -163,6 +168,8 @@ func diffEntries(want, got map[string]string) string {
 // Indexes kept in the delta, merged now and then, or merged after every commit end up
 // with the same entries, before and after a restart, and list the same records.
 func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
+	defer func(n int) { mergeChunkEntries = n }(mergeChunkEntries)
+	mergeChunkEntries = 13 // merges of several transactions
 	open := func(dir string, merge int) *Store {
 		s, err := Open(dir, zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: merge})
 		if err != nil {
@@ -188,9 +195,6 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 	want := indexEntries(t, every)
 	if len(want) < 100 {
 		t.Fatalf("only %d index entries: the workload is too small to test anything", len(want))
-	}
-	if n := every.delta.Load().len(); n != 0 {
-		t.Fatalf("merging after every commit left %d entries in the delta", n)
 	}
 	if n := never.delta.Load().len(); n < 100 {
 		t.Fatalf("the unmerged store holds only %d entries in its delta", n)
@@ -245,11 +249,16 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 	if pendingCount(t, never) == 0 {
 		t.Fatal("nothing in idx_pending before the merge")
 	}
-	if err := never.exec(context.Background(), func(s *Store) error { return s.mergeDelta() }); err != nil {
-		t.Fatal(err)
+	for _, s := range []*Store{never, every} {
+		if err := s.exec(context.Background(), func(s *Store) error { return s.mergeAll() }); err != nil {
+			t.Fatal(err)
+		}
+		if n, m := s.delta.Load().len(), s.merging.Load(); n != 0 || m != nil {
+			t.Fatalf("%d entries left in the delta after a merge, merging %v", n, m)
+		}
 	}
-	if n := never.delta.Load().len(); n != 0 {
-		t.Fatalf("%d entries left in the delta after a merge", n)
+	if d := diffEntries(want, indexEntries(t, every)); d != "" {
+		t.Errorf("merging after every commit, then all: index entries changed:\n%s", d)
 	}
 	if n := pendingCount(t, never); n != 0 {
 		t.Fatalf("%d values left in idx_pending after a merge", n)

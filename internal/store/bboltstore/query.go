@@ -279,7 +279,7 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 	}
 	tq := store.ParseText(q.Text)
 	page := store.Page{Records: []*store.Record{}}
-	delta := s.delta.Load() // before the transaction begins: see delta.go
+	delta := s.deltaView() // before the transaction begins: see delta.go
 	err := s.view(func(tx *bolt.Tx) error {
 		budget := q.ScanBudget
 		if budget <= 0 {
@@ -316,7 +316,7 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 
 type matcher struct {
 	tx              *bolt.Tx
-	delta           *indexDelta
+	delta           deltaView
 	pp              []byte
 	f               *store.Filter
 	tq              store.TextQuery

@@ -59,7 +59,7 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 			}); err != nil {
 				return err
 			}
-			return s.mergeDelta()
+			return s.mergeAll()
 		})
 		total += n
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -312,4 +313,52 @@ func FuzzDecodePendingOps(f *testing.F) {
 			t.Fatalf("re-encoding %x gave %x", v, again)
 		}
 	})
+}
+
+// While merge cycles run between commits, a reader finds every record whose write was
+// acknowledged before its query began, through the equality and the sort indexes.
+func TestIndexDelta_ReadersMissNothingDuringMerges(t *testing.T) {
+	defer func(n int) { mergeChunkEntries = n }(mergeChunkEntries)
+	mergeChunkEntries = 50
+	s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var acked atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; i <= 300; i++ {
+			if err := s.WriteSpans(context.Background(), storetest.MakeSpans(t, "p1", storetest.AgentTrace(i, int64(i)*10)...)); err != nil {
+				t.Error(err)
+				return
+			}
+			acked.Store(int64(i))
+		}
+	}()
+	queries := []store.Query{
+		{Filter: store.Filter{UserID: "user-42"}},
+		{Sort: store.Sort{Field: store.SortCost}},
+		{Filter: store.Filter{Model: "gpt-4o-mini-2024-07-18"}, Sort: store.Sort{Field: store.SortDuration, Asc: true}},
+	}
+	for checks := 0; ; checks++ {
+		select {
+		case <-done:
+			if checks < 10 {
+				t.Logf("only %d checks ran during the writes", checks)
+			}
+			return
+		default:
+		}
+		before := acked.Load()
+		q := queries[checks%len(queries)]
+		n := 0
+		if err := store.Each(context.Background(), s, "p1", q, func(*store.Record) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if int64(n) < before {
+			t.Fatalf("%+v found %d records after %d were acknowledged", q, n, before)
+		}
+	}
 }

@@ -2,7 +2,9 @@
 // one writer goroutine that commits many callers' spans in one bbolt transaction (group
 // commit): a caller's WriteSpans returns only after the transaction holding its spans has
 // been synced to disk. The same transaction keeps every index, the record summaries and the
-// run aggregates in step with the records, so readers never see one without the other.
+// run aggregates in step with the records; equality and sort entries go to an in-memory index
+// delta logged in that transaction and merged into their buckets later (delta.go), visible to
+// readers when the commit returns, before any write in it is acknowledged.
 package bboltstore
 
 import (

@@ -35,7 +35,8 @@ const FileName = "tracehound.db"
 //	2: + summaries as records_by_time values, equality/sort/text indexes, docs, runs, objects
 //	3: + idx_pending, equality and sort entries not yet merged into their buckets (a store
 //	   of schema 2 would not read them)
-const schemaVersion = 3
+//	4: text postings in idx_pending too (schema 3 refuses them)
+const schemaVersion = 4
 
 // Buckets. Every key in every bucket but meta starts with the project prefix (see keys.go).
 var (

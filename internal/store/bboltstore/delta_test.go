@@ -1,8 +1,11 @@
 package bboltstore
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand"
 	"strings"
 	"sync/atomic"
@@ -30,8 +33,9 @@ func TestConformance_MergingAfterEveryCommit(t *testing.T) {
 	})
 }
 
-// indexEntries is what readers see of the equality and sort indexes: each bucket's entries
-// with the delta's laid over them, by bucket byte | key.
+// indexEntries is what readers see of the equality, sort and text indexes: each bucket's
+// entries with the delta's laid over them, by bucket byte | key. A text posting is listed
+// as its delta key, wherever it is: in a posting chunk or in the delta.
 func indexEntries(t *testing.T, s *Store) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -45,7 +49,19 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 				return err
 			}
 		}
-		return nil
+		return tx.Bucket(bucketText).ForEach(func(k, v []byte) error {
+			// pp | hour | token, then 0 | bound for a sealed chunk.
+			head := k
+			if plen := 2 + int(binary.BigEndian.Uint16(k)); len(k) > plen+4 {
+				if i := bytes.IndexByte(k[plen+4:], 0); i >= 0 {
+					head = k[:plen+4+i]
+				}
+			}
+			for _, doc := range decodePostings(v) {
+				out[string(deltaText)+string(postingKey(head, doc))] = ""
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -73,9 +89,10 @@ func pendingCount(t *testing.T, s *Store) int {
 	return n
 }
 
-// deltaWorkload writes traces with varied users, models, durations, costs and tokens, then
-// late spans that move records in every index (a new start, a longer duration, more cost),
-// scores, and a retention pass, in batches of requests.
+// deltaWorkload writes traces over several hours with varied users, models, durations,
+// costs, tokens and texts, then late spans that move records in every index (a new start in
+// another hour, a longer duration, more cost, new text), scores, and a retention pass, in
+// batches of requests.
 func deltaWorkload(t *testing.T, stores ...*Store) {
 	t.Helper()
 	rng := rand.New(rand.NewSource(7))
@@ -88,6 +105,8 @@ func deltaWorkload(t *testing.T, stores ...*Store) {
 		}
 	}
 	models := []string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4"}
+	countries := []string{"France", "Spain", "Peru", "Japan", "Kenya"}
+	const spacingMS = 40_000 // between traces: the workload spans several hours
 	trace := func(i int, startMS int64) []storetest.SpanSpec {
 		dur := int64(100 + rng.Intn(5000))
 		return []storetest.SpanSpec{
@@ -98,7 +117,8 @@ func deltaWorkload(t *testing.T, stores ...*Store) {
 			{Trace: i, ID: 2, Parent: 1, Name: "chat", StartMS: startMS + 1, EndMS: startMS + dur - 1, Attrs: map[string]any{
 				llmschema.LLMCall: true, llmschema.RequestModel: models[rng.Intn(len(models))],
 				llmschema.UsageInputTokens: rng.Intn(4000), llmschema.UsageOutputTokens: rng.Intn(900),
-				llmschema.CostUSD: rng.Float64() / 100, llmschema.Input: "capital of France?", llmschema.Output: "Paris",
+				llmschema.CostUSD: rng.Float64() / 100, llmschema.Input: "capital of " + countries[rng.Intn(len(countries))] + "?",
+				llmschema.Output: fmt.Sprintf("answer w%d", rng.Intn(30)),
 			}},
 		}
 	}
@@ -106,17 +126,20 @@ func deltaWorkload(t *testing.T, stores ...*Store) {
 	for batch := 0; batch < 30; batch++ {
 		var spans []store.Span
 		for range 1 + rng.Intn(12) {
-			spans = append(spans, storetest.MakeSpans(t, "p1", trace(next, int64(next)*1000)...)...)
+			spans = append(spans, storetest.MakeSpans(t, "p1", trace(next, int64(next)*spacingMS)...)...)
 			next++
 		}
 		// Late spans for earlier traces: some start before their record, some end after it.
 		for range rng.Intn(4) {
 			old := 1 + rng.Intn(next-1)
-			startMS := int64(old)*1000 + int64(rng.Intn(3000)) - 1500
+			// Up to 50 minutes earlier: records move to other hours of the text index.
+			startMS := int64(old)*spacingMS + int64(rng.Intn(4_000_000)) - 3_000_000
 			spans = append(spans, storetest.MakeSpans(t, "p1", storetest.SpanSpec{
 				Trace: old, ID: 10 + batch, Parent: 1, Name: "late", StartMS: startMS, EndMS: startMS + int64(rng.Intn(9000)),
 				Attrs: map[string]any{llmschema.LLMCall: true, llmschema.RequestModel: models[rng.Intn(len(models))],
-					llmschema.CostUSD: rng.Float64() / 10, llmschema.UsageOutputTokens: rng.Intn(500)},
+					llmschema.CostUSD: rng.Float64() / 10, llmschema.UsageOutputTokens: rng.Intn(500),
+					// A late LLM call that starts first gives its record new text.
+					llmschema.Input: "late question about " + countries[rng.Intn(len(countries))], llmschema.Output: fmt.Sprintf("late w%d", rng.Intn(30))},
 			})...)
 		}
 		write(spans)
@@ -133,16 +156,16 @@ func deltaWorkload(t *testing.T, stores ...*Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cutoff := time.Unix(0, first.Assembly.StartNanos).Add(20 * time.Second)
+	cutoff := time.Unix(0, first.Assembly.StartNanos).Add(20 * spacingMS * time.Millisecond)
 	for _, s := range stores {
 		if n, err := s.DeleteBefore(ctx, cutoff); err != nil || n < 10 {
 			t.Fatalf("retention deleted %d records: %v", n, err)
 		}
 	}
-	for batch := 0; batch < 10; batch++ {
+	for batch := 0; batch < 25; batch++ { // hours that only the delta has postings for
 		var spans []store.Span
 		for range 1 + rng.Intn(12) {
-			spans = append(spans, storetest.MakeSpans(t, "p1", trace(next, int64(next)*1000)...)...)
+			spans = append(spans, storetest.MakeSpans(t, "p1", trace(next, int64(next)*spacingMS)...)...)
 			next++
 		}
 		write(spans)
@@ -193,12 +216,26 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The reference reads everything from the buckets: its merges may have fallen behind.
+	if err := every.exec(context.Background(), func(s *Store) error { return s.mergeAll() }); err != nil {
+		t.Fatal(err)
+	}
 	want := indexEntries(t, every)
 	if len(want) < 100 {
 		t.Fatalf("only %d index entries: the workload is too small to test anything", len(want))
 	}
 	if n := never.delta.Load().len(); n < 100 {
 		t.Fatalf("the unmerged store holds only %d entries in its delta", n)
+	}
+	if h, ok := never.delta.Load().textHour(projectPrefix("p1"), math.MaxUint32, true); !ok {
+		t.Fatal("no text postings in the unmerged store's delta")
+	} else if err := never.view(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketText).Cursor().Seek(textKey(projectPrefix("p1"), h, "")); k != nil {
+			t.Fatalf("the unmerged store's bucket has postings of its delta's latest hour %d: hours found only in the delta go untested", h)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	for name, s := range map[string]*Store{"never merged": never, "merged at 40 entries": some} {
 		if d := diffEntries(want, indexEntries(t, s)); d != "" {
@@ -212,6 +249,10 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 		{Filter: store.Filter{UserID: "user-3"}},
 		{Filter: store.Filter{SessionID: "sess-7", Model: "claude-sonnet-4"}},
 		{Filter: store.Filter{RunID: "run-1"}, Sort: store.Sort{Field: store.SortTime, Asc: true}},
+		{Filter: store.Filter{Text: "capital peru"}},
+		{Filter: store.Filter{Text: "late"}, Sort: store.Sort{Field: store.SortTime, Asc: true}},
+		{Filter: store.Filter{Text: "w7 japan"}, Sort: store.Sort{Field: store.SortCost}},
+		{Filter: store.Filter{Text: "question", UserID: "user-2"}},
 	}
 	listAll := func(s *Store, q store.Query) string {
 		q.Limit = 7 // several pages each
@@ -230,6 +271,20 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 			if w, g := listAll(every, q), listAll(s, q); w != g {
 				t.Errorf("%s: %+v lists\n%s\nwant\n%s", stage, q, g, w)
 			}
+		}
+	}
+	hours := map[uint32]bool{}
+	for k := range want {
+		if k[0] == deltaText {
+			hours[binary.BigEndian.Uint32([]byte(k[1+2+2:]))] = true // after 't' and the prefix of "p1"
+		}
+	}
+	if len(hours) < 3 {
+		t.Fatalf("text postings in %d hours: the workload should span several", len(hours))
+	}
+	for _, q := range queries {
+		if listAll(every, q) == "" {
+			t.Fatalf("%+v lists nothing: it would compare nothing", q)
 		}
 	}
 	compare("never merged", never)
@@ -341,6 +396,7 @@ func TestIndexDelta_ReadersMissNothingDuringMerges(t *testing.T) {
 		{Filter: store.Filter{UserID: "user-42"}},
 		{Sort: store.Sort{Field: store.SortCost}},
 		{Filter: store.Filter{Model: "gpt-4o-mini-2024-07-18"}, Sort: store.Sort{Field: store.SortDuration, Asc: true}},
+		{Filter: store.Filter{Text: "capital"}},
 	}
 	for checks := 0; ; checks++ {
 		select {

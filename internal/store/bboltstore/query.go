@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"math"
+	"slices"
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
@@ -93,6 +94,7 @@ func (it *keyIter) seek(target pos, desc bool) (pos, bool) {
 type textIter struct {
 	c      *bolt.Cursor
 	docs   *bolt.Bucket
+	delta  deltaView // postings not merged into the bucket yet
 	pp     []byte
 	tokens []string
 	hour   int64 // loaded hour, -1 for none
@@ -135,8 +137,8 @@ func (it *textIter) load(h uint32) {
 	sort.Slice(it.list, func(i, j int) bool { return bytes.Compare(it.list[i][:], it.list[j][:]) < 0 })
 }
 
-// postings reads a token's whole posting list for an hour: its sealed chunks in bound order,
-// then the open chunk.
+// postings reads a token's whole posting list for an hour, ascending: its sealed chunks in
+// bound order, then the open chunk, merged with the postings in the deltas.
 func (it *textIter) postings(head []byte) []uint64 {
 	var ids []uint64
 	for k, v := it.c.Seek(sealedKey(head, 0)); k != nil && isSealedKeyOf(k, head); k, v = it.c.Next() {
@@ -145,7 +147,19 @@ func (it *textIter) postings(head []byte) []uint64 {
 	}
 	v := it.c.Bucket().Get(head)
 	*it.budget -= len(v)/64 + 1
-	return appendPostings(ids, v)
+	ids = appendPostings(ids, v)
+	inBucket := len(ids)
+	for _, d := range []*indexDelta{it.delta.newer, it.delta.merging} {
+		if d != nil {
+			ids = d.appendPostings(ids, head)
+		}
+	}
+	if len(ids) == inBucket {
+		return ids
+	}
+	*it.budget -= (len(ids) - inBucket) / 64
+	slices.Sort(ids)
+	return slices.Compact(ids) // a posting merged while still in a delta is listed twice
 }
 
 // intersect keeps the IDs of a that are also in b; both are ascending.
@@ -166,30 +180,50 @@ func intersect(a, b []uint64) []uint64 {
 	return out
 }
 
-// prevHour is the latest hour before h that holds any token of the project.
+// prevHour is the latest hour before h that holds any token of the project, in the bucket
+// or in a delta.
 func (it *textIter) prevHour(h uint32) (uint32, bool) {
+	best, found := uint32(0), false
 	k, _ := it.c.Seek(binary.BigEndian.AppendUint32(append([]byte{}, it.pp...), h))
 	if k == nil {
 		k, _ = it.c.Last()
 	} else {
 		k, _ = it.c.Prev()
 	}
-	if k == nil || !hasPrefix(k, it.pp) || len(k) < len(it.pp)+4 {
-		return 0, false
+	if k != nil && hasPrefix(k, it.pp) && len(k) >= len(it.pp)+4 {
+		best, found = binary.BigEndian.Uint32(k[len(it.pp):]), true
 	}
-	return binary.BigEndian.Uint32(k[len(it.pp):]), true
+	for _, d := range []*indexDelta{it.delta.newer, it.delta.merging} {
+		if d == nil {
+			continue
+		}
+		if dh, ok := d.textHour(it.pp, h, true); ok && (!found || dh > best) {
+			best, found = dh, true
+		}
+	}
+	return best, found
 }
 
-// nextHour is the earliest hour after h that holds any token of the project.
+// nextHour is the earliest hour after h that holds any token of the project, in the bucket
+// or in a delta.
 func (it *textIter) nextHour(h uint32) (uint32, bool) {
 	if h == math.MaxUint32 {
 		return 0, false
 	}
+	best, found := uint32(0), false
 	k, _ := it.c.Seek(binary.BigEndian.AppendUint32(append([]byte{}, it.pp...), h+1))
-	if k == nil || !hasPrefix(k, it.pp) || len(k) < len(it.pp)+4 {
-		return 0, false
+	if k != nil && hasPrefix(k, it.pp) && len(k) >= len(it.pp)+4 {
+		best, found = binary.BigEndian.Uint32(k[len(it.pp):]), true
 	}
-	return binary.BigEndian.Uint32(k[len(it.pp):]), true
+	for _, d := range []*indexDelta{it.delta.newer, it.delta.merging} {
+		if d == nil {
+			continue
+		}
+		if dh, ok := d.textHour(it.pp, h, false); ok && (!found || dh < best) {
+			best, found = dh, true
+		}
+	}
+	return best, found
 }
 
 func (it *textIter) seek(target pos, desc bool) (pos, bool) {
@@ -411,7 +445,7 @@ func (m *matcher) iterators() []iterator {
 	}
 	if !m.tq.Empty() {
 		its = append(its, &textIter{c: m.tx.Bucket(bucketText).Cursor(), docs: m.tx.Bucket(bucketDocs),
-			pp: m.pp, tokens: m.tq.Terms, hour: -1, budget: &m.budget})
+			delta: m.delta, pp: m.pp, tokens: m.tq.Terms, hour: -1, budget: &m.budget})
 	}
 	if len(its) == 0 {
 		its = append(its, &keyIter{c: m.byTime.Cursor(), prefix: m.pp})

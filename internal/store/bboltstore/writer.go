@@ -3,6 +3,7 @@ package bboltstore
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	gojson "github.com/goccy/go-json"
@@ -331,26 +332,35 @@ func (w *txWriter) changeText(pp []byte, doc uint64, old, rec *store.Record, mov
 		if inNew[t] {
 			continue
 		}
-		if err := w.posting(textKey(pp, hourOf(old.Assembly.StartNanos), t), doc, false); err != nil {
-			return err
-		}
+		w.posting(textKey(pp, hourOf(old.Assembly.StartNanos), t), doc, false)
 	}
 	for _, t := range newToks {
 		if inOld[t] {
 			continue
 		}
-		if err := w.posting(textKey(pp, hourOf(rec.Assembly.StartNanos), t), doc, true); err != nil {
-			return err
-		}
+		w.posting(textKey(pp, hourOf(rec.Assembly.StartNanos), t), doc, true)
 	}
 	return nil
 }
 
-func (w *txWriter) posting(head []byte, doc uint64, add bool) error {
+// posting adds doc to head's posting list or removes it. With an index delta an addition
+// goes only to the delta, to be merged into the chunks later; a removal applies to both.
+func (w *txWriter) posting(head []byte, doc uint64, add bool) {
+	if w.idx != nil {
+		if add {
+			w.idx.put(deltaText, postingKey(head, doc), nil)
+			return
+		}
+		w.idx.delete(deltaText, postingKey(head, doc))
+	}
 	key := w.chunkFor(head, doc)
 	c, ok := w.postings[string(key)]
 	if !ok {
-		c = &postingChunk{ids: decodePostings(w.text.Get(key)), sealed: len(key) > len(head), head: len(head)}
+		ids := decodePostings(w.text.Get(key))
+		if !add && !slices.Contains(ids, doc) {
+			return // nothing to remove: the chunk stays as it is
+		}
+		c = &postingChunk{ids: ids, sealed: len(key) > len(head), head: len(head)}
 		w.postings[string(key)] = c
 	}
 	ids := c.ids
@@ -365,7 +375,6 @@ func (w *txWriter) posting(head []byte, doc uint64, add bool) error {
 		ids = append(ids[:i], ids[i+1:]...)
 	}
 	c.ids = ids
-	return nil
 }
 
 // chunkFor is the key of the chunk of head's posting list that doc belongs in: the sealed
@@ -419,15 +428,8 @@ func (w *txWriter) flushAux() error {
 			return fmt.Errorf("record doc sequence: %w", err)
 		}
 	}
-	keys := make([]string, 0, len(w.postings))
-	for k := range w.postings {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // sequential puts fill pages better
-	for _, k := range keys {
-		if err := w.writeChunk([]byte(k), w.postings[k]); err != nil {
-			return fmt.Errorf("write text index: %w", err)
-		}
+	if err := w.writePostings(); err != nil {
+		return err
 	}
 	for k, a := range w.runAggs {
 		var err error
@@ -441,6 +443,21 @@ func (w *txWriter) flushAux() error {
 		}
 		if err != nil {
 			return fmt.Errorf("write run %s: %w", a.ID, err)
+		}
+	}
+	return nil
+}
+
+// writePostings stores the posting chunks changed by posting.
+func (w *txWriter) writePostings() error {
+	keys := make([]string, 0, len(w.postings))
+	for k := range w.postings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // sequential puts fill pages better
+	for _, k := range keys {
+		if err := w.writeChunk([]byte(k), w.postings[k]); err != nil {
+			return fmt.Errorf("write text index: %w", err)
 		}
 	}
 	return nil

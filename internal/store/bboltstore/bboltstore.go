@@ -35,7 +35,8 @@ const FileName = "tracehound.db"
 //	2: + summaries as records_by_time values, equality/sort/text indexes, docs, runs, objects
 //	3: + idx_pending, equality and sort entries not yet merged into their buckets (a store
 //	   of schema 2 would not read them)
-//	4: text postings in idx_pending too (schema 3 refuses them)
+//	4: + meta text_flushed: text postings of records above it are not in idx_text yet, but
+//	   rebuilt from the records on open (a store of schema 3 would not find them)
 const schemaVersion = 4
 
 // Buckets. Every key in every bucket but meta starts with the project prefix (see keys.go).
@@ -66,6 +67,9 @@ type Options struct {
 	// DeltaMergeEntries is how many equality and sort entries collect in memory before they
 	// are merged into their buckets (see delta.go).
 	DeltaMergeEntries int
+	// TextFlushPostings is how many text postings of new records collect in memory before
+	// they are written into the text index (see textbuffer.go).
+	TextFlushPostings int
 }
 
 func (o *Options) withDefaults() {
@@ -77,6 +81,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.DeltaMergeEntries <= 0 {
 		o.DeltaMergeEntries = defaultDeltaMergeEntries
+	}
+	if o.TextFlushPostings <= 0 {
+		o.TextFlushPostings = defaultTextFlushPostings
 	}
 }
 
@@ -99,6 +106,12 @@ type Store struct {
 	// cycle its progress, which only the writer goroutine uses.
 	merging atomic.Pointer[indexDelta]
 	cycle   mergeCycle
+	// text holds the text postings of docs above textMark not yet written into idx_text,
+	// and textFlushing the buffer a flush is writing (see textbuffer.go). textMark is only
+	// used by the writer goroutine.
+	text         atomic.Pointer[textBuffer]
+	textFlushing atomic.Pointer[textBuffer]
+	textMark     uint64
 
 	reqs      chan *writeRequest
 	closing   chan struct{}
@@ -148,7 +161,13 @@ func Open(dir string, logger *zap.Logger, opts Options) (*Store, error) {
 	if err := db.View(func(tx *bolt.Tx) error {
 		s.nextDoc.Store(tx.Bucket(bucketDocs).Sequence())
 		d, err := replayPending(tx)
+		if err != nil {
+			return err
+		}
 		s.delta.Store(d)
+		b, mark, err := rebuildText(tx)
+		s.text.Store(b)
+		s.textMark = mark
 		return err
 	}); err != nil {
 		_ = db.Close()
@@ -191,6 +210,12 @@ func migrate(tx *bolt.Tx) error {
 	}
 	for _, b := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	if meta.Get(keyTextMark) == nil {
+		// Every posting so far is in idx_text (before schema 4, or a new store).
+		if err := putTextMark(tx, tx.Bucket(bucketDocs).Sequence()); err != nil {
 			return err
 		}
 	}
@@ -293,6 +318,9 @@ func (s *Store) run(first *writeRequest) {
 	group, next := s.collect(first)
 	s.commitGroup(group)
 	s.mergeStep()
+	if err := s.textFlushStep(); err != nil {
+		s.logger.Error("Text index flush failed", zap.Error(err))
+	}
 	if next != nil {
 		s.run(next)
 	}
@@ -360,6 +388,8 @@ func (s *Store) newTxWriter(tx *bolt.Tx) *txWriter {
 	w.idx = &deltaWriter{delta: s.delta.Load(), merging: s.merging.Load()}
 	w.pending = tx.Bucket(bucketPending)
 	tx.OnCommit(w.idx.commit)
+	w.textW = &textWriter{buf: s.text.Load(), mark: s.textMark}
+	tx.OnCommit(w.textW.commit)
 	return w
 }
 

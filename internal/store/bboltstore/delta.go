@@ -38,26 +38,7 @@ import (
 const (
 	deltaEq   byte = 'e'
 	deltaSort byte = 's'
-	// deltaText items are text postings, one per token, hour and record: postingKey(head,
-	// doc) with an empty value. The bucket holds posting lists in chunks (see sealedKey); a
-	// merge adds each doc to its chunk. A token's postings are rewritten in every commit that
-	// has a record with that token, which spreads a commit over most of the current hour's
-	// pages: through the delta they are written once per merge instead.
-	deltaText byte = 't'
 )
-
-// postingKey is a text posting's delta key without the bucket byte: head | 0 | doc, doc
-// big-endian so that a token's postings are in doc order. Tokens never hold 0, so one
-// token's postings never mix with those of a longer token.
-func postingKey(head []byte, doc uint64) []byte { return sealedKey(head, doc) }
-
-// splitPostingKey is postingKey's inverse.
-func splitPostingKey(k []byte) (head []byte, doc uint64, ok bool) {
-	if len(k) < 9 || k[len(k)-9] != 0 {
-		return nil, 0, false
-	}
-	return k[:len(k)-9], binary.BigEndian.Uint64(k[len(k)-8:]), true
-}
 
 // defaultDeltaMergeEntries bounds the delta: about 25 MB of entries, the equality and sort
 // entries of ~20k records.
@@ -151,38 +132,6 @@ func (d *indexDelta) seek(id byte, key []byte, desc bool) ([]byte, bool) {
 		return nil, false
 	}
 	return []byte(found[1:]), true
-}
-
-// appendPostings appends to ids the docs of the text postings under head, ascending.
-func (d *indexDelta) appendPostings(ids []uint64, head []byte) []uint64 {
-	from := string(deltaText) + string(head) + "\x00"
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	d.tree.AscendGreaterOrEqual(deltaItem{key: from}, func(it deltaItem) bool {
-		if len(it.key) != len(from)+8 || it.key[:len(from)] != from {
-			return false
-		}
-		ids = append(ids, binary.BigEndian.Uint64([]byte(it.key[len(from):])))
-		return true
-	})
-	return ids
-}
-
-// textHour finds the hour of the project pp with text postings in the delta that is the
-// latest before h (desc) or the earliest after it.
-func (d *indexDelta) textHour(pp []byte, h uint32, desc bool) (uint32, bool) {
-	key := binary.BigEndian.AppendUint32(append([]byte{}, pp...), h)
-	if !desc {
-		if h == ^uint32(0) {
-			return 0, false
-		}
-		key = binary.BigEndian.AppendUint32(append([]byte{}, pp...), h+1)
-	}
-	k, ok := d.seek(deltaText, key, desc)
-	if !ok || len(k) < len(pp)+4 || !bytes.HasPrefix(k, pp) {
-		return 0, false
-	}
-	return binary.BigEndian.Uint32(k[len(pp):]), true
 }
 
 // stagedEntry is the final state of one delta entry in a transaction.
@@ -279,7 +228,7 @@ func decodePendingOps(v []byte, fn func(key string, op stagedEntry)) error {
 			return errBadPending
 		}
 		key, ok := readString()
-		if !ok || key == "" || (key[0] != deltaEq && key[0] != deltaSort && key[0] != deltaText) {
+		if !ok || key == "" || (key[0] != deltaEq && key[0] != deltaSort) {
 			return errBadPending
 		}
 		op := stagedEntry{del: kind == 1}
@@ -383,26 +332,9 @@ func (s *Store) mergeChunk() (bool, error) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		buckets := map[byte]*bolt.Bucket{deltaEq: tx.Bucket(bucketEq), deltaSort: tx.Bucket(bucketSort)}
 		buckets[deltaEq].FillPercent = 0.8
-		var text *txWriter // postings go into their chunks as a commit would put them
 		for _, it := range chunk {
-			if it.key[0] == deltaText {
-				head, doc, ok := splitPostingKey([]byte(it.key[1:]))
-				if !ok {
-					return fmt.Errorf("text posting %x: %w", it.key, errBadPending)
-				}
-				if text == nil {
-					text = newTxWriter(tx)
-				}
-				text.posting(head, doc, true)
-				continue
-			}
 			if err := buckets[it.key[0]].Put([]byte(it.key[1:]), []byte(it.val)); err != nil {
 				return fmt.Errorf("put: %w", err)
-			}
-		}
-		if text != nil {
-			if err := text.writePostings(); err != nil {
-				return err
 			}
 		}
 		if !last {

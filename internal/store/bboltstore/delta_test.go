@@ -20,11 +20,12 @@ import (
 	"github.com/tracehound/tracehound/internal/store/storetest"
 )
 
-// The conformance suite again, with the index delta merged after every commit: every query
-// then reads entries from the buckets, where the default store reads them from the delta.
+// The conformance suite again, with the index delta merged and the text buffer flushed after
+// every commit: every query then reads entries from the buckets, where the default store
+// reads them from the delta and the buffer.
 func TestConformance_MergingAfterEveryCommit(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: 1})
+		s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: 1, TextFlushPostings: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,11 +36,11 @@ func TestConformance_MergingAfterEveryCommit(t *testing.T) {
 
 // indexEntries is what readers see of the equality, sort and text indexes: each bucket's
 // entries with the delta's laid over them, by bucket byte | key. A text posting is listed
-// as its delta key, wherever it is: in a posting chunk or in the delta.
+// as "t" | head | 0 | doc, wherever it is: in a posting chunk or in a text buffer.
 func indexEntries(t *testing.T, s *Store) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	v := s.deltaView()
+	v, tv := s.deltaView(), s.textView()
 	err := s.view(func(tx *bolt.Tx) error {
 		for id, name := range map[byte][]byte{deltaEq: bucketEq, deltaSort: bucketSort} {
 			if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
@@ -58,7 +59,7 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 				}
 			}
 			for _, doc := range decodePostings(v) {
-				out[string(deltaText)+string(postingKey(head, doc))] = ""
+				out[textEntry(head, doc)] = ""
 			}
 			return nil
 		})
@@ -74,7 +75,23 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 		d.tree.Ascend(func(it deltaItem) bool { out[it.key] = it.val; return true })
 		d.mu.RUnlock()
 	}
+	for _, b := range tv.buffers() {
+		if b == nil {
+			continue
+		}
+		b.mu.RLock()
+		for head, ids := range b.lists {
+			for _, doc := range ids {
+				out[textEntry([]byte(head), doc)] = ""
+			}
+		}
+		b.mu.RUnlock()
+	}
 	return out
+}
+
+func textEntry(head []byte, doc uint64) string {
+	return "t" + string(sealedKey(head, doc))
 }
 
 func pendingCount(t *testing.T, s *Store) int {
@@ -195,7 +212,7 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 	defer func(n int) { mergeChunkEntries = n }(mergeChunkEntries)
 	mergeChunkEntries = 13 // merges of several transactions
 	open := func(dir string, merge int) *Store {
-		s, err := Open(dir, zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: merge})
+		s, err := Open(dir, zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: merge, TextFlushPostings: merge})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,8 +222,8 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 	defer every.Close()
 	deltaDir := t.TempDir()
 	never := open(deltaDir, 1<<30)
-	some := open(t.TempDir(), 40)
-	defer some.Close()
+	someDir := t.TempDir()
+	some := open(someDir, 40)
 	deltaWorkload(t, every, never, some)
 
 	// A merge follows the commit whose acknowledgement the writes waited for; a function
@@ -217,7 +234,12 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 		}
 	}
 	// The reference reads everything from the buckets: its merges may have fallen behind.
-	if err := every.exec(context.Background(), func(s *Store) error { return s.mergeAll() }); err != nil {
+	if err := every.exec(context.Background(), func(s *Store) error {
+		if err := s.mergeAll(); err != nil {
+			return err
+		}
+		return s.flushText()
+	}); err != nil {
 		t.Fatal(err)
 	}
 	want := indexEntries(t, every)
@@ -227,11 +249,11 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 	if n := never.delta.Load().len(); n < 100 {
 		t.Fatalf("the unmerged store holds only %d entries in its delta", n)
 	}
-	if h, ok := never.delta.Load().textHour(projectPrefix("p1"), math.MaxUint32, true); !ok {
-		t.Fatal("no text postings in the unmerged store's delta")
+	if h, ok := never.text.Load().hour(projectPrefix("p1"), math.MaxUint32, true); !ok {
+		t.Fatal("no text postings in the unflushed store's text buffer")
 	} else if err := never.view(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketText).Cursor().Seek(textKey(projectPrefix("p1"), h, "")); k != nil {
-			t.Fatalf("the unmerged store's bucket has postings of its delta's latest hour %d: hours found only in the delta go untested", h)
+			t.Fatalf("the unflushed store's bucket has postings of its buffer's latest hour %d: hours found only in the buffer go untested", h)
 		}
 		return nil
 	}); err != nil {
@@ -275,7 +297,7 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 	}
 	hours := map[uint32]bool{}
 	for k := range want {
-		if k[0] == deltaText {
+		if k[0] == 't' {
 			hours[binary.BigEndian.Uint32([]byte(k[1+2+2:]))] = true // after 't' and the prefix of "p1"
 		}
 	}
@@ -290,27 +312,47 @@ func TestIndexDelta_SameIndexesAsMergingEveryCommit(t *testing.T) {
 	compare("never merged", never)
 	compare("merged at 40 entries", some)
 
-	// A restart replays idx_pending.
+	// A restart replays idx_pending and rebuilds the text buffer from the records above the
+	// mark; for the store that flushed now and then, that includes records whose text
+	// changed after their doc fell below the mark.
 	if err := never.Close(); err != nil {
 		t.Fatal(err)
 	}
 	never = open(deltaDir, 1<<30)
 	defer never.Close()
-	if d := diffEntries(want, indexEntries(t, never)); d != "" {
-		t.Errorf("after a restart: index entries differ:\n%s", d)
+	if err := some.Close(); err != nil {
+		t.Fatal(err)
 	}
-	compare("after a restart", never)
+	some = open(someDir, 40)
+	defer some.Close()
+	for name, s := range map[string]*Store{"never merged": never, "merged at 40 entries": some} {
+		if d := diffEntries(want, indexEntries(t, s)); d != "" {
+			t.Errorf("%s, after a restart: index entries differ:\n%s", name, d)
+		}
+		compare(name+", after a restart", s)
+	}
 
 	// A merge moves everything into the buckets and empties idx_pending.
 	if pendingCount(t, never) == 0 {
 		t.Fatal("nothing in idx_pending before the merge")
 	}
+	if never.text.Load().len() == 0 {
+		t.Fatal("nothing in the text buffer before the flush")
+	}
 	for _, s := range []*Store{never, every} {
-		if err := s.exec(context.Background(), func(s *Store) error { return s.mergeAll() }); err != nil {
+		if err := s.exec(context.Background(), func(s *Store) error {
+			if err := s.mergeAll(); err != nil {
+				return err
+			}
+			return s.flushText()
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if n, m := s.delta.Load().len(), s.merging.Load(); n != 0 || m != nil {
 			t.Fatalf("%d entries left in the delta after a merge, merging %v", n, m)
+		}
+		if n := s.text.Load().len(); n != 0 {
+			t.Fatalf("%d postings left in the text buffer after a flush", n)
 		}
 	}
 	if d := diffEntries(want, indexEntries(t, every)); d != "" {
@@ -370,12 +412,12 @@ func FuzzDecodePendingOps(f *testing.F) {
 	})
 }
 
-// While merge cycles run between commits, a reader finds every record whose write was
-// acknowledged before its query began, through the equality and the sort indexes.
+// While merge cycles and text flushes run between commits, a reader finds every record whose
+// write was acknowledged before its query began, through the equality, sort and text indexes.
 func TestIndexDelta_ReadersMissNothingDuringMerges(t *testing.T) {
 	defer func(n int) { mergeChunkEntries = n }(mergeChunkEntries)
 	mergeChunkEntries = 50
-	s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: 200})
+	s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: 200, TextFlushPostings: 300})
 	if err != nil {
 		t.Fatal(err)
 	}

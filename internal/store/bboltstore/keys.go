@@ -89,8 +89,11 @@ func eqPrefix(pp []byte, fv string) []byte { return cat(pp, lenPrefixed(fv)) }
 // textKey is hour-major: records arrive roughly in time order, so a commit rewrites the
 // few pages of the current hour instead of one page per token all over the index.
 func textKey(pp []byte, h uint32, token string) []byte {
-	k := binary.BigEndian.AppendUint32(append(make([]byte, 0, len(pp)+4+len(token)), pp...), h)
-	return append(k, token...)
+	return appendTextKey(make([]byte, 0, len(pp)+4+len(token)), pp, h, token)
+}
+
+func appendTextKey(b, pp []byte, h uint32, token string) []byte {
+	return append(binary.BigEndian.AppendUint32(append(b, pp...), h), token...)
 }
 
 // Posting lists are chunked so that adding a record rewrites a bounded list however common

@@ -94,7 +94,7 @@ func (it *keyIter) seek(target pos, desc bool) (pos, bool) {
 type textIter struct {
 	c      *bolt.Cursor
 	docs   *bolt.Bucket
-	delta  deltaView // postings not merged into the bucket yet
+	text   textView // postings not written into the bucket yet
 	pp     []byte
 	tokens []string
 	hour   int64 // loaded hour, -1 for none
@@ -149,9 +149,9 @@ func (it *textIter) postings(head []byte) []uint64 {
 	*it.budget -= len(v)/64 + 1
 	ids = appendPostings(ids, v)
 	inBucket := len(ids)
-	for _, d := range []*indexDelta{it.delta.newer, it.delta.merging} {
-		if d != nil {
-			ids = d.appendPostings(ids, head)
+	for _, b := range it.text.buffers() {
+		if b != nil {
+			ids = b.appendPostings(ids, head)
 		}
 	}
 	if len(ids) == inBucket {
@@ -159,7 +159,7 @@ func (it *textIter) postings(head []byte) []uint64 {
 	}
 	*it.budget -= (len(ids) - inBucket) / 64
 	slices.Sort(ids)
-	return slices.Compact(ids) // a posting merged while still in a delta is listed twice
+	return slices.Compact(ids) // a posting written while a reader holds its buffer is listed twice
 }
 
 // intersect keeps the IDs of a that are also in b; both are ascending.
@@ -193,11 +193,11 @@ func (it *textIter) prevHour(h uint32) (uint32, bool) {
 	if k != nil && hasPrefix(k, it.pp) && len(k) >= len(it.pp)+4 {
 		best, found = binary.BigEndian.Uint32(k[len(it.pp):]), true
 	}
-	for _, d := range []*indexDelta{it.delta.newer, it.delta.merging} {
-		if d == nil {
+	for _, b := range it.text.buffers() {
+		if b == nil {
 			continue
 		}
-		if dh, ok := d.textHour(it.pp, h, true); ok && (!found || dh > best) {
+		if dh, ok := b.hour(it.pp, h, true); ok && (!found || dh > best) {
 			best, found = dh, true
 		}
 	}
@@ -215,11 +215,11 @@ func (it *textIter) nextHour(h uint32) (uint32, bool) {
 	if k != nil && hasPrefix(k, it.pp) && len(k) >= len(it.pp)+4 {
 		best, found = binary.BigEndian.Uint32(k[len(it.pp):]), true
 	}
-	for _, d := range []*indexDelta{it.delta.newer, it.delta.merging} {
-		if d == nil {
+	for _, b := range it.text.buffers() {
+		if b == nil {
 			continue
 		}
-		if dh, ok := d.textHour(it.pp, h, false); ok && (!found || dh < best) {
+		if dh, ok := b.hour(it.pp, h, false); ok && (!found || dh < best) {
 			best, found = dh, true
 		}
 	}
@@ -314,13 +314,14 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 	tq := store.ParseText(q.Text)
 	page := store.Page{Records: []*store.Record{}}
 	delta := s.deltaView() // before the transaction begins: see delta.go
+	text := s.textView()   // likewise
 	err := s.view(func(tx *bolt.Tx) error {
 		budget := q.ScanBudget
 		if budget <= 0 {
 			budget = store.DefaultScanBudget
 		}
 		m := &matcher{
-			tx: tx, delta: delta, pp: projectPrefix(project), f: &q.Filter, tq: tq,
+			tx: tx, delta: delta, text: text, pp: projectPrefix(project), f: &q.Filter, tq: tq,
 			byTime: tx.Bucket(bucketByTime), records: tx.Bucket(bucketRecords), budget: budget,
 		}
 		var last pos
@@ -351,6 +352,7 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 type matcher struct {
 	tx              *bolt.Tx
 	delta           deltaView
+	text            textView
 	pp              []byte
 	f               *store.Filter
 	tq              store.TextQuery
@@ -445,7 +447,7 @@ func (m *matcher) iterators() []iterator {
 	}
 	if !m.tq.Empty() {
 		its = append(its, &textIter{c: m.tx.Bucket(bucketText).Cursor(), docs: m.tx.Bucket(bucketDocs),
-			delta: m.delta, pp: m.pp, tokens: m.tq.Terms, hour: -1, budget: &m.budget})
+			text: m.text, pp: m.pp, tokens: m.tq.Terms, hour: -1, budget: &m.budget})
 	}
 	if len(its) == 0 {
 		its = append(its, &keyIter{c: m.byTime.Cursor(), prefix: m.pp})

@@ -35,6 +35,11 @@ type txWriter struct {
 	// straight into their buckets (migrations, which run before the store has a delta).
 	idx     *deltaWriter
 	pending *bolt.Bucket
+	// textW stages the text postings of docs above the mark for the text buffer; nil
+	// writes every posting into its chunk (migrations, text flushes).
+	textW *textWriter
+	// keyBuf holds the posting-list head being changed.
+	keyBuf []byte
 }
 
 // postingChunk is one chunk of a token's posting list for an hour, as changed in this
@@ -332,26 +337,25 @@ func (w *txWriter) changeText(pp []byte, doc uint64, old, rec *store.Record, mov
 		if inNew[t] {
 			continue
 		}
-		w.posting(textKey(pp, hourOf(old.Assembly.StartNanos), t), doc, false)
+		w.keyBuf = appendTextKey(w.keyBuf[:0], pp, hourOf(old.Assembly.StartNanos), t)
+		w.posting(w.keyBuf, doc, false)
 	}
 	for _, t := range newToks {
 		if inOld[t] {
 			continue
 		}
-		w.posting(textKey(pp, hourOf(rec.Assembly.StartNanos), t), doc, true)
+		w.keyBuf = appendTextKey(w.keyBuf[:0], pp, hourOf(rec.Assembly.StartNanos), t)
+		w.posting(w.keyBuf, doc, true)
 	}
 	return nil
 }
 
-// posting adds doc to head's posting list or removes it. With an index delta an addition
-// goes only to the delta, to be merged into the chunks later; a removal applies to both.
+// posting adds doc to head's posting list or removes it: in the text buffer when doc is above
+// the mark (see textbuffer.go), in its chunk otherwise. head is not kept.
 func (w *txWriter) posting(head []byte, doc uint64, add bool) {
-	if w.idx != nil {
-		if add {
-			w.idx.put(deltaText, postingKey(head, doc), nil)
-			return
-		}
-		w.idx.delete(deltaText, postingKey(head, doc))
+	if w.textW != nil && doc > w.textW.mark {
+		w.textW.stage(head, doc, add)
+		return
 	}
 	key := w.chunkFor(head, doc)
 	c, ok := w.postings[string(key)]
@@ -375,6 +379,25 @@ func (w *txWriter) posting(head []byte, doc uint64, add bool) {
 		ids = append(ids[:i], ids[i+1:]...)
 	}
 	c.ids = ids
+}
+
+// appendOpen adds ascending docs, all above lastOldDoc, to head's posting list.
+func (w *txWriter) appendOpen(head []byte, ids []uint64) {
+	if len(ids) == 0 {
+		return
+	}
+	c, ok := w.postings[string(head)]
+	if !ok {
+		c = &postingChunk{ids: decodePostings(w.text.Get(head)), head: len(head)}
+		w.postings[string(head)] = c
+	}
+	if n := len(c.ids); n > 0 && c.ids[n-1] >= ids[0] {
+		for _, doc := range ids { // not after the chunk's docs: one at a time
+			w.posting(head, doc, true)
+		}
+		return
+	}
+	c.ids = append(c.ids, ids...)
 }
 
 // chunkFor is the key of the chunk of head's posting list that doc belongs in: the sealed

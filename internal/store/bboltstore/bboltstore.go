@@ -3,8 +3,10 @@
 // commit): a caller's WriteSpans returns only after the transaction holding its spans has
 // been synced to disk. The same transaction keeps every index, the record summaries and the
 // run aggregates in step with the records; equality and sort entries go to an in-memory index
-// delta logged in that transaction and merged into their buckets later (delta.go), visible to
-// readers when the commit returns, before any write in it is acknowledged.
+// delta logged in that transaction and merged into their buckets later (delta.go), and the
+// text postings of new records to an in-memory text buffer that the records themselves
+// rebuild after a restart (textbuffer.go). Both are visible to readers when the commit
+// returns, before any write in it is acknowledged.
 package bboltstore
 
 import (

@@ -138,7 +138,7 @@ func (it *textIter) load(h uint32) {
 }
 
 // postings reads a token's whole posting list for an hour, ascending: its sealed chunks in
-// bound order, then the open chunk, merged with the postings in the deltas.
+// bound order, then the open chunk, merged with the postings in the text buffers.
 func (it *textIter) postings(head []byte) []uint64 {
 	var ids []uint64
 	for k, v := it.c.Seek(sealedKey(head, 0)); k != nil && isSealedKeyOf(k, head); k, v = it.c.Next() {
@@ -181,7 +181,7 @@ func intersect(a, b []uint64) []uint64 {
 }
 
 // prevHour is the latest hour before h that holds any token of the project, in the bucket
-// or in a delta.
+// or in a text buffer.
 func (it *textIter) prevHour(h uint32) (uint32, bool) {
 	best, found := uint32(0), false
 	k, _ := it.c.Seek(binary.BigEndian.AppendUint32(append([]byte{}, it.pp...), h))
@@ -205,7 +205,7 @@ func (it *textIter) prevHour(h uint32) (uint32, bool) {
 }
 
 // nextHour is the earliest hour after h that holds any token of the project, in the bucket
-// or in a delta.
+// or in a text buffer.
 func (it *textIter) nextHour(h uint32) (uint32, bool) {
 	if h == math.MaxUint32 {
 		return 0, false

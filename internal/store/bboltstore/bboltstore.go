@@ -215,12 +215,6 @@ func migrate(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	if meta.Get(keyTextMark) == nil {
-		// Every posting so far is in idx_text (before schema 4, or a new store).
-		if err := putTextMark(tx, tx.Bucket(bucketDocs).Sequence()); err != nil {
-			return err
-		}
-	}
 	if from == 1 {
 		// The indexes are built from the records, straight into their buckets.
 		if err := tx.DeleteBucket(bucketPending); err != nil {
@@ -231,6 +225,12 @@ func migrate(tx *bolt.Tx) error {
 		}
 		if err := reindex(tx); err != nil {
 			return fmt.Errorf("migrate schema 1 to 2 (build indexes): %w", err)
+		}
+	}
+	if meta.Get(keyTextMark) == nil {
+		// Every posting so far is in idx_text (before schema 4, or a new store).
+		if err := putTextMark(tx, tx.Bucket(bucketDocs).Sequence()); err != nil {
+			return err
 		}
 	}
 	return meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion)))

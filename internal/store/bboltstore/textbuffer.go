@@ -14,11 +14,11 @@ import (
 	"github.com/tracehound/tracehound/internal/store"
 )
 
-// Text postings of new records are not written into their chunks at each commit: a record has
-// a hundred or more distinct tokens, and the chunks of a commit's tokens are spread over most
-// of the current hour's pages, so a commit of a few records rewrote hundreds of kilobytes of
-// text index. Instead they collect in an in-memory text buffer, written into the chunks in
-// one transaction when it is large (flushText).
+// Text postings of new records are not written into their chunks at each commit: a token's
+// open chunk sits next to its sealed ones, so the open chunks of a commit's tokens lie pages
+// apart and a commit of a few records rewrote hundreds of kilobytes of text index. Instead
+// they collect in an in-memory text buffer, written into the chunks in one transaction when
+// it is large (flushText).
 //
 // Durability needs no log of its own: the records are. The meta key text_flushed holds a doc
 // number, the mark; every posting of a doc at or below the mark is in the bucket. Postings of
@@ -34,8 +34,8 @@ import (
 
 var keyTextMark = []byte("text_flushed")
 
-// defaultTextFlushPostings bounds the buffer: about 1.5 MB of doc numbers plus one list per
-// token and hour, the postings of some 5k records of the benchmark corpus.
+// defaultTextFlushPostings bounds the buffer: 4–8 MB of doc numbers plus ~100 bytes per
+// token and hour, the postings of some 7k records of the benchmark corpus.
 const defaultTextFlushPostings = 500_000
 
 // textBuffer is a set of text postings of docs above the mark. Only the writer goroutine

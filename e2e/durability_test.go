@@ -48,14 +48,22 @@ func batchOfTraces(seq, traces int) (body []byte, ids []string) {
 			sp.SetEndTimestamp(pcommon.NewTimestampFromTime(now.Add(time.Duration(s) * time.Millisecond)))
 			sp.Attributes().PutStr("gen_ai.operation.name", "chat")
 			sp.Attributes().PutInt("gen_ai.usage.input_tokens", 10)
+			if s == 1 {
+				// Every trace is found by searching for this word (the text index).
+				sp.Attributes().PutStr("input.value", "durability "+searchWord)
+			}
 		}
 	}
 	body, _ = (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 	return body, ids
 }
 
+// searchWord is in every trace's input.
+const searchWord = "kestrel"
+
 // TestDurability_KillLoop kills the collector with SIGKILL at random moments while a retrying
-// client keeps sending. Every request that got a 200 must be queryable afterwards, exactly once.
+// client keeps sending. Every request that got a 200 must be queryable afterwards, exactly once,
+// and found by text search too (the text index rebuilds what was not written into it yet).
 func TestDurability_KillLoop(t *testing.T) {
 	kills := 20
 	if *long {
@@ -116,31 +124,34 @@ func TestDurability_KillLoop(t *testing.T) {
 	stop()
 	wg.Wait()
 
-	got := map[string]int{}
-	cursor := ""
-	for {
-		var page struct {
-			Records []struct {
-				ID        string `json:"id"`
-				SpanCount int    `json:"span_count"`
-			} `json:"records"`
-			NextCursor *string `json:"next_cursor"`
+	list := func(query string) map[string]int {
+		got := map[string]int{}
+		cursor := ""
+		for {
+			var page struct {
+				Records []struct {
+					ID        string `json:"id"`
+					SpanCount int    `json:"span_count"`
+				} `json:"records"`
+				NextCursor *string `json:"next_cursor"`
+			}
+			path := "/api/v1/records?limit=1000" + query
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			if code := c.apiGet(path, &page); code != http.StatusOK {
+				t.Fatalf("list%s after kills: %d", query, code)
+			}
+			for _, r := range page.Records {
+				got[r.ID] = r.SpanCount
+			}
+			if page.NextCursor == nil {
+				return got
+			}
+			cursor = *page.NextCursor
 		}
-		path := "/api/v1/records?limit=1000"
-		if cursor != "" {
-			path += "&cursor=" + cursor
-		}
-		if code := c.apiGet(path, &page); code != http.StatusOK {
-			t.Fatalf("list after kills: %d", code)
-		}
-		for _, r := range page.Records {
-			got[r.ID] = r.SpanCount
-		}
-		if page.NextCursor == nil {
-			break
-		}
-		cursor = *page.NextCursor
 	}
+	got, found := list(""), list("&q="+searchWord)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(acked) < 50 {
@@ -161,6 +172,15 @@ func TestDurability_KillLoop(t *testing.T) {
 	if lost > 0 {
 		t.Fatalf("%d of %d acknowledged traces lost after %d SIGKILLs", lost, len(acked), kills)
 	}
-	t.Logf("%d SIGKILLs: %d acknowledged traces all present, %d stored in total, %d requests acknowledged only after a retry, %d wrong span counts",
+	unfound := 0
+	for id := range acked {
+		if _, ok := found[id]; !ok {
+			unfound++
+		}
+	}
+	if unfound > 0 {
+		t.Fatalf("%d of %d acknowledged traces not found by searching %q after %d SIGKILLs", unfound, len(acked), searchWord, kills)
+	}
+	t.Logf("%d SIGKILLs: %d acknowledged traces all present and found by search, %d stored in total, %d requests acknowledged only after a retry, %d wrong span counts",
 		kills, len(acked), len(got), sentAfterAck, dup)
 }

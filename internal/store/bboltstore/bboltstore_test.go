@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
+	"github.com/tracehound/tracehound/internal/llmschema"
 	"github.com/tracehound/tracehound/internal/store"
 	"github.com/tracehound/tracehound/internal/store/storetest"
 )
@@ -499,6 +500,48 @@ func BenchmarkWriteSpans_SpanBySpan(b *testing.B) {
 	for i := range spans {
 		if err := s.WriteSpans(context.Background(), spans[i:i+1]); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// An hour with more matching records than a page's scan budget covers is listed in full, page
+// by page: resolving the hour's postings must leave each page budget to examine records.
+func TestSearch_ListsAnHourWithMoreMatchesThanTheBudget(t *testing.T) {
+	s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 25_000 // > 2 × DefaultScanBudget, all in one hour
+	for i := 0; i < n; i += 500 {
+		var spans []store.Span
+		for j := i; j < i+500; j++ {
+			spans = append(spans, storetest.MakeSpans(t, "p1", storetest.SpanSpec{
+				Trace: 1 + j, ID: 1, Name: "chat", StartMS: int64(j) / 10, EndMS: int64(j)/10 + 5,
+				Attrs: map[string]any{llmschema.LLMCall: true, llmschema.Input: "kestrel sighting"}})...)
+		}
+		if err := s.WriteSpans(context.Background(), spans); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, asc := range []bool{false, true} {
+		seen, pages, cursor := map[string]bool{}, 0, ""
+		for {
+			p, err := s.ListRecords(context.Background(), "p1", store.Query{Limit: 1000, Cursor: cursor,
+				Filter: store.Filter{Text: "kestrel"}, Sort: store.Sort{Field: store.SortTime, Asc: asc}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range p.Records {
+				seen[r.ID] = true
+			}
+			if pages++; p.NextCursor == "" || pages > n/50 {
+				break
+			}
+			cursor = p.NextCursor
+		}
+		if len(seen) != n {
+			t.Fatalf("ascending %v: %d pages listed %d of %d records", asc, pages, len(seen), n)
 		}
 	}
 }

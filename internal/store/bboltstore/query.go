@@ -120,7 +120,10 @@ func (it *textIter) load(h uint32) {
 			return
 		}
 	}
-	*it.budget -= len(ids) / 2
+	// Resolving an hour's candidates costs half a unit each, but at most half of what is
+	// left: a page must examine some of them, or an hour with more matches than the budget
+	// would be loaded again by every page and never listed.
+	*it.budget -= min(len(ids)/2, max(*it.budget/2, 0))
 	for _, doc := range ids {
 		v := it.docs.Get(docKey(it.pp, doc))
 		if len(v) != 24 {

@@ -218,9 +218,12 @@ func TestCompact_WhileWritersAndReadersRun(t *testing.T) {
 	}
 }
 
-func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
+// storeEditedAfterClose writes 20 traces to a new store, closes it, changes its file with edit
+// (to make what an earlier layout wrote) and returns its directory.
+func storeEditedAfterClose(t *testing.T, opts Options, edit func(tx *bolt.Tx) error) string {
+	t.Helper()
 	dir := t.TempDir()
-	s, err := Open(dir, zap.NewNop(), Options{NoSync: true})
+	s, err := Open(dir, zap.NewNop(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,12 +231,21 @@ func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Turn the file into what schema 1 wrote: records and a bare time index only.
 	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(edit)
+	_ = db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
+	// Turn the file into what schema 1 wrote: records and a bare time index only.
+	dir := storeEditedAfterClose(t, Options{NoSync: true}, func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
@@ -261,17 +273,19 @@ func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
 				return err
 			}
 		}
+		if err := tx.Bucket(bucketMeta).Delete(keyTextMark); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketMeta).Put(keySchema, []byte("1"))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Close()
-	s, err = Open(dir, zap.NewNop(), Options{NoSync: true})
+	s, err := Open(dir, zap.NewNop(), Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if n := s.text.Load().len(); n != 0 {
+		t.Fatalf("%d postings in the text buffer after the migration built idx_text", n)
+	}
 	if n := count(t, s, store.Filter{Text: "paris", RunID: "batch-job-123", Status: store.StatusOK}); n != 20 {
 		t.Fatalf("after migration, search and filters find %d records, want 20", n)
 	}
@@ -285,30 +299,13 @@ func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
 // last doc, so nothing is rebuilt and search finds its records; new records go through the
 // text buffer.
 func TestOpen_MigratesSchema3WithEveryPostingInTheBucket(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, zap.NewNop(), Options{NoSync: true, TextFlushPostings: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeTraces(t, s, 1, 20, 0)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	dir := storeEditedAfterClose(t, Options{NoSync: true, TextFlushPostings: 1}, func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketMeta).Delete(keyTextMark); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, []byte("3"))
 	})
-	_ = db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(dir, zap.NewNop(), Options{NoSync: true})
+	s, err := Open(dir, zap.NewNop(), Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,8 +64,7 @@ type textOp struct {
 	add  bool
 }
 
-// apply makes committed changes visible. headLen is where a head's project prefix and hour
-// end: len(pp) + 4.
+// apply makes committed changes visible (in the order staged).
 func (b *textBuffer) apply(ops []textOp) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

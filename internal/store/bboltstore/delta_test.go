@@ -53,9 +53,9 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 		return tx.Bucket(bucketText).ForEach(func(k, v []byte) error {
 			// pp | hour | token, then 0 | bound for a sealed chunk.
 			head := k
-			if plen := 2 + int(binary.BigEndian.Uint16(k)); len(k) > plen+4 {
-				if i := bytes.IndexByte(k[plen+4:], 0); i >= 0 {
-					head = k[:plen+4+i]
+			if pp, ok := keyProject(k); ok && len(k) > len(pp)+4 {
+				if i := bytes.IndexByte(k[len(pp)+4:], 0); i >= 0 {
+					head = k[:len(pp)+4+i]
 				}
 			}
 			for _, doc := range decodePostings(v) {

@@ -44,6 +44,19 @@ func recordKey(project string, traceID [16]byte) []byte {
 	return append(projectPrefix(project), traceID[:]...)
 }
 
+// keyProject is the project prefix that a key of any bucket but meta starts with; ok is false
+// for a key too short to hold one.
+func keyProject(k []byte) (pp []byte, ok bool) {
+	if len(k) < 2 {
+		return nil, false
+	}
+	n := 2 + int(binary.BigEndian.Uint16(k))
+	if len(k) < n {
+		return nil, false
+	}
+	return k[:n], true
+}
+
 // splitRecordKey returns the project prefix and trace ID of a record key.
 func splitRecordKey(rk []byte) (pp, tid []byte) {
 	return rk[:len(rk)-16], rk[len(rk)-16:]

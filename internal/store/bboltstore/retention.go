@@ -96,21 +96,18 @@ func oldestKeys(tx *bolt.Tx, n int, drop func(start int64) bool) [][]byte {
 	c := tx.Bucket(bucketByTime).Cursor()
 	k, _ := c.First()
 	for k != nil {
-		if len(k) < 2 {
+		pp, ok := keyProject(k)
+		if !ok || len(k) != len(pp)+24 {
 			break
 		}
-		plen := 2 + int(binary.BigEndian.Uint16(k))
-		if len(k) != plen+24 {
-			break
-		}
-		pp := append([]byte{}, k[:plen]...)
+		pp = append([]byte{}, pp...)
 		taken := 0
 		for ; k != nil && bytes.HasPrefix(k, pp) && taken < n; k, _ = c.Next() {
-			start := int64(binary.BigEndian.Uint64(k[plen:]))
+			start := int64(binary.BigEndian.Uint64(k[len(pp):]))
 			if !drop(start) {
 				break
 			}
-			cands = append(cands, cand{start, cat(pp, k[plen+8:])})
+			cands = append(cands, cand{start, cat(pp, k[len(pp)+8:])})
 			taken++
 		}
 		k, _ = c.Seek(cat(pp, maxPos[:], []byte{0}))

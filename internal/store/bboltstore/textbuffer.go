@@ -87,11 +87,11 @@ func (b *textBuffer) apply(ops []textOp) {
 
 // addHour notes the hour of a new list's head (pp | hour | token).
 func (b *textBuffer) addHour(head []byte) {
-	plen := 2 + int(binary.BigEndian.Uint16(head))
-	pp, h := string(head[:plen]), binary.BigEndian.Uint32(head[plen:])
-	hs := b.hours[pp]
+	pp, _ := keyProject(head) // a head that posting built: pp | hour | token
+	h := binary.BigEndian.Uint32(head[len(pp):])
+	hs := b.hours[string(pp)]
 	if i, found := slices.BinarySearch(hs, h); !found {
-		b.hours[pp] = slices.Insert(hs, i, h)
+		b.hours[string(pp)] = slices.Insert(hs, i, h)
 	}
 }
 
@@ -190,9 +190,12 @@ func rebuildText(tx *bolt.Tx) (*textBuffer, uint64, error) {
 	var ops []textOp
 	// Doc keys are pp | doc: seek past the mark in each project.
 	for k, _ := c.First(); k != nil; {
-		plen := 2 + int(binary.BigEndian.Uint16(k))
-		pp := append([]byte(nil), k[:plen]...)
-		for k, v := c.Seek(docKey(pp, mark+1)); k != nil && bytes.HasPrefix(k, pp) && len(k) == plen+8; k, v = c.Next() {
+		pp, ok := keyProject(k)
+		if !ok {
+			return nil, 0, fmt.Errorf("rebuild text index: malformed doc key %x", k)
+		}
+		pp = append([]byte(nil), pp...)
+		for k, v := c.Seek(docKey(pp, mark+1)); k != nil && bytes.HasPrefix(k, pp) && len(k) == len(pp)+8; k, v = c.Next() {
 			if len(v) != 24 {
 				continue
 			}
@@ -204,7 +207,7 @@ func rebuildText(tx *bolt.Tx) (*textBuffer, uint64, error) {
 			if err != nil {
 				return nil, 0, fmt.Errorf("rebuild text index: record %x: %w", v[8:], err)
 			}
-			doc := binary.BigEndian.Uint64(k[plen:])
+			doc := binary.BigEndian.Uint64(k[len(pp):])
 			for _, t := range store.IndexTokens(rec) {
 				ops = append(ops, textOp{head: string(textKey(pp, hourOf(rec.Assembly.StartNanos), t)), doc: doc, add: true})
 			}

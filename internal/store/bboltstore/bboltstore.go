@@ -109,11 +109,12 @@ type Store struct {
 	merging atomic.Pointer[indexDelta]
 	cycle   mergeCycle
 	// text holds the text postings of docs above textMark not yet written into idx_text,
-	// and textFlushing the buffer a flush is writing (see textbuffer.go). textMark is only
-	// used by the writer goroutine.
+	// and textFlushing the buffer a flush is writing (see textbuffer.go). textMark and
+	// textRetryAt (after a failed flush) are only used by the writer goroutine.
 	text         atomic.Pointer[textBuffer]
 	textFlushing atomic.Pointer[textBuffer]
 	textMark     uint64
+	textRetryAt  time.Time
 
 	reqs      chan *writeRequest
 	closing   chan struct{}

@@ -460,3 +460,69 @@ func TestIndexDelta_ReadersMissNothingDuringMerges(t *testing.T) {
 		}
 	}
 }
+
+// A flush that fails leaves every buffered posting visible, to readers that took the buffers
+// before, during or after it; it is not tried again at once, and the next flush writes them.
+func TestTextFlush_FailureKeepsPostingsVisible(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, zap.NewNop(), Options{NoSync: true, TextFlushPostings: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	writeTraces(t, s, 1, 30, 0)
+	buffered := s.text.Load().len()
+	if buffered == 0 {
+		t.Fatal("nothing in the text buffer: the test needs postings there")
+	}
+	before := s.textView() // taken before the flush
+	var during textView
+	err = s.exec(context.Background(), func(s *Store) error {
+		// A closed file makes the flush's transaction fail.
+		if err := s.db.Close(); err != nil {
+			return err
+		}
+		s.opts.TextFlushPostings = 1
+		ferr := s.textFlushStep()
+		during = textView{newer: newTextBuffer(), flushing: s.textFlushing.Load()} // took the fresh buffer
+		if again := s.textFlushStep(); again != nil {
+			return fmt.Errorf("a flush was tried again right after failing: %w", again)
+		}
+		s.opts.TextFlushPostings = 1 << 30
+		db, err := openDB(s.path, s.opts)
+		if err != nil {
+			return err
+		}
+		s.db = db
+		if ferr == nil {
+			return fmt.Errorf("flush on a closed file succeeded")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]textView{"before": before, "during": during, "after": s.textView()} {
+		n := 0
+		for _, b := range v.buffers() {
+			if b != nil {
+				n = max(n, b.len())
+			}
+		}
+		if n != buffered {
+			t.Errorf("a reader taking the buffers %s the failed flush sees %d postings, want %d", name, n, buffered)
+		}
+	}
+	if c := count(t, s, store.Filter{Text: "paris"}); c != 30 {
+		t.Fatalf("after the failed flush search finds %d records, want 30", c)
+	}
+	if err := s.exec(context.Background(), func(s *Store) error { return s.flushText() }); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.text.Load().len(); n != 0 || s.textFlushing.Load() != nil {
+		t.Fatalf("after the next flush: %d postings buffered, flushing %v", n, s.textFlushing.Load())
+	}
+	if c := count(t, s, store.Filter{Text: "paris"}); c != 30 {
+		t.Fatalf("after the next flush search finds %d records, want 30", c)
+	}
+}

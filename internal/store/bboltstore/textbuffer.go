@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -231,13 +232,22 @@ func nextPrefix(p []byte) []byte {
 	return nil // every key starts with p: nothing after
 }
 
+// textFlushRetry is how long a failed flush waits before the next try: a flush rewrites the
+// current hour's open chunks, which is not worth repeating after every commit while, say, the
+// disk is full.
+const textFlushRetry = 5 * time.Second
+
 // textFlushStep flushes the text buffer when it has grown to TextFlushPostings (writer
-// goroutine only). A failure is logged by the caller and retried next turn.
+// goroutine only). A failure is logged by the caller and retried after textFlushRetry.
 func (s *Store) textFlushStep() error {
-	if s.text.Load().len() < s.opts.TextFlushPostings {
+	if s.text.Load().len() < s.opts.TextFlushPostings || time.Now().Before(s.textRetryAt) {
 		return nil
 	}
-	return s.flushText()
+	if err := s.flushText(); err != nil {
+		s.textRetryAt = time.Now().Add(textFlushRetry)
+		return err
+	}
+	return nil
 }
 
 // flushText writes the buffered postings into their chunks and raises the mark to every doc
@@ -264,30 +274,13 @@ func (s *Store) flushText() error {
 		return putTextMark(tx, mark)
 	})
 	if err != nil {
-		// The frozen postings stay visible (the merged buffer is in place before the frozen
-		// one goes) and are written with the next flush.
-		s.text.Store(mergeTextBuffers(frozen, s.text.Load()))
-		s.textFlushing.Store(nil)
+		// The frozen buffer takes new postings again; the fresh one is still empty, as only
+		// this goroutine commits. It stays the flushing one as well: a reader that took the
+		// fresh buffer must still find it there. The next flush writes it.
+		s.text.Store(frozen)
 		return fmt.Errorf("write text index of %d postings into %s: %w", frozen.len(), s.path, err)
 	}
 	s.textMark = mark
 	s.textFlushing.Store(nil)
 	return nil
-}
-
-// mergeTextBuffers is a buffer with the postings of both.
-func mergeTextBuffers(a, b *textBuffer) *textBuffer {
-	out := newTextBuffer()
-	for _, src := range []*textBuffer{a, b} {
-		src.mu.RLock()
-		var ops []textOp
-		for head, ids := range src.lists {
-			for _, doc := range ids {
-				ops = append(ops, textOp{head: head, doc: doc, add: true})
-			}
-		}
-		src.mu.RUnlock()
-		out.apply(ops)
-	}
-	return out
 }

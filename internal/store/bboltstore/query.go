@@ -196,15 +196,7 @@ func (it *textIter) prevHour(h uint32) (uint32, bool) {
 	if k != nil && hasPrefix(k, it.pp) && len(k) >= len(it.pp)+4 {
 		best, found = binary.BigEndian.Uint32(k[len(it.pp):]), true
 	}
-	for _, b := range it.text.buffers() {
-		if b == nil {
-			continue
-		}
-		if dh, ok := b.hour(it.pp, h, true); ok && (!found || dh > best) {
-			best, found = dh, true
-		}
-	}
-	return best, found
+	return it.bufferedHour(h, true, best, found)
 }
 
 // nextHour is the earliest hour after h that holds any token of the project, in the bucket
@@ -218,12 +210,18 @@ func (it *textIter) nextHour(h uint32) (uint32, bool) {
 	if k != nil && hasPrefix(k, it.pp) && len(k) >= len(it.pp)+4 {
 		best, found = binary.BigEndian.Uint32(k[len(it.pp):]), true
 	}
+	return it.bufferedHour(h, false, best, found)
+}
+
+// bufferedHour is the nearer of best (the bucket's hour before h when desc, after it
+// otherwise, if found) and the text buffers' hours in the same direction.
+func (it *textIter) bufferedHour(h uint32, desc bool, best uint32, found bool) (uint32, bool) {
 	for _, b := range it.text.buffers() {
 		if b == nil {
 			continue
 		}
-		if dh, ok := b.hour(it.pp, h, false); ok && (!found || dh < best) {
-			best, found = dh, true
+		if bh, ok := b.hour(it.pp, h, desc); ok && (!found || desc == (bh > best)) {
+			best, found = bh, true
 		}
 	}
 	return best, found

@@ -2,11 +2,11 @@ package e2e
 
 import (
 	"bytes"
+	"math/rand"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,13 +14,19 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// bigBatch is one request of n traces whose spans carry ~20 KB of text each.
+// bigBatch is one request of n traces whose spans carry ~20 KB of text each, random letters
+// that compression cannot shrink much, so the store grows by about that much per trace.
 func bigBatch(seq, n int) ([]byte, []string) {
 	td := ptrace.NewTraces()
 	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
 	var ids []string
-	text := strings.Repeat("the quarterly revenue report lists every region and product line ", 300)
+	rng := rand.New(rand.NewSource(int64(seq)))
 	for i := 0; i < n; i++ {
+		letters := make([]byte, 20_000)
+		for j := range letters {
+			letters[j] = 'a' + byte(rng.Intn(26))
+		}
+		text := string(letters)
 		tid := pcommon.TraceID{0xdf, byte(seq >> 8), byte(seq), byte(i)}
 		ids = append(ids, tid.String())
 		s := ss.Spans().AppendEmpty()

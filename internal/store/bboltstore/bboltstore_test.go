@@ -3,6 +3,7 @@ package bboltstore
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -215,6 +216,49 @@ func TestCompact_WhileWritersAndReadersRun(t *testing.T) {
 	wg.Wait()
 	if n, want := count(t, s, store.Filter{}), 500+<-written; n != want {
 		t.Fatalf("%d records after compactions under load, want %d", n, want)
+	}
+}
+
+// A file made before the default page size grew keeps its 4 KiB pages until compaction
+// copies it into a new file, which gets the default.
+func TestOpen_PageSizeOfNewFilesOnly(t *testing.T) {
+	pageSize := func(s *Store) int { return s.db.Info().PageSize }
+	want := max(defaultPageSize, os.Getpagesize())
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pageSize(s); got != want {
+		t.Errorf("new file: page size %d, want %d", got, want)
+	}
+	_ = s.Close()
+
+	dir := t.TempDir()
+	if s, err = Open(dir, zap.NewNop(), Options{NoSync: true, PageSize: 4096}); err != nil {
+		t.Fatal(err)
+	}
+	writeTraces(t, s, 1, 50, 0)
+	_ = s.Close()
+	if s, err = Open(dir, zap.NewNop(), Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := pageSize(s); got != 4096 {
+		t.Fatalf("reopened 4 KiB file: page size %d", got)
+	}
+	writeTraces(t, s, 51, 50, 0)
+	if err := s.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := pageSize(s); got != want {
+		t.Errorf("after compaction: page size %d, want %d", got, want)
+	}
+	if n := count(t, s, store.Filter{}); n != 100 {
+		t.Fatalf("%d records after reopen and compaction, want 100", n)
+	}
+	if n := count(t, s, store.Filter{Text: "france"}); n != 100 {
+		t.Fatalf("text search after compaction: %d records, want 100", n)
 	}
 }
 

@@ -204,7 +204,7 @@ func (s *Store) Compact(ctx context.Context) error {
 	return s.exec(ctx, func(s *Store) error {
 		tmp := s.path + ".compact"
 		_ = os.Remove(tmp)
-		dst, err := openDB(tmp, Options{NoSync: true})
+		dst, err := openDB(tmp, Options{NoSync: true, PageSize: s.opts.PageSize})
 		if err != nil {
 			return fmt.Errorf("compact %s: %w", s.path, err)
 		}

@@ -78,8 +78,10 @@ run_rate() {
 
 disk_bytes() { du -sb "$1" | cut -f1; }
 
-# (a) stock pipeline: otlp → nop, same binary, same receiver settings.
-if runs stock; then
+# (a) stock pipeline: otlp → nop, same binary, same receiver settings. It runs first and, unless
+# BENCH_STOCK_AFTER=0, again after tracehound (as stock-after): a shared machine's speed drifts
+# over minutes, and the two runs show by how much, so a ratio is read against that spread.
+run_stock() {
 G=$(port); H=$(port)
 cat > "$OUT/stock.yaml" <<YAML
 receivers:
@@ -94,12 +96,13 @@ service:
     traces: {receivers: [otlp], exporters: [nop]}
   telemetry: {metrics: {level: none}}
 YAML
-"$BIN/tracehound" --config "$OUT/stock.yaml" > "$OUT/stock.log" 2>&1 & PID=$!
+"$BIN/tracehound" --config "$OUT/stock.yaml" > "$OUT/$1.log" 2>&1 & PID=$!
 wait_port "$G"; wait_port "$H"
-say "(a) stock otlp → nop"
-run_load stock "$G" "$H"
+say "(a) stock otlp → nop${2:-}"
+run_load "$1" "$G" "$H"
 stop_sut
-fi
+}
+if runs stock; then run_stock stock; fi
 
 # (b) Jaeger v2 with Badger, sync writes on.
 JAEGER=$BIN/jaeger-$JAEGER_VERSION
@@ -197,6 +200,10 @@ fi
 stop_sut
 echo "{\"name\":\"tracehound\",\"disk_bytes\":$(disk_bytes "$TDIR/data")}" > "$OUT/results/tracehound.disk.json"
 rm -rf "$TDIR"
+
+if [ -z "$SMOKE" ] && runs stock && runs tracehound && [ "${BENCH_STOCK_AFTER:-1}" != 0 ]; then
+  run_stock stock-after ", again after tracehound"
+fi
 
 go run ./bench/report "$OUT/results"
 

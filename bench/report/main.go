@@ -19,7 +19,8 @@ type result struct {
 	file string
 }
 
-var systems = []string{"stock", "jaeger", "tracehound"}
+// stock-after is stock measured again after tracehound (run.sh), to show the machine's drift.
+var systems = []string{"stock", "stock-after", "jaeger", "tracehound"}
 
 // load reads every run's result (NAME.cN.json, NAME.rate.json) and each system's bytes on
 // disk (NAME.disk.json).
@@ -104,6 +105,11 @@ func main() {
 		return
 	}
 	fmt.Println()
+	if len(runs["stock"]) > 0 && len(runs["stock-after"]) > 0 {
+		if line := stockBracket(runs["tracehound"], runs["stock"], runs["stock-after"]); line != "" {
+			fmt.Println(line)
+		}
+	}
 	for _, base := range []string{"stock", "jaeger"} {
 		if len(runs[base]) == 0 {
 			fmt.Printf("tracehound / %-6s: not measured in this run\n", base)
@@ -119,6 +125,26 @@ func main() {
 		fmt.Printf("tracehound / %-6s: best %.2fx spans/s (%.0f vs %.0f), %.2fx CPU per span; by senders: %s\n", base,
 			tb.SpansPerSec/bb.SpansPerSec, tb.SpansPerSec, bb.SpansPerSec, safeDiv(tb.CPUSecPer10k, bb.CPUSecPer10k), strings.Join(parts, ", "))
 	}
+}
+
+// stockBracket is tracehound's ratio to stock at each level against stock's runs
+// before and after it: how far stock moved between them is the machine's drift during the
+// benchmark, and a ratio is only as exact as that.
+func stockBracket(th, before, after []*result) string {
+	var parts []string
+	for _, b := range before {
+		a, t := closedAt(after, b.Concurrency), closedAt(th, b.Concurrency)
+		if strings.HasPrefix(b.Mode, "open") || a == nil || t == nil || b.SpansPerSec <= 0 || a.SpansPerSec <= 0 {
+			continue
+		}
+		lo, hi := t.SpansPerSec/max(b.SpansPerSec, a.SpansPerSec), t.SpansPerSec/min(b.SpansPerSec, a.SpansPerSec)
+		parts = append(parts, fmt.Sprintf("c=%d %.2f–%.2fx (stock %.0f before, %.0f after: %+.0f%%)",
+			b.Concurrency, lo, hi, b.SpansPerSec, a.SpansPerSec, 100*(a.SpansPerSec/b.SpansPerSec-1)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "tracehound / stock, against stock before and after it: " + strings.Join(parts, ", ")
 }
 
 func closedAt(rs []*result, c int) *result {

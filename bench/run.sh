@@ -176,17 +176,21 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
            --config "yaml:extensions::pprof::endpoint: 127.0.0.1:$P"
            --config "yaml:service::extensions: [bearerauth, pathalias, bodylimit, pprof]")
 fi
-( cd "$TDIR" && exec env TRACEHOUND_OTLP_GRPC_ENDPOINT=127.0.0.1:$G TRACEHOUND_OTLP_HTTP_ENDPOINT=127.0.0.1:$H \
-    TRACEHOUND_API_ENDPOINT=127.0.0.1:$A TRACEHOUND_DATA_DIR="$TDIR/data" TRACEHOUND_METRICS_LEVEL=none \
-    "$BIN/tracehound" "${TH_ARGS[@]}" > "$OUT/tracehound.log" 2>&1 ) & PID=$!
-wait_port "$G"; wait_port "$A"
+start_tracehound() {
+  ( cd "$TDIR" && exec env TRACEHOUND_OTLP_GRPC_ENDPOINT=127.0.0.1:$G TRACEHOUND_OTLP_HTTP_ENDPOINT=127.0.0.1:$H \
+      TRACEHOUND_API_ENDPOINT=127.0.0.1:$A TRACEHOUND_DATA_DIR="$TDIR/data" TRACEHOUND_METRICS_LEVEL=none \
+      "$BIN/tracehound" "${TH_ARGS[@]}" >> "$OUT/tracehound.log" 2>&1 ) & PID=$!
+  wait_port "$G"; wait_port "$A"
+}
+: > "$OUT/tracehound.log"
+start_tracehound
 if [ -n "${BENCH_PROFILE:-}" ]; then
   wait_port "$P"
   secs=$(( $(wc -w <<< "$CONCURRENCY") * ${DURATION%s} - 2 )); [ "$secs" -ge 2 ] || secs=2
   ( sleep 1; curl -sf -o "$OUT/tracehound.cpu.prof" "http://127.0.0.1:$P/debug/pprof/profile?seconds=$secs" &&
     curl -sf -o "$OUT/tracehound.heap.prof" "http://127.0.0.1:$P/debug/pprof/heap" &&
     say "profiles: bench/out/tracehound.cpu.prof, bench/out/tracehound.heap.prof" ||
-    say "could not fetch the profiles from the pprof extension on 127.0.0.1:$P" ) &
+    say "could not fetch the profiles from the pprof extension on 127.0.0.1:$P" ) & PROF_PID=$!
 fi
 if grep -q 'Bearer th_' "$OUT/tracehound.log" 2>/dev/null; then
   AUTH="Bearer $(grep -o 'th_[A-Za-z0-9_-]*' "$OUT/tracehound.log" | head -1)"
@@ -194,7 +198,11 @@ fi
 say "(c) tracehound default pipeline"
 run_load tracehound "$G" "$H" "http://127.0.0.1:$A/api/v1/records/%s"
 if [ "$RATE_SPANS" -gt 0 ]; then
-  say "(c) tracehound, open loop at $RATE_SPANS spans/s"
+  # A restarted process on the same store: memory at this rate, not what the Go runtime still
+  # holds from the saturated runs before (it returns freed memory to the OS over minutes).
+  [ -n "${PROF_PID:-}" ] && wait "$PROF_PID"
+  stop_sut; start_tracehound
+  say "(c) tracehound, open loop at $RATE_SPANS spans/s (restarted on the same store)"
   run_rate tracehound "$G"
 fi
 stop_sut

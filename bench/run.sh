@@ -82,8 +82,8 @@ disk_bytes() { du -sb "$1" | cut -f1; }
 # BENCH_STOCK_AFTER=0, again after tracehound (as stock-after): a shared machine's speed drifts
 # over minutes, and the two runs show by how much, so a ratio is read against that spread.
 run_stock() {
-G=$(port); H=$(port)
-cat > "$OUT/stock.yaml" <<YAML
+  G=$(port); H=$(port)
+  cat > "$OUT/stock.yaml" <<YAML
 receivers:
   otlp:
     protocols:
@@ -96,11 +96,11 @@ service:
     traces: {receivers: [otlp], exporters: [nop]}
   telemetry: {metrics: {level: none}}
 YAML
-"$BIN/tracehound" --config "$OUT/stock.yaml" > "$OUT/$1.log" 2>&1 & PID=$!
-wait_port "$G"; wait_port "$H"
-say "(a) stock otlp → nop${2:-}"
-run_load "$1" "$G" "$H"
-stop_sut
+  "$BIN/tracehound" --config "$OUT/stock.yaml" > "$OUT/$1.log" 2>&1 & PID=$!
+  wait_port "$G"; wait_port "$H"
+  say "(a) stock otlp → nop${2:-}"
+  run_load "$1" "$G" "$H"
+  stop_sut
 }
 if runs stock; then run_stock stock; fi
 

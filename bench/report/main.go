@@ -105,10 +105,8 @@ func main() {
 		return
 	}
 	fmt.Println()
-	if len(runs["stock"]) > 0 && len(runs["stock-after"]) > 0 {
-		if line := stockBracket(runs["tracehound"], runs["stock"], runs["stock-after"]); line != "" {
-			fmt.Println(line)
-		}
+	if line := stockBracket(runs["tracehound"], runs["stock"], runs["stock-after"]); line != "" {
+		fmt.Println(line)
 	}
 	for _, base := range []string{"stock", "jaeger"} {
 		if len(runs[base]) == 0 {

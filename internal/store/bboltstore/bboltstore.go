@@ -74,7 +74,8 @@ type Options struct {
 	// they are written into the text index (see textbuffer.go).
 	TextFlushPostings int
 	// PageSize is the page size of a file the store creates, compaction's copy included; a
-	// file that exists keeps the size it was made with. 0 means defaultPageSize.
+	// file that exists keeps the size it was made with. 0 means defaultPageSize, or the OS page
+	// size where that is larger.
 	PageSize int
 }
 

@@ -40,13 +40,16 @@ const FileName = "tracehound.db"
 //	   of schema 2 would not read them)
 //	4: + meta text_flushed: text postings of records above it are not in idx_text yet, but
 //	   rebuilt from the records on open (a store of schema 3 would not find them)
-const schemaVersion = 4
+//	5: records and spans keyed by doc number instead of trace ID, + traces (trace → doc),
+//	   whose newest entries are in idx_pending
+const schemaVersion = 5
 
 // Buckets. Every key in every bucket but meta starts with the project prefix (see keys.go).
 var (
 	bucketMeta    = []byte("meta")
 	bucketSpans   = []byte("spans")
 	bucketRecords = []byte("records")
+	bucketTraces  = []byte("traces")
 	bucketByTime  = []byte("records_by_time")
 	bucketEq      = []byte("idx_eq")
 	bucketSort    = []byte("idx_sort")
@@ -55,7 +58,7 @@ var (
 	bucketRuns    = []byte("runs")
 	bucketObjects = []byte("objects")
 	keySchema     = []byte("schema_version")
-	allBuckets    = [][]byte{bucketSpans, bucketRecords, bucketByTime, bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects, bucketPending}
+	allBuckets    = [][]byte{bucketSpans, bucketRecords, bucketTraces, bucketByTime, bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects, bucketPending}
 )
 
 // Options tune the store.
@@ -162,7 +165,11 @@ func Open(dir string, logger *zap.Logger, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Update(migrate); err != nil {
+	err = rekeyByDoc(db)
+	if err == nil {
+		err = db.Update(migrate)
+	}
+	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -252,7 +259,8 @@ func migrate(tx *bolt.Tx) error {
 	return meta.Put(keySchema, []byte(strconv.Itoa(schemaVersion)))
 }
 
-// reindex builds every index from the records, for stores written before the indexes existed.
+// reindex builds every index from the records, for stores written before the indexes existed
+// (their records are under doc keys by now: see rekeyByDoc).
 func reindex(tx *bolt.Tx) error {
 	w := newTxWriter(tx)
 	c := tx.Bucket(bucketRecords).Cursor()
@@ -266,7 +274,12 @@ func reindex(tx *bolt.Tx) error {
 		if err != nil {
 			return err
 		}
-		all = append(all, kv{append([]byte{}, k...), r})
+		pp, _ := keyProject(k)
+		var tid [16]byte
+		if !hexDecode(tid[:], r.TraceID) {
+			return fmt.Errorf("record %x has trace ID %q", k, r.TraceID)
+		}
+		all = append(all, kv{cat(pp, tid[:]), r})
 	}
 	for _, e := range all {
 		if err := w.change(e.k, nil, e.r); err != nil {

@@ -1,6 +1,7 @@
 package bboltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -287,9 +288,141 @@ func storeEditedAfterClose(t *testing.T, opts Options, edit func(tx *bolt.Tx) er
 	return dir
 }
 
+// toTraceKeys puts a store's records and spans back under trace keys, as schemas 1 to 4 kept
+// them, with no traces map.
+func toTraceKeys(tx *bolt.Tx) error {
+	recs, spans := tx.Bucket(bucketRecords), tx.Bucket(bucketSpans)
+	type kv struct{ k, v []byte }
+	var oldRecs, oldSpans []kv
+	if err := recs.ForEach(func(k, v []byte) error {
+		r, err := decodeRecord(v)
+		if err != nil {
+			return err
+		}
+		pp, _ := keyProject(k)
+		var tid [16]byte
+		hexDecode(tid[:], r.TraceID)
+		tk := cat(pp, tid[:])
+		oldRecs = append(oldRecs, kv{tk, bytes.Clone(v)})
+		c := spans.Cursor()
+		for sk, sv := c.Seek(k); sk != nil && bytes.HasPrefix(sk, k); sk, sv = c.Next() {
+			oldSpans = append(oldSpans, kv{cat(tk, sk[len(k):]), bytes.Clone(sv)})
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range [][]byte{bucketRecords, bucketSpans, bucketTraces} {
+		if err := tx.DeleteBucket(name); err != nil {
+			return err
+		}
+	}
+	recs, _ = tx.CreateBucket(bucketRecords)
+	spans, _ = tx.CreateBucket(bucketSpans)
+	for _, e := range oldRecs {
+		if err := recs.Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	for _, e := range oldSpans {
+		if err := spans.Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	// Index entries logged but not merged yet: drop those of the traces map.
+	pending := tx.Bucket(bucketPending)
+	var logs []kv
+	if err := pending.ForEach(func(k, v []byte) error {
+		var b []byte
+		err := decodePendingOps(v, func(key string, op stagedEntry) {
+			if key[0] != deltaTrace {
+				b = appendPendingOp(b, key, op)
+			}
+		})
+		logs = append(logs, kv{bytes.Clone(k), b})
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, e := range logs {
+		if err := pending.Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A store of schema 4 kept records and spans under trace keys: Open moves them to doc keys,
+// a few records per transaction, and every read and write finds them there.
+func TestOpen_MigratesSchema4ToDocKeys(t *testing.T) {
+	defer func(n int) { rekeyBatch = n }(rekeyBatch)
+	rekeyBatch = 3
+	dir := storeEditedAfterClose(t, Options{NoSync: true}, func(tx *bolt.Tx) error {
+		if err := toTraceKeys(tx); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("4"))
+	})
+	s, err := Open(dir, zap.NewNop(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.view(func(tx *bolt.Tx) error {
+		n := 0
+		err := tx.Bucket(bucketRecords).ForEach(func(k, _ []byte) error {
+			if pp, _ := keyProject(k); len(k) != len(pp)+8 {
+				t.Errorf("record key %x is not a doc key", k)
+			}
+			n++
+			return nil
+		})
+		if n != 20 || tx.Bucket(bucketTraces).Stats().KeyN != 20 {
+			t.Errorf("%d records and %d traces after migration, want 20", n, tx.Bucket(bucketTraces).Stats().KeyN)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 1; i <= 20; i++ {
+		spans, err := s.GetSpans(ctx, "p1", storetest.TraceHex(i))
+		if want := len(storetest.AgentTrace(i, 0)); err != nil || len(spans) != want {
+			t.Fatalf("trace %d after migration: %d spans, %v", i, len(spans), err)
+		}
+	}
+	if n := count(t, s, store.Filter{Text: "paris", RunID: "batch-job-123"}); n != 20 {
+		t.Fatalf("after migration, search and filters find %d records, want 20", n)
+	}
+	// A late span of a migrated trace joins its record; a new trace gets one of its own.
+	writeTraces(t, s, 15, 10, 0)
+	if n := count(t, s, store.Filter{}); n != 24 {
+		t.Fatalf("%d records after writing traces 15–24 again, want 24", n)
+	}
+	if err := s.PutScore(ctx, "p1", storetest.TraceHex(2), "quality", store.Score{Value: 0.5}); err != nil {
+		t.Fatalf("score a migrated record: %v", err)
+	}
+	if n, err := s.DeleteBefore(ctx, time.Now().Add(time.Hour)); err != nil || n != 24 {
+		t.Fatalf("retention deleted %d records, %v; want 24", n, err)
+	}
+	if err := s.view(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketRecords, bucketSpans, bucketTraces, bucketDocs} {
+			if n := tx.Bucket(b).Stats().KeyN; n != 0 {
+				t.Errorf("%s keeps %d keys after every record was deleted", b, n)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
 	// Turn the file into what schema 1 wrote: records and a bare time index only.
 	dir := storeEditedAfterClose(t, Options{NoSync: true}, func(tx *bolt.Tx) error {
+		if err := toTraceKeys(tx); err != nil {
+			return err
+		}
 		for _, b := range [][]byte{bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
@@ -344,6 +477,9 @@ func TestOpen_MigratesSchema1ByBuildingIndexes(t *testing.T) {
 // text buffer.
 func TestOpen_MigratesSchema3WithEveryPostingInTheBucket(t *testing.T) {
 	dir := storeEditedAfterClose(t, Options{NoSync: true, TextFlushPostings: 1}, func(tx *bolt.Tx) error {
+		if err := toTraceKeys(tx); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketMeta).Delete(keyTextMark); err != nil {
 			return err
 		}

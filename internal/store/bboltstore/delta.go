@@ -36,8 +36,9 @@ import (
 
 // Delta item keys start with the bucket they belong to.
 const (
-	deltaEq   byte = 'e'
-	deltaSort byte = 's'
+	deltaEq    byte = 'e'
+	deltaSort  byte = 's'
+	deltaTrace byte = 'r'
 )
 
 // defaultDeltaMergeEntries bounds the delta: about 25 MB of entries, the equality and sort
@@ -134,6 +135,24 @@ func (d *indexDelta) seek(id byte, key []byte, desc bool) ([]byte, bool) {
 	return []byte(found[1:]), true
 }
 
+// lookupDoc finds the doc number of the record of tk (a trace key) as of tx and the deltas
+// taken before it: the traces map's entries not merged yet are in the deltas.
+func lookupDoc(traces *bolt.Bucket, dv deltaView, tk []byte) (uint64, bool) {
+	k := string(deltaTrace) + string(tk)
+	for _, d := range [...]*indexDelta{dv.newer, dv.merging} {
+		if d == nil {
+			continue
+		}
+		if v, ok := d.get(k); ok && len(v) == 8 {
+			return binary.BigEndian.Uint64([]byte(v)), true
+		}
+	}
+	if v := traces.Get(tk); len(v) == 8 {
+		return binary.BigEndian.Uint64(v), true
+	}
+	return 0, false
+}
+
 // stagedEntry is the final state of one delta entry in a transaction.
 type stagedEntry struct {
 	val string
@@ -228,7 +247,7 @@ func decodePendingOps(v []byte, fn func(key string, op stagedEntry)) error {
 			return errBadPending
 		}
 		key, ok := readString()
-		if !ok || key == "" || (key[0] != deltaEq && key[0] != deltaSort) {
+		if !ok || key == "" || (key[0] != deltaEq && key[0] != deltaSort && key[0] != deltaTrace) {
 			return errBadPending
 		}
 		op := stagedEntry{del: kind == 1}
@@ -330,7 +349,7 @@ func (s *Store) mergeChunk() (bool, error) {
 	d.mu.RUnlock()
 	last := len(chunk) < mergeChunkEntries
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		buckets := map[byte]*bolt.Bucket{deltaEq: tx.Bucket(bucketEq), deltaSort: tx.Bucket(bucketSort)}
+		buckets := map[byte]*bolt.Bucket{deltaEq: tx.Bucket(bucketEq), deltaSort: tx.Bucket(bucketSort), deltaTrace: tx.Bucket(bucketTraces)}
 		buckets[deltaEq].FillPercent = 0.8
 		for _, it := range chunk {
 			if err := buckets[it.key[0]].Put([]byte(it.key[1:]), []byte(it.val)); err != nil {

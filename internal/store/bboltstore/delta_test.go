@@ -34,7 +34,7 @@ func TestConformance_MergingAfterEveryCommit(t *testing.T) {
 	})
 }
 
-// indexEntries is what readers see of the equality, sort and text indexes: each bucket's
+// indexEntries is what readers see of the equality, sort and text indexes and the traces map: each bucket's
 // entries with the delta's laid over them, by bucket byte | key. A text posting is listed
 // as "t" | head | 0 | doc, wherever it is: in a posting chunk or in a text buffer.
 func indexEntries(t *testing.T, s *Store) map[string]string {
@@ -42,7 +42,7 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 	out := map[string]string{}
 	v, tv := s.deltaView(), s.textView()
 	err := s.view(func(tx *bolt.Tx) error {
-		for id, name := range map[byte][]byte{deltaEq: bucketEq, deltaSort: bucketSort} {
+		for id, name := range map[byte][]byte{deltaEq: bucketEq, deltaSort: bucketSort, deltaTrace: bucketTraces} {
 			if err := tx.Bucket(name).ForEach(func(k, v []byte) error {
 				out[string(id)+string(k)] = string(v)
 				return nil

@@ -17,8 +17,9 @@ import (
 // Keys: every key starts with the project (2-byte length + bytes), so one project's data is
 // one contiguous key range and no lookup can cross into another project.
 //
-//	records          P | trace(16)                          → record JSON
-//	spans            P | trace(16) | span(8)                → OTLP protobuf
+//	traces           P | trace(16)                          → doc(8)
+//	records          P | doc(8)                             → record (see encodeRecord)
+//	spans            P | doc(8) | span(8)                   → OTLP protobuf
 //	records_by_time  P | start(8) | trace(16)               → summary (binary)
 //	idx_eq           P | len(2) | field 0 value | start(8) | trace(16)  → -
 //	idx_sort         P | sort(1) | value(8) | trace(16)     → start(8)
@@ -30,6 +31,12 @@ import (
 //	idx_pending      sequence(8)                            → idx_eq/idx_sort entries changed by
 //	                                                          one commit, not yet merged (delta.go)
 //
+// Records and spans are keyed by doc number, which grows in the order records are created, so
+// a commit appends them at the end of their buckets instead of putting each new trace on a
+// page of its own somewhere in the middle (trace IDs are random). The traces map from trace
+// to doc takes random inserts instead, but its entries are small and go through the index
+// delta (delta.go), so a merge writes them many to a page.
+//
 // A position is start(8) | trace(16) in time order, or value(8) | trace(16) in a sort
 // index; positions compare as bytes.
 type pos [24]byte
@@ -40,9 +47,21 @@ func projectPrefix(project string) []byte {
 	return append(b, project...)
 }
 
-func recordKey(project string, traceID [16]byte) []byte {
+// traceKey is a trace's key in the traces map; the writer also uses it to tell records apart.
+func traceKey(project string, traceID [16]byte) []byte {
 	return append(projectPrefix(project), traceID[:]...)
 }
+
+// recordKey is a record's key in the records bucket and the prefix of its spans' keys.
+func recordKey(pp []byte, doc uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(make([]byte, 0, len(pp)+16), pp...), doc)
+}
+
+func spanKey(rk []byte, spanID [8]byte) []byte {
+	return append(rk[:len(rk):len(rk)], spanID[:]...)
+}
+
+func encodeDoc(doc uint64) []byte { return binary.BigEndian.AppendUint64(nil, doc) }
 
 // keyProject is the project prefix that a key of any bucket but meta starts with; ok is false
 // for a key too short to hold one.
@@ -57,9 +76,9 @@ func keyProject(k []byte) (pp []byte, ok bool) {
 	return k[:n], true
 }
 
-// splitRecordKey returns the project prefix and trace ID of a record key.
-func splitRecordKey(rk []byte) (pp, tid []byte) {
-	return rk[:len(rk)-16], rk[len(rk)-16:]
+// splitTraceKey returns the project prefix and trace ID of a trace key.
+func splitTraceKey(tk []byte) (pp, tid []byte) {
+	return tk[:len(tk)-16], tk[len(tk)-16:]
 }
 
 func timePos(start int64, tid []byte) pos {

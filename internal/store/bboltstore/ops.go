@@ -14,6 +14,18 @@ import (
 	"github.com/tracehound/tracehound/internal/store"
 )
 
+// recordOf finds the key and stored value of the record of tk (a trace key) as of tx and the
+// deltas dv, taken before tx began; both are nil when there is none.
+func recordOf(tx *bolt.Tx, dv deltaView, tk []byte) (rk, v []byte) {
+	doc, ok := lookupDoc(tx.Bucket(bucketTraces), dv, tk)
+	if !ok {
+		return nil, nil
+	}
+	pp, _ := splitTraceKey(tk)
+	rk = recordKey(pp, doc)
+	return rk, tx.Bucket(bucketRecords).Get(rk)
+}
+
 // GetRecord implements store.Store.
 func (s *Store) GetRecord(_ context.Context, project, traceID string) (*store.Record, error) {
 	var tid [16]byte
@@ -21,8 +33,9 @@ func (s *Store) GetRecord(_ context.Context, project, traceID string) (*store.Re
 		return nil, store.ErrNotFound
 	}
 	var rec *store.Record
+	dv := s.deltaView()
 	err := s.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketRecords).Get(recordKey(project, tid))
+		_, v := recordOf(tx, dv, traceKey(project, tid))
 		if v == nil {
 			return store.ErrNotFound
 		}
@@ -39,9 +52,13 @@ func (s *Store) GetSpans(_ context.Context, project, traceID string) ([]store.Sp
 	if !hexDecode(tid[:], traceID) {
 		return nil, store.ErrNotFound
 	}
-	prefix := recordKey(project, tid)
 	var spans []store.Span
+	dv := s.deltaView()
 	err := s.view(func(tx *bolt.Tx) error {
+		prefix, v := recordOf(tx, dv, traceKey(project, tid))
+		if v == nil {
+			return nil
+		}
 		cur := tx.Bucket(bucketSpans).Cursor()
 		for k, v := cur.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = cur.Next() {
 			raw, err := decompress(v)
@@ -78,9 +95,10 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 	if !hexDecode(tid[:], traceID) {
 		return store.ErrNotFound
 	}
-	rk := recordKey(project, tid)
+	tk := traceKey(project, tid)
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketRecords).Get(rk)
+		// On the writer goroutine: the deltas it loads are current.
+		_, v := recordOf(tx, s.deltaView(), tk)
 		if v == nil {
 			return store.ErrNotFound
 		}
@@ -91,7 +109,7 @@ func (s *Store) PutScore(ctx context.Context, project, traceID, name string, sco
 		rec, _ := decodeRecord(v)
 		rec.SetScore(name, score)
 		w := s.newTxWriter(tx)
-		if err := w.change(rk, old, rec); err != nil {
+		if err := w.change(tk, old, rec); err != nil {
 			return err
 		}
 		return w.flushAux()

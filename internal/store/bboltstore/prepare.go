@@ -14,7 +14,7 @@ import (
 // goroutine then only puts keys when the record is new, which it usually is (a trace's spans
 // tend to arrive in one request); otherwise it folds the spans as usual and this is dropped.
 type preparedRecord struct {
-	rk    []byte
+	tk    []byte // trace key
 	spans []int // indexes into the request's spans, duplicates within the request removed
 	// rec and what follows are set only for a record the store did not hold when the
 	// request was prepared.
@@ -31,38 +31,39 @@ type preparedRecord struct {
 // is done twice; one that appears between this check and the commit is folded as well.
 func (s *Store) prepare(spans []store.Span) ([]*preparedRecord, error) {
 	// Spans and records are told apart by value keys, so grouping allocates nothing per span.
-	type traceKey struct {
+	type traceOf struct {
 		project string
 		trace   [16]byte
 	}
-	type spanKey struct {
-		traceKey
+	type spanOf struct {
+		traceOf
 		span [8]byte
 	}
 	var out []*preparedRecord
-	byTrace := map[traceKey]*preparedRecord{}
-	seen := make(map[spanKey]bool, len(spans))
+	byTrace := map[traceOf]*preparedRecord{}
+	seen := make(map[spanOf]bool, len(spans))
 	for i := range spans {
 		sp := &spans[i]
-		tk := traceKey{sp.Project, sp.TraceID}
-		if sk := (spanKey{tk, sp.SpanID}); seen[sk] {
+		tk := traceOf{sp.Project, sp.TraceID}
+		if sk := (spanOf{tk, sp.SpanID}); seen[sk] {
 			continue // the same span twice in one request
 		} else {
 			seen[sk] = true
 		}
 		p := byTrace[tk]
 		if p == nil {
-			p = &preparedRecord{rk: recordKey(sp.Project, sp.TraceID)}
+			p = &preparedRecord{tk: traceKey(sp.Project, sp.TraceID)}
 			byTrace[tk] = p
 			out = append(out, p)
 		}
 		p.spans = append(p.spans, i)
 	}
 	var fresh []*preparedRecord
+	dv := s.deltaView()
 	err := s.view(func(tx *bolt.Tx) error {
-		records := tx.Bucket(bucketRecords)
+		traces := tx.Bucket(bucketTraces)
 		for _, p := range out {
-			if records.Get(p.rk) == nil {
+			if _, ok := lookupDoc(traces, dv, p.tk); !ok {
 				fresh = append(fresh, p)
 			}
 		}

@@ -323,7 +323,7 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 		}
 		m := &matcher{
 			tx: tx, delta: delta, text: text, pp: projectPrefix(project), f: &q.Filter, tq: tq,
-			byTime: tx.Bucket(bucketByTime), records: tx.Bucket(bucketRecords), budget: budget,
+			byTime: tx.Bucket(bucketByTime), budget: budget,
 		}
 		var last pos
 		m.emit = func(p pos, rec *store.Record) bool {
@@ -357,7 +357,7 @@ type matcher struct {
 	pp              []byte
 	f               *store.Filter
 	tq              store.TextQuery
-	byTime, records *bolt.Bucket
+	byTime          *bolt.Bucket
 	checked         int
 	// budget is the work left for this page; when it runs out the scan stops and calls
 	// exhausted with the last position it examined.
@@ -385,7 +385,7 @@ func (m *matcher) check(p pos) (*store.Record, error) {
 	if !m.f.MatchSummary(&sum) {
 		return nil, nil
 	}
-	rv := m.records.Get(cat(m.pp, p[8:]))
+	_, rv := recordOf(m.tx, m.delta, cat(m.pp, p[8:]))
 	if rv == nil {
 		return nil, nil
 	}
@@ -405,7 +405,7 @@ func (m *matcher) byTraceID(emit func(pos, *store.Record) bool) error {
 	if !hexDecode(tid[:], m.f.TraceID) {
 		return nil
 	}
-	v := m.records.Get(cat(m.pp, tid[:]))
+	_, v := recordOf(m.tx, m.delta, cat(m.pp, tid[:]))
 	if v == nil {
 		return nil
 	}

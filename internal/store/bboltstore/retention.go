@@ -38,8 +38,9 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 			if err := s.db.Update(func(tx *bolt.Tx) error {
 				keys := oldestKeys(tx, deleteBatch, drop)
 				w := s.newTxWriter(tx)
-				for _, rk := range keys {
-					v := tx.Bucket(bucketRecords).Get(rk)
+				dv := s.deltaView() // on the writer goroutine: current
+				for _, tk := range keys {
+					rk, v := recordOf(tx, dv, tk)
 					if v == nil {
 						continue
 					}
@@ -47,7 +48,7 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 					if err != nil {
 						return err
 					}
-					if err := w.change(rk, old, nil); err != nil {
+					if err := w.change(tk, old, nil); err != nil {
 						return err
 					}
 					if err := deleteSpans(tx.Bucket(bucketSpans), rk); err != nil {
@@ -85,7 +86,7 @@ func deleteSpans(b *bolt.Bucket, rk []byte) error {
 	return nil
 }
 
-// oldestKeys returns up to n record keys, oldest start first across all projects, of
+// oldestKeys returns up to n trace keys, oldest start first across all projects, of
 // records that drop accepts.
 func oldestKeys(tx *bolt.Tx, n int, drop func(start int64) bool) [][]byte {
 	type cand struct {

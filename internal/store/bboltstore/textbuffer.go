@@ -200,7 +200,8 @@ func rebuildText(tx *bolt.Tx) (*textBuffer, uint64, error) {
 			if len(v) != 24 {
 				continue
 			}
-			rv := records.Get(cat(pp, v[8:]))
+			doc := binary.BigEndian.Uint64(k[len(pp):])
+			rv := records.Get(recordKey(pp, doc))
 			if rv == nil {
 				continue
 			}
@@ -208,7 +209,6 @@ func rebuildText(tx *bolt.Tx) (*textBuffer, uint64, error) {
 			if err != nil {
 				return nil, 0, fmt.Errorf("rebuild text index: record %x: %w", v[8:], err)
 			}
-			doc := binary.BigEndian.Uint64(k[len(pp):])
 			for _, t := range store.IndexTokens(rec) {
 				ops = append(ops, textOp{head: string(textKey(pp, hourOf(rec.Assembly.StartNanos), t)), doc: doc, add: true})
 			}

@@ -1,7 +1,9 @@
 package bboltstore
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -16,7 +18,7 @@ import (
 // moves every index entry, summary and run aggregate from the record's old state to its new
 // one. Posting lists and run aggregates touched by many records are written once at the end.
 type txWriter struct {
-	spans, records, byTime, eq, sortIdx, text, docs, runs *bolt.Bucket
+	spans, records, traces, byTime, eq, sortIdx, text, docs, runs *bolt.Bucket
 
 	dirty    map[string]*dirtyRecord
 	order    []string
@@ -53,6 +55,7 @@ type postingChunk struct {
 type dirtyRecord struct {
 	old *store.Record // as committed before this transaction, nil for a new record
 	rec *store.Record
+	doc uint64 // the record's doc number, its key in the records bucket
 	// prep, while set, is rec as prepared by the caller (a new record), with what change
 	// needs already computed.
 	prep *preparedRecord
@@ -62,6 +65,7 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 	w := &txWriter{
 		spans:    tx.Bucket(bucketSpans),
 		records:  tx.Bucket(bucketRecords),
+		traces:   tx.Bucket(bucketTraces),
 		byTime:   tx.Bucket(bucketByTime),
 		eq:       tx.Bucket(bucketEq),
 		sortIdx:  tx.Bucket(bucketSort),
@@ -85,6 +89,8 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 	// compressed span is ~1.5 KB): split at half a page, each leaf held about one span, so
 	// every trace rewrote several pages. Full pages: 7% fewer bytes written per span.
 	w.spans.FillPercent = 1.0
+	// Records are keyed by doc, which grows as they are created: they are appended too.
+	w.records.FillPercent = 1.0
 	w.allocDoc = w.docs.NextSequence
 	return w
 }
@@ -93,15 +99,19 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 // them when the record is still new to the store and to this transaction (no stored span
 // can exist for it), folded one by one into the record otherwise.
 func (w *txWriter) addPrepared(p *preparedRecord, spans []store.Span, packed [][]byte) error {
-	if _, dirty := w.dirty[string(p.rk)]; p.rec != nil && !dirty && w.records.Get(p.rk) == nil {
-		for _, i := range p.spans {
-			if err := w.spans.Put(append(p.rk[:len(p.rk):len(p.rk)], spans[i].SpanID[:]...), packed[i]); err != nil {
-				return fmt.Errorf("put span: %w", err)
+	if _, dirty := w.dirty[string(p.tk)]; p.rec != nil && !dirty {
+		if _, exists := w.lookupDoc(p.tk); !exists {
+			pp, _ := splitTraceKey(p.tk)
+			rk := recordKey(pp, p.rec.Assembly.DocID)
+			for _, i := range p.spans {
+				if err := w.spans.Put(spanKey(rk, spans[i].SpanID), packed[i]); err != nil {
+					return fmt.Errorf("put span: %w", err)
+				}
 			}
+			w.dirty[string(p.tk)] = &dirtyRecord{rec: p.rec, prep: p, doc: p.rec.Assembly.DocID}
+			w.order = append(w.order, string(p.tk))
+			return nil
 		}
-		w.dirty[string(p.rk)] = &dirtyRecord{rec: p.rec, prep: p}
-		w.order = append(w.order, string(p.rk))
-		return nil
 	}
 	for _, i := range p.spans {
 		if err := w.add(&spans[i], packed[i]); err != nil {
@@ -111,20 +121,50 @@ func (w *txWriter) addPrepared(p *preparedRecord, spans []store.Span, packed [][
 	return nil
 }
 
+// lookupDoc finds the doc of a trace that has a record: committed, or staged in this
+// transaction's index delta. Records dirty in this transaction are the caller's to check.
+func (w *txWriter) lookupDoc(tk []byte) (uint64, bool) {
+	if w.idx == nil {
+		if v := w.traces.Get(tk); len(v) == 8 {
+			return binary.BigEndian.Uint64(v), true
+		}
+		return 0, false
+	}
+	if op, ok := w.idx.staged[string(deltaTrace)+string(tk)]; ok {
+		if op.del || len(op.val) != 8 {
+			return 0, false
+		}
+		return binary.BigEndian.Uint64([]byte(op.val)), true
+	}
+	return lookupDoc(w.traces, deltaView{newer: w.idx.delta, merging: w.idx.merging}, tk)
+}
+
 // add folds one span into its record; packed is its stored value (see writeRequest).
 func (w *txWriter) add(sp *store.Span, packed []byte) error {
-	rk := recordKey(sp.Project, sp.TraceID)
-	sk := append(rk, sp.SpanID[:]...)
-	if w.spans.Get(sk) != nil {
-		return nil
+	tk := traceKey(sp.Project, sp.TraceID)
+	pp, _ := splitTraceKey(tk)
+	d, dirty := w.dirty[string(tk)]
+	var doc uint64
+	var exists bool
+	if dirty {
+		doc, exists = d.doc, d.old != nil
+	} else {
+		doc, exists = w.lookupDoc(tk)
 	}
-	if err := w.spans.Put(sk, packed); err != nil {
-		return fmt.Errorf("put span: %w", err)
+	var rk []byte
+	if exists || dirty {
+		rk = recordKey(pp, doc)
+		if w.spans.Get(spanKey(rk, sp.SpanID)) != nil {
+			return nil // delivered before
+		}
 	}
-	d, ok := w.dirty[string(rk)]
-	if !ok {
+	if !dirty {
 		d = &dirtyRecord{}
-		if v := w.records.Get(rk); v != nil {
+		if exists {
+			v := w.records.Get(rk)
+			if v == nil {
+				return fmt.Errorf("record %s: the traces map has doc %d, the records bucket nothing", sp.TraceIDHex(), doc)
+			}
 			old, err := decodeRecord(v)
 			if err != nil {
 				return fmt.Errorf("record %s: %w", sp.TraceIDHex(), err)
@@ -132,10 +172,20 @@ func (w *txWriter) add(sp *store.Span, packed []byte) error {
 			rec, _ := decodeRecord(v)
 			d.old, d.rec = old, rec
 		} else {
+			var err error
+			if doc, err = w.allocDoc(); err != nil {
+				return fmt.Errorf("allocate doc id: %w", err)
+			}
 			d.rec = store.NewRecord(sp.Project, sp.TraceIDHex())
+			d.rec.Assembly.DocID = doc
+			rk = recordKey(pp, doc)
 		}
-		w.dirty[string(rk)] = d
-		w.order = append(w.order, string(rk))
+		d.doc = doc
+		w.dirty[string(tk)] = d
+		w.order = append(w.order, string(tk))
+	}
+	if err := w.spans.Put(spanKey(rk, sp.SpanID), packed); err != nil {
+		return fmt.Errorf("put span: %w", err)
 	}
 	d.rec.Fold(sp)
 	d.prep = nil // what the caller computed is stale now
@@ -143,23 +193,24 @@ func (w *txWriter) add(sp *store.Span, packed []byte) error {
 }
 
 func (w *txWriter) flush() error {
-	for _, rk := range w.order {
-		d := w.dirty[rk]
-		if err := w.changePrepared([]byte(rk), d.old, d.rec, d.prep); err != nil {
+	for _, tk := range w.order {
+		d := w.dirty[tk]
+		if err := w.changePrepared([]byte(tk), d.old, d.rec, d.prep); err != nil {
 			return fmt.Errorf("record %s: %w", d.rec.ID, err)
 		}
 	}
 	return w.flushAux()
 }
 
-// change moves a record from old to rec (either may be nil: created, deleted).
-func (w *txWriter) change(rk []byte, old, rec *store.Record) error {
-	return w.changePrepared(rk, old, rec, nil)
+// change moves the record of tk (a trace key) from old to rec (either may be nil: created,
+// deleted). The spans of a deleted record are the caller's to delete.
+func (w *txWriter) change(tk []byte, old, rec *store.Record) error {
+	return w.changePrepared(tk, old, rec, nil)
 }
 
 // changePrepared is change, taking what prep (for rec, when not nil) already computed.
-func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *preparedRecord) error {
-	pp, tid := splitRecordKey(rk)
+func (w *txWriter) changePrepared(tk []byte, old, rec *store.Record, prep *preparedRecord) error {
+	pp, tid := splitTraceKey(tk)
 	var oldSum, newSum store.Summary
 	if old != nil {
 		oldSum = old.Summary()
@@ -172,23 +223,26 @@ func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *prepa
 	}
 	moved := old == nil || rec == nil || oldSum.Start != newSum.Start
 
-	// The record and its doc number.
+	// The record, keyed by its doc number, and the trace's entry in the traces map. Every
+	// record has a doc by now (the writer or the caller allocated it, or a migration did).
 	var doc uint64
 	if old != nil {
 		doc = old.Assembly.DocID
 	}
 	if rec != nil {
 		if rec.Assembly.DocID == 0 {
-			if doc == 0 {
-				seq, err := w.allocDoc()
-				if err != nil {
-					return fmt.Errorf("allocate doc id: %w", err)
-				}
-				doc = seq
-			}
 			rec.Assembly.DocID = doc
 		}
+		if doc != 0 && rec.Assembly.DocID != doc {
+			return fmt.Errorf("record changes doc from %d to %d", doc, rec.Assembly.DocID)
+		}
 		doc = rec.Assembly.DocID
+	}
+	if doc == 0 {
+		return errors.New("record without a doc number")
+	}
+	rk := recordKey(pp, doc)
+	if rec != nil {
 		w.maxDoc = max(w.maxDoc, doc)
 		var v []byte
 		if prep != nil {
@@ -202,6 +256,11 @@ func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *prepa
 		if err := w.records.Put(rk, v); err != nil {
 			return fmt.Errorf("put record: %w", err)
 		}
+		if old == nil {
+			if err := w.putIndex(w.traces, deltaTrace, tk, encodeDoc(doc)); err != nil {
+				return fmt.Errorf("put trace: %w", err)
+			}
+		}
 		if moved {
 			if err := w.docs.Put(docKey(pp, doc), timePosBytes(newSum.Start, tid)); err != nil {
 				return fmt.Errorf("put doc: %w", err)
@@ -211,10 +270,11 @@ func (w *txWriter) changePrepared(rk []byte, old, rec *store.Record, prep *prepa
 		if err := w.records.Delete(rk); err != nil {
 			return fmt.Errorf("delete record: %w", err)
 		}
-		if doc != 0 {
-			if err := w.docs.Delete(docKey(pp, doc)); err != nil {
-				return fmt.Errorf("delete doc: %w", err)
-			}
+		if err := w.deleteIndex(w.traces, deltaTrace, tk); err != nil {
+			return fmt.Errorf("delete trace: %w", err)
+		}
+		if err := w.docs.Delete(docKey(pp, doc)); err != nil {
+			return fmt.Errorf("delete doc: %w", err)
 		}
 	}
 

@@ -15,7 +15,7 @@ import (
 // tend to arrive in one request); otherwise it folds the spans as usual and this is dropped.
 type preparedRecord struct {
 	tk    []byte // trace key
-	spans []int // indexes into the request's spans, duplicates within the request removed
+	spans []int  // indexes into the request's spans, duplicates within the request removed
 	// rec and what follows are set only for a record the store did not hold when the
 	// request was prepared.
 	rec    *store.Record

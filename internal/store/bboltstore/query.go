@@ -351,14 +351,14 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 }
 
 type matcher struct {
-	tx              *bolt.Tx
-	delta           deltaView
-	text            textView
-	pp              []byte
-	f               *store.Filter
-	tq              store.TextQuery
-	byTime          *bolt.Bucket
-	checked         int
+	tx      *bolt.Tx
+	delta   deltaView
+	text    textView
+	pp      []byte
+	f       *store.Filter
+	tq      store.TextQuery
+	byTime  *bolt.Bucket
+	checked int
 	// budget is the work left for this page; when it runs out the scan stops and calls
 	// exhausted with the last position it examined.
 	budget    int

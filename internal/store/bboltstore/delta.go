@@ -230,10 +230,19 @@ func appendPendingOp(b []byte, key string, op stagedEntry) []byte {
 
 var errBadPending = errors.New("malformed idx_pending value")
 
+// uvarintLen is how many bytes binary.AppendUvarint takes for n.
+func uvarintLen(n uint64) int {
+	w := 1
+	for ; n >= 0x80; n >>= 7 {
+		w++
+	}
+	return w
+}
+
 func decodePendingOps(v []byte, fn func(key string, op stagedEntry)) error {
 	readString := func() (string, bool) {
 		n, w := binary.Uvarint(v)
-		if w <= 0 || n > uint64(len(v)-w) {
+		if w <= 0 || n > uint64(len(v)-w) || w != uvarintLen(n) { // overlong: not what we write
 			return "", false
 		}
 		s := string(v[w : w+int(n)])

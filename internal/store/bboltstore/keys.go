@@ -52,10 +52,9 @@ func traceKey(project string, traceID [16]byte) []byte {
 	return append(projectPrefix(project), traceID[:]...)
 }
 
-// recordKey is a record's key in the records bucket and the prefix of its spans' keys.
-func recordKey(pp []byte, doc uint64) []byte {
-	return binary.BigEndian.AppendUint64(append(make([]byte, 0, len(pp)+16), pp...), doc)
-}
+// recordKey is a record's key in the records bucket and the prefix of its spans' keys: the
+// same bytes as its doc's key in the docs bucket.
+func recordKey(pp []byte, doc uint64) []byte { return docKey(pp, doc) }
 
 func spanKey(rk []byte, spanID [8]byte) []byte {
 	return append(rk[:len(rk):len(rk)], spanID[:]...)

@@ -8,6 +8,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// schemaDocKeys is the first schema that keys records and spans by doc number.
+const schemaDocKeys = 5
+
 // rekeyBatch bounds one transaction of the move to doc keys: bbolt holds every page a
 // transaction changes in memory until it commits. A variable for tests.
 var rekeyBatch = 2000
@@ -27,7 +30,7 @@ func rekeyByDoc(db *bolt.DB) error {
 			if meta == nil {
 				return nil // a new store
 			}
-			if n, err := strconv.Atoi(string(meta.Get(keySchema))); err != nil || n >= 5 {
+			if n, err := strconv.Atoi(string(meta.Get(keySchema))); err != nil || n >= schemaDocKeys {
 				return nil // current, or unreadable: migrate says which
 			}
 			var err error

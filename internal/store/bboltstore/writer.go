@@ -125,10 +125,7 @@ func (w *txWriter) addPrepared(p *preparedRecord, spans []store.Span, packed [][
 // transaction's index delta. Records dirty in this transaction are the caller's to check.
 func (w *txWriter) lookupDoc(tk []byte) (uint64, bool) {
 	if w.idx == nil {
-		if v := w.traces.Get(tk); len(v) == 8 {
-			return binary.BigEndian.Uint64(v), true
-		}
-		return 0, false
+		return lookupDoc(w.traces, deltaView{}, tk)
 	}
 	if op, ok := w.idx.staged[string(deltaTrace)+string(tk)]; ok {
 		if op.del || len(op.val) != 8 {
@@ -163,7 +160,7 @@ func (w *txWriter) add(sp *store.Span, packed []byte) error {
 		if exists {
 			v := w.records.Get(rk)
 			if v == nil {
-				return fmt.Errorf("record %s: the traces map has doc %d, the records bucket nothing", sp.TraceIDHex(), doc)
+				return fmt.Errorf("record %s: the traces map points at doc %d, which has no record: the store file is inconsistent (restore it from a backup)", sp.TraceIDHex(), doc)
 			}
 			old, err := decodeRecord(v)
 			if err != nil {

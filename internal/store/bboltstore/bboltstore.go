@@ -82,14 +82,15 @@ type Options struct {
 	PageSize int
 }
 
-// defaultPageSize is twice the usual OS page. bbolt writes each dirty page of a commit with a
-// pwrite call of its own, and on the benchmark machine a call costs about the same whether it
-// writes 4 or 64 KiB (26 against 30 µs at random offsets of a 1 GiB file; more in larger
-// files). With 8 KiB pages a commit makes fewer calls: 3.5% less CPU and 10% fewer bytes
-// written per span at 64 senders, 6% less CPU at 8 (docs/benchmarks.md, sixth round). Larger
-// pages saved little more CPU but cost bytes: every new trace rewrites one leaf of the
-// randomly keyed records bucket, a 16 KiB page per trace with 16 KiB pages.
-const defaultPageSize = 8 << 10
+// defaultPageSize is four times the usual OS page. bbolt writes each dirty page of a commit
+// with a pwrite call of its own, and on the benchmark machine a call costs about the same
+// whether it writes 4 or 64 KiB (26 against 30 µs at random offsets of a 1 GiB file; more in
+// larger files), so larger pages mean fewer calls. Records and spans are appended (keyed by
+// doc number) and the randomly keyed entries are merged into pages in batches (delta.go), so
+// larger pages no longer mean a large page rewritten per trace: against 8 KiB, 16 KiB pages
+// wrote 8% fewer bytes per span and used ~2% less CPU at 64 senders (docs/benchmarks.md,
+// eighth round).
+const defaultPageSize = 16 << 10
 
 func (o *Options) withDefaults() {
 	if o.MaxBatchSpans <= 0 {

@@ -203,7 +203,7 @@ func (e *recordsExporter) enforceRetention(ctx context.Context) {
 // pushTraces converts the batch and returns only after the store has committed it, so an
 // acknowledged OTLP request is on disk.
 func (e *recordsExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
-	spans, err := store.FromTraces(authenticatedProject(ctx), td, func(span ptrace.Span) bool {
+	batch, err := store.FromTracesPooled(authenticatedProject(ctx), td, func(span ptrace.Span) bool {
 		if span.TraceID().IsEmpty() || span.SpanID().IsEmpty() {
 			// Invalid per OTLP: such spans cannot be merged or found again. Keep the rest
 			// of the batch.
@@ -215,14 +215,18 @@ func (e *recordsExporter) pushTraces(ctx context.Context, td ptrace.Traces) erro
 	if err != nil {
 		return fmt.Errorf("records: %w", err)
 	}
+	spans := batch.Spans
 	for i := range spans {
 		if spans[i].Project == "" {
 			spans[i].Project = e.cfg.DefaultProject
 		}
 	}
 	if err := e.store.WriteSpans(ctx, spans); err != nil {
+		// The store may still hold the spans (a write it gave up waiting for): their
+		// buffer is left to the garbage collector.
 		return retryLater(fmt.Errorf("records: store %d spans: %w", len(spans), err))
 	}
+	batch.Release()
 	return nil
 }
 

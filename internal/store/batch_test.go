@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 func hasIDs(sp ptrace.Span) bool { return !sp.TraceID().IsEmpty() && !sp.SpanID().IsEmpty() }
@@ -157,10 +158,53 @@ func TestFromTraces_SameAsFromPData(t *testing.T) {
 			return td
 		}},
 		{"varied", variedTraces},
+		{"fields pdata does not show", func() ptrace.Traces { return hiddenFieldsTraces(t) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { requireSameSpans(t, tt.td()) })
 	}
+}
+
+// hiddenFieldsTraces is a batch whose resource has an entity reference and whose span has
+// an attribute with a profile string-table key index: fields pdata keeps but does not show,
+// which spanWriter cannot write. Those spans must come out as pdata encodes them.
+func hiddenFieldsTraces(t *testing.T) ptrace.Traces {
+	t.Helper()
+	msg := func(fields ...[]byte) []byte { return bytes.Join(fields, nil) }
+	bytesField := func(n protowire.Number, b []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, n, protowire.BytesType), b)
+	}
+	varintField := func(n protowire.Number, v uint64) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(nil, n, protowire.VarintType), v)
+	}
+	str := func(n protowire.Number, s string) []byte { return bytesField(n, []byte(s)) }
+	kv := func(key, val string, extra ...[]byte) []byte {
+		return msg(append([][]byte{str(1, key), bytesField(2, str(1, val))}, extra...)...)
+	}
+	span := func(id byte, attrs ...[]byte) []byte {
+		fields := [][]byte{bytesField(1, bytes.Repeat([]byte{7}, 16)), bytesField(2, []byte{id, 0, 0, 0, 0, 0, 0, 1}), str(5, "s")}
+		for _, a := range attrs {
+			fields = append(fields, bytesField(9, a))
+		}
+		return msg(fields...)
+	}
+	entityRef := msg(str(2, "service"), str(3, "service.name"))
+	withRef := bytesField(1, msg(
+		bytesField(1, msg(bytesField(1, kv("service.name", "a")), bytesField(3, entityRef))),
+		bytesField(2, msg(bytesField(2, span(1, kv("k", "v"))))),
+	))
+	withIndex := bytesField(1, msg(
+		bytesField(1, msg(bytesField(1, kv("service.name", "b")))),
+		bytesField(2, msg(bytesField(2, span(2, kv("k", "v", varintField(3, 5)), kv("plain", "x"))), bytesField(2, span(3, kv("k", "v"))))),
+	))
+	td, err := rawUnmarshaler.UnmarshalTraces(msg(withRef, withIndex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td.SpanCount() != 3 {
+		t.Fatalf("built %d spans, want 3", td.SpanCount())
+	}
+	return td
 }
 
 func TestFromTraces_KeepsOnlyWhatKeepAccepts(t *testing.T) {

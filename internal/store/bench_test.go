@@ -117,6 +117,16 @@ func BenchmarkFromTraces(b *testing.B) {
 			}
 		}
 	})
+	b.Run("pooled", func(b *testing.B) {
+		defer reportCPU(b)()
+		for i := range b.N {
+			batch, err := FromTracesPooled("bench", batches[i%len(batches)], hasIDs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch.Release()
+		}
+	})
 }
 
 // BenchmarkPrepareRecord is the store-package work bboltstore does for each new record of a

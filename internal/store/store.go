@@ -27,8 +27,9 @@ var ErrInvalid = errors.New("invalid request")
 // Every method is scoped to one project: nothing of another project is ever visible.
 type Store interface {
 	// WriteSpans stores the spans and folds them into their records. When it returns nil
-	// the spans are durable on disk. Spans already stored (same project, trace ID and span
-	// ID) are ignored, so client retries never double count.
+	// the spans are durable on disk, and the store holds no reference to their Raw forms
+	// (the caller may reuse that memory). Spans already stored (same project, trace ID and
+	// span ID) are ignored, so client retries never double count.
 	WriteSpans(ctx context.Context, spans []Span) error
 	// ListRecords returns a page of a project's records that match q.Filter, in q.Sort
 	// order (newest first by default). Cursors stay valid while records arrive; a cursor

@@ -2,6 +2,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -37,6 +38,7 @@ func Run(t *testing.T, open Factory) {
 		{"RecordAssembly_BatchingDoesNotChangeTheRecord", testBatching},
 		{"RecordAssembly_LateSpanUpdatesRecord", testLateSpan},
 		{"GetSpans_OrderedByStart", testGetSpans},
+		{"WriteSpans_KeepsNoReferenceToRaw", testRawNotKept},
 		{"ListRecords_NewestFirstWithStableCursor", testPagination},
 		{"ListRecords_BadCursor", testBadCursor},
 		{"Tenancy_ProjectsAreIsolated", testTenancy},
@@ -341,6 +343,40 @@ func testLateSpan(t *testing.T, open Factory) {
 	page, err := s.ListRecords(context.Background(), "p1", store.Query{})
 	if err != nil || len(page.Records) != 1 {
 		t.Fatalf("a record whose start moved must be listed once: %d records, %v", len(page.Records), err)
+	}
+}
+
+// testRawNotKept holds stores to WriteSpans' promise that the caller may reuse the Raw
+// forms' memory once it returns nil (the records exporter recycles it): the stored spans
+// still decode to what was written after the written bytes are overwritten.
+func testRawNotKept(t *testing.T, open Factory) {
+	s := open(t)
+	spans := MakeSpans(t, "p1", AgentTrace(1, 0)...)
+	want := make([][]byte, len(spans))
+	for i := range spans {
+		want[i] = bytes.Clone(spans[i].Raw)
+	}
+	write(t, s, spans)
+	for i := range spans {
+		for j := range spans[i].Raw {
+			spans[i].Raw[j] = 0xff
+		}
+	}
+	got, err := s.GetSpans(context.Background(), "p1", TraceHex(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(spans) {
+		t.Fatalf("read %d spans, wrote %d", len(got), len(spans))
+	}
+	for _, g := range got {
+		found := false
+		for _, w := range want {
+			found = found || bytes.Equal(g.Raw, w)
+		}
+		if !found {
+			t.Fatalf("span %s reads back as %x, not as written", g.SpanIDHex(), g.Raw)
+		}
 	}
 }
 

@@ -137,6 +137,7 @@ func (a *api) exportRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Limit = 1000
+	q.WithMessages = true // the lines carry the message lists
 	out := newJSONLWriter(w, "records")
 	err = store.Each(r.Context(), a.store, project, q, func(rec *store.Record) error {
 		if max > 0 && out.lines >= max {

@@ -153,6 +153,10 @@ type Query struct {
 	// empty, with a NextCursor that continues the scan; only an empty NextCursor means the
 	// end. 0 is DefaultScanBudget.
 	ScanBudget int
+	// WithMessages asks for every record's Assembly.InputMessages and OutputMessages (the
+	// test-case export needs them; nothing else does). A backend that keeps only the IDs of
+	// the spans they come from reads them from those spans.
+	WithMessages bool
 }
 
 // Scan budget defaults: about 20-50 ms of CPU on a small machine.

@@ -120,11 +120,15 @@ type Assembly struct {
 	StartNanos     int64 `json:"start_nanos"`
 	EndNanos       int64 `json:"end_nanos"`
 	// InputMessages and OutputMessages are the semconv message lists (JSON) of the first
-	// LLM call's input and the last LLM call's output, for test-case export.
+	// LLM call's input and the last LLM call's output, for test-case export. InMsgSpan and
+	// OutMsgSpan are the IDs (hex) of the spans they come from: a backend may keep only
+	// those and read the lists from the spans when asked (Query.WithMessages).
 	InputMessages  string `json:"input_messages,omitempty"`
 	OutputMessages string `json:"output_messages,omitempty"`
 	InMsgStart     int64  `json:"in_msg_start,omitempty"`
 	OutMsgEnd      int64  `json:"out_msg_end,omitempty"`
+	InMsgSpan      string `json:"in_msg_span,omitempty"`
+	OutMsgSpan     string `json:"out_msg_span,omitempty"`
 	// DocID is a backend's compact per-project number for the record (0: none yet).
 	DocID uint64 `json:"doc_id,omitempty"`
 	// Calls are the record's LLM-call spans and the spans they are children of, by span ID
@@ -215,11 +219,13 @@ func (r *Record) Fold(s *Span) {
 	}
 
 	if s.LLMCall {
-		if s.InputMessages != "" && (a.InputMessages == "" || s.Start < a.InMsgStart) {
-			a.InputMessages, a.InMsgStart = s.InputMessages, s.Start
+		hasIn := a.InputMessages != "" || a.InMsgSpan != ""
+		if s.InputMessages != "" && (!hasIn || s.Start < a.InMsgStart) {
+			a.InputMessages, a.InMsgStart, a.InMsgSpan = s.InputMessages, s.Start, s.SpanIDHex()
 		}
-		if s.OutputMessages != "" && (a.OutputMessages == "" || s.End > a.OutMsgEnd) {
-			a.OutputMessages, a.OutMsgEnd = s.OutputMessages, s.End
+		hasOut := a.OutputMessages != "" || a.OutMsgSpan != ""
+		if s.OutputMessages != "" && (!hasOut || s.End > a.OutMsgEnd) {
+			a.OutputMessages, a.OutMsgEnd, a.OutMsgSpan = s.OutputMessages, s.End, s.SpanIDHex()
 		}
 	}
 

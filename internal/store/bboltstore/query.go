@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"hash/crc32"
 	"math"
 	"slices"
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/tracehound/tracehound/internal/store"
 )
@@ -339,15 +342,66 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 			page.NextCursor = encodeCursor(q.Sort, examined)
 		}
 		emit := m.emit
-		if q.TraceID != "" {
-			return m.byTraceID(emit)
+		var err error
+		switch {
+		case q.TraceID != "":
+			err = m.byTraceID(emit)
+		case q.Sort.Field == store.SortTime:
+			err = m.scanTime(ctx, after, !q.Sort.Asc, emit)
+		default:
+			err = m.scanSort(ctx, q.Sort, after, emit)
 		}
-		if q.Sort.Field == store.SortTime {
-			return m.scanTime(ctx, after, !q.Sort.Asc, emit)
+		if err != nil || !q.WithMessages {
+			return err
 		}
-		return m.scanSort(ctx, q.Sort, after, emit)
+		spans := tx.Bucket(bucketSpans)
+		for _, r := range page.Records {
+			if err := fillMessages(spans, m.pp, r); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return page, err
+}
+
+// fillMessages reads the message lists that a record keeps only by span (see encodeRecord)
+// from those spans.
+func fillMessages(spans *bolt.Bucket, pp []byte, r *store.Record) error {
+	a := &r.Assembly
+	for _, m := range [...]struct {
+		text   *string
+		spanID string
+		input  bool
+	}{{&a.InputMessages, a.InMsgSpan, true}, {&a.OutputMessages, a.OutMsgSpan, false}} {
+		if *m.text != "" || m.spanID == "" {
+			continue
+		}
+		var id pcommon.SpanID
+		if n, err := hex.Decode(id[:], []byte(m.spanID)); err != nil || n != len(id) {
+			return fmt.Errorf("record %s: bad message span ID %q", r.TraceID, m.spanID)
+		}
+		v := spans.Get(spanKey(recordKey(pp, a.DocID), id))
+		if v == nil {
+			// The span went with its record or never was: the export falls back to the
+			// record's text, as for a call without message lists.
+			continue
+		}
+		raw, err := decompress(v)
+		if err != nil {
+			return fmt.Errorf("record %s: span %s: %w", r.TraceID, m.spanID, err)
+		}
+		sp, _, err := store.DecodeSpan(r.ProjectID, raw)
+		if err != nil {
+			return fmt.Errorf("record %s: span %s: %w", r.TraceID, m.spanID, err)
+		}
+		if m.input {
+			*m.text = sp.InputMessages
+		} else {
+			*m.text = sp.OutputMessages
+		}
+	}
+	return nil
 }
 
 type matcher struct {

@@ -284,6 +284,8 @@ func (e *jsonAppender) assembly(a *store.Assembly) {
 	e.omittableStr(`,"output_messages":`, a.OutputMessages)
 	e.omittableInt(`,"in_msg_start":`, a.InMsgStart)
 	e.omittableInt(`,"out_msg_end":`, a.OutMsgEnd)
+	e.omittableStr(`,"in_msg_span":`, a.InMsgSpan)
+	e.omittableStr(`,"out_msg_span":`, a.OutMsgSpan)
 	if a.DocID != 0 {
 		e.raw(`,"doc_id":`)
 		e.b = strconv.AppendUint(e.b, a.DocID, 10)

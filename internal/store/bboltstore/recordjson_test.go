@@ -94,6 +94,7 @@ func randomRecord(rng *rand.Rand) *store.Record {
 	a.HasLLMInput, a.HasLLMOutput = rng.IntN(2) == 0, rng.IntN(2) == 0
 	a.NameStart, a.FirstLLMStart, a.LastLLMEnd, a.StartNanos, a.EndNanos = i64(), i64(), i64(), i64(), i64()
 	a.InputMessages, a.OutputMessages, a.InMsgStart, a.OutMsgEnd = str(), str(), i64(), i64()
+	a.InMsgSpan, a.OutMsgSpan = str(), str()
 	a.DocID, a.UnknownCostCalls = uint64(i64())*uint64(rng.IntN(2)), int(i64())
 	if rng.IntN(2) == 0 {
 		a.Calls = map[string]*store.CallPart{}
@@ -141,7 +142,8 @@ func TestAppendRecordJSON_FailsWhereEncodingJSONFails(t *testing.T) {
 	}
 }
 
-// The encoded record must read back through decodeRecord unchanged.
+// The encoded record must read back through decodeRecord unchanged, except for the message
+// lists whose span it names: those stay in the span (fillMessages reads them).
 func TestEncodeRecord_RoundTripsRandomRecords(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range 300 {
@@ -156,6 +158,12 @@ func TestEncodeRecord_RoundTripsRandomRecords(t *testing.T) {
 		got, err := decodeRecord(v)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if r.Assembly.InMsgSpan != "" {
+			r.Assembly.InputMessages = ""
+		}
+		if r.Assembly.OutMsgSpan != "" {
+			r.Assembly.OutputMessages = ""
 		}
 		// Compared as decoded JSON: invalid UTF-8 reads back as U+FFFD, as it always has.
 		want, have := genericJSON(t, r), genericJSON(t, got)
@@ -244,7 +252,7 @@ func TestAppendRecordJSON_KnowsEveryField(t *testing.T) {
 		fields int
 	}{
 		{reflect.TypeFor[store.Record](), 28},
-		{reflect.TypeFor[store.Assembly](), 18},
+		{reflect.TypeFor[store.Assembly](), 20},
 		{reflect.TypeFor[store.Usage](), 5},
 		{reflect.TypeFor[store.CallPart](), 7},
 		{reflect.TypeFor[store.Score](), 5},

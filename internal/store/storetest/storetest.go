@@ -39,6 +39,7 @@ func Run(t *testing.T, open Factory) {
 		{"RecordAssembly_LateSpanUpdatesRecord", testLateSpan},
 		{"GetSpans_OrderedByStart", testGetSpans},
 		{"WriteSpans_KeepsNoReferenceToRaw", testRawNotKept},
+		{"ListRecords_WithMessagesGivesFirstInputAndLastOutput", testMessages},
 		{"ListRecords_NewestFirstWithStableCursor", testPagination},
 		{"ListRecords_BadCursor", testBadCursor},
 		{"Tenancy_ProjectsAreIsolated", testTenancy},
@@ -378,6 +379,47 @@ func testRawNotKept(t *testing.T, open Factory) {
 			t.Fatalf("span %s reads back as %x, not as written", g.SpanIDHex(), g.Raw)
 		}
 	}
+}
+
+// testMessages checks the message lists a test-case export reads: the first LLM call's input
+// and the last one's output, whichever order and write the calls come in, with a late
+// earlier call taking over the input.
+func testMessages(t *testing.T, open Factory) {
+	s := open(t)
+	msgs := func(role, text string) string {
+		return `[{"role":"` + role + `","parts":[{"type":"text","content":"` + text + `"}]}]`
+	}
+	call := func(id int, start int64, in, out string) SpanSpec {
+		return SpanSpec{Trace: 1, ID: id, Parent: 1, Name: "chat", StartMS: start, EndMS: start + 100, Attrs: map[string]any{
+			llmschema.SpanKind: "llm", llmschema.LLMCall: true, llmschema.Input: in, llmschema.Output: out,
+			llmschema.InputMessages: msgs("user", in), llmschema.OutputMessages: msgs("assistant", out)}}
+	}
+	root := SpanSpec{Trace: 1, ID: 1, Name: "agent", StartMS: 0, EndMS: 1000, Attrs: map[string]any{llmschema.SpanKind: "agent"}}
+	list := func() *store.Record {
+		t.Helper()
+		page, err := s.ListRecords(context.Background(), "p1", store.Query{Limit: 10, WithMessages: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Records) != 1 {
+			t.Fatalf("listed %d records, want 1", len(page.Records))
+		}
+		return page.Records[0]
+	}
+	check := func(step string, wantIn, wantOut string) {
+		t.Helper()
+		a := list().Assembly
+		if a.InputMessages != msgs("user", wantIn) || a.OutputMessages != msgs("assistant", wantOut) {
+			t.Fatalf("%s: messages %s → %s, want %s → %s", step, a.InputMessages, a.OutputMessages,
+				msgs("user", wantIn), msgs("assistant", wantOut))
+		}
+	}
+	write(t, s, MakeSpans(t, "p1", root, call(3, 300, "third question", "third answer")))
+	check("one call", "third question", "third answer")
+	write(t, s, MakeSpans(t, "p1", call(2, 200, "second question", "second answer")))
+	check("an earlier call later", "second question", "third answer")
+	write(t, s, MakeSpans(t, "p1", call(4, 400, "fourth question", "fourth answer"), call(5, 50, "first question", "first answer")))
+	check("calls on both sides", "first question", "fourth answer")
 }
 
 func testGetSpans(t *testing.T, open Factory) {

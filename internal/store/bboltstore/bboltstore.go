@@ -133,6 +133,8 @@ type Store struct {
 	textFlushing atomic.Pointer[textBuffer]
 	textMark     uint64
 	textRetryAt  time.Time
+	// textOps is the array of staged text postings between transactions (writer only).
+	textOps []textOp
 
 	reqs      chan *writeRequest
 	closing   chan struct{}
@@ -420,7 +422,8 @@ func (s *Store) newTxWriter(tx *bolt.Tx) *txWriter {
 	w.idx = &deltaWriter{delta: s.delta.Load(), merging: s.merging.Load()}
 	w.pending = tx.Bucket(bucketPending)
 	tx.OnCommit(w.idx.commit)
-	w.textW = &textWriter{buf: s.text.Load(), mark: s.textMark}
+	w.textW = &textWriter{buf: s.text.Load(), mark: s.textMark, ops: s.textOps, spare: &s.textOps}
+	s.textOps = nil // until this transaction commits and gives it back
 	tx.OnCommit(w.textW.commit)
 	return w
 }

@@ -59,10 +59,14 @@ func lessDeltaItem(a, b deltaItem) bool { return a.key < b.key }
 type indexDelta struct {
 	mu   sync.RWMutex
 	tree *btree.BTreeG[deltaItem]
+	// traces mirrors the tree's traces-map entries (deltaTrace) for point lookups: every new
+	// trace is looked up twice (when its record is prepared and when it is committed), and a
+	// hash lookup costs a fraction of a descent through a tree of long keys.
+	traces map[string]string
 }
 
 func newIndexDelta() *indexDelta {
-	return &indexDelta{tree: btree.NewG(32, lessDeltaItem)}
+	return &indexDelta{tree: btree.NewG(32, lessDeltaItem), traces: map[string]string{}}
 }
 
 func (d *indexDelta) len() int {
@@ -72,14 +76,17 @@ func (d *indexDelta) len() int {
 }
 
 func (d *indexDelta) has(key string) bool {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.tree.Has(deltaItem{key: key})
+	_, ok := d.get(key)
+	return ok
 }
 
 func (d *indexDelta) get(key string) (string, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
+	if key != "" && key[0] == deltaTrace {
+		v, ok := d.traces[key]
+		return v, ok
+	}
 	it, ok := d.tree.Get(deltaItem{key: key})
 	return it.val, ok
 }
@@ -104,10 +111,17 @@ func (d *indexDelta) apply(ops map[string]stagedEntry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for k, op := range ops {
+		trace := k != "" && k[0] == deltaTrace
 		if op.del {
 			d.tree.Delete(deltaItem{key: k})
+			if trace {
+				delete(d.traces, k)
+			}
 		} else {
 			d.tree.ReplaceOrInsert(deltaItem{key: k, val: op.val})
+			if trace {
+				d.traces[k] = op.val
+			}
 		}
 	}
 }

@@ -72,7 +72,20 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 			continue
 		}
 		d.mu.RLock()
-		d.tree.Ascend(func(it deltaItem) bool { out[it.key] = it.val; return true })
+		traces := 0
+		d.tree.Ascend(func(it deltaItem) bool {
+			out[it.key] = it.val
+			if it.key[0] == deltaTrace {
+				traces++
+				if v, ok := d.traces[it.key]; !ok || v != it.val {
+					t.Errorf("traces map has %q = %q (%v), tree %q", it.key, v, ok, it.val)
+				}
+			}
+			return true
+		})
+		if len(d.traces) != traces {
+			t.Errorf("traces map has %d entries, tree %d", len(d.traces), traces)
+		}
 		d.mu.RUnlock()
 	}
 	for _, b := range tv.buffers() {
@@ -524,5 +537,36 @@ func TestTextFlush_FailureKeepsPostingsVisible(t *testing.T) {
 	}
 	if c := count(t, s, store.Filter{Text: "paris"}); c != 30 {
 		t.Fatalf("after the next flush search finds %d records, want 30", c)
+	}
+}
+
+// The traces map's entries are looked up in a hash map beside the tree: it must follow the
+// tree through inserts, replacements and deletions, and other entries stay in the tree only.
+func TestIndexDelta_TraceLookupsFollowTheTree(t *testing.T) {
+	d := newIndexDelta()
+	tk := string(deltaTrace) + "p1|trace-a"
+	eq := string(deltaEq) + "p1|user=u1"
+	steps := []struct {
+		ops     map[string]stagedEntry
+		wantTk  string // "" for absent
+		wantEq  string
+		wantLen int
+	}{
+		{map[string]stagedEntry{tk: {val: "doc00001"}, eq: {val: "x"}}, "doc00001", "x", 2},
+		{map[string]stagedEntry{tk: {val: "doc00002"}}, "doc00002", "x", 2},
+		{map[string]stagedEntry{tk: {del: true}}, "", "x", 1},
+		{map[string]stagedEntry{eq: {del: true}, tk: {val: "doc00003"}}, "doc00003", "", 1},
+	}
+	for i, st := range steps {
+		d.apply(st.ops)
+		for key, want := range map[string]string{tk: st.wantTk, eq: st.wantEq} {
+			got, ok := d.get(key)
+			if ok != (want != "") || got != want || d.has(key) != ok {
+				t.Fatalf("step %d: get(%q) = %q, %v; want %q", i, key, got, ok, want)
+			}
+		}
+		if d.len() != st.wantLen || len(d.traces) > d.len() {
+			t.Fatalf("step %d: %d entries, %d in the traces map; want %d", i, d.len(), len(d.traces), st.wantLen)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package llmextractprocessor
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 
@@ -127,4 +128,38 @@ func TestClaudeContextMessages(t *testing.T) {
 	if got := claudeContextMessages("plain prompt"); len(got) != 1 || got[0].Role != "user" || got[0].Parts[0].Content != "plain prompt" {
 		t.Errorf("plain text: %#v", got)
 	}
+}
+
+// appendDocs must write what json.Marshal writes, and fail where it fails.
+func checkDocsLikeEncodingJSON(t *testing.T, docs []llmschema.Document) {
+	t.Helper()
+	want, err := json.Marshal(docs)
+	got, ok := appendDocs(nil, docs)
+	if ok != (err == nil) {
+		t.Fatalf("appendDocs ok = %v, json.Marshal error %v, for %#v", ok, err, docs)
+	}
+	if ok && string(got) != string(want) {
+		t.Fatalf("appendDocs wrote\n %s\njson.Marshal\n %s", got, want)
+	}
+}
+
+func TestAppendDocs_MatchesEncodingJSON(t *testing.T) {
+	scores := []float64{0, math.Copysign(0, -1), 1, -2.5, 0.1, 1e-6, 9.99e-7, 1e-7, 1.5e-300, 5e-324,
+		1e20, 1e21, 123456789e15, -1e21, math.MaxFloat64, math.NaN(), math.Inf(1), math.Inf(-1)}
+	for _, sc := range scores {
+		checkDocsLikeEncodingJSON(t, []llmschema.Document{{ID: "d1", Content: "x", Score: sc}})
+	}
+	checkDocsLikeEncodingJSON(t, []llmschema.Document{})
+	checkDocsLikeEncodingJSON(t, []llmschema.Document{
+		{Content: "<b>a & b</b> \u2028 \"q\" \\ \x01 tab\t"},
+		{ID: "bad \xff utf8", Content: "", Score: 0.75},
+		{ID: "é", Content: "日本語"},
+	})
+}
+
+func FuzzAppendDocs(f *testing.F) {
+	f.Add("id", "content <b>", 0.5, "", "x\xff", 1e-9)
+	f.Fuzz(func(t *testing.T, id1, c1 string, s1 float64, id2, c2 string, s2 float64) {
+		checkDocsLikeEncodingJSON(t, []llmschema.Document{{ID: id1, Content: c1, Score: s1}, {ID: id2, Content: c2, Score: s2}})
+	})
 }

@@ -320,8 +320,8 @@ func (e *extractor) writeDocs(attrs pcommon.Map, f *facts) {
 	if len(docs) == 0 {
 		return
 	}
-	raw, err := json.Marshal(docs)
-	if err != nil {
+	raw, ok := appendDocs(nil, docs)
+	if !ok {
 		return
 	}
 	for len(raw) > e.maxBytes && len(docs) > 0 {
@@ -331,14 +331,10 @@ func (e *extractor) writeDocs(attrs pcommon.Map, f *facts) {
 				docs[i].Content = truncate(docs[i].Content, budget)
 			}
 		}
-		if raw, err = json.Marshal(docs); err != nil {
-			return
-		}
+		raw, _ = appendDocs(raw[:0], docs)
 		if len(raw) > e.maxBytes {
 			docs = docs[:len(docs)-1]
-			if raw, err = json.Marshal(docs); err != nil {
-				return
-			}
+			raw, _ = appendDocs(raw[:0], docs)
 		}
 	}
 	attrs.PutStr(llmschema.RetrievalDocuments, string(raw))

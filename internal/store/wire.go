@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // A span is stored as the OTLP encoding of a TracesData holding just that span with its
@@ -280,3 +281,97 @@ func varintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
 
 // framedLen is the length of a length-delimited field with a one-byte tag and n bytes of content.
 func framedLen(n int) int { return 1 + varintLen(uint64(n)) + n }
+
+// SpanStringAttr reads the span attribute key of a stored span's Raw form without decoding
+// the span, for a fraction of DecodeSpan's work (the test-case export reads two message lists
+// per record). ok is true only when the answer is what DecodeSpan gives: raw has the shape
+// of a stored span and the key's last entry is a string. Otherwise (absent, another type,
+// malformed) the caller decodes the span.
+func SpanStringAttr(raw []byte, key string) (val string, ok bool) {
+	// TracesData.resource_spans(1) → ResourceSpans.scope_spans(2) → ScopeSpans.spans(2),
+	// exactly one of each, as DecodeSpan requires.
+	span, ok := onlyField(raw, 1)
+	if ok {
+		span, ok = onlyField(span, 2)
+	}
+	if ok {
+		span, ok = onlyField(span, 2)
+	}
+	if !ok {
+		return "", false
+	}
+	ok = false
+	wellFormed := eachField(span, func(num protowire.Number, typ protowire.Type, kv []byte) bool {
+		if num != 9 { // Span.attributes
+			return true
+		}
+		var k string
+		var v []byte
+		hasV := false
+		if typ != protowire.BytesType || !eachField(kv, func(num protowire.Number, typ protowire.Type, b []byte) bool {
+			switch num {
+			case 1:
+				k = string(b)
+			case 2:
+				v, hasV = b, true
+			}
+			return (num != 1 && num != 2) || typ == protowire.BytesType
+		}) {
+			return false
+		}
+		if k != key {
+			return true
+		}
+		// The last entry of the key wins (pdata keeps duplicates; a reader ranging over the
+		// map keeps the last), and within an AnyValue the last field of its oneof.
+		val, ok = "", false
+		return !hasV || eachField(v, func(num protowire.Number, typ protowire.Type, b []byte) bool {
+			val, ok = string(b), num == 1 && typ == protowire.BytesType // string_value
+			return true
+		})
+	})
+	return val, ok && wellFormed
+}
+
+// onlyField is the content of the one length-delimited field num of message b; false when
+// there is none, more than one, one of another wire type, or b is malformed.
+func onlyField(b []byte, num protowire.Number) (content []byte, ok bool) {
+	n := 0
+	if !eachField(b, func(f protowire.Number, typ protowire.Type, c []byte) bool {
+		if f == num {
+			content = c
+			n++
+			return typ == protowire.BytesType
+		}
+		return true
+	}) {
+		return nil, false
+	}
+	return content, n == 1
+}
+
+// eachField calls fn with every field of message b (with the content of length-delimited
+// ones) until fn returns false; it reports false when b is malformed or fn stopped.
+func eachField(b []byte, fn func(num protowire.Number, typ protowire.Type, content []byte) bool) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		var content []byte
+		if typ == protowire.BytesType {
+			content, n = protowire.ConsumeBytes(b)
+		} else {
+			n = protowire.ConsumeFieldValue(num, typ, b)
+		}
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		if !fn(num, typ, content) {
+			return false
+		}
+	}
+	return true
+}

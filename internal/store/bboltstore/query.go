@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/tracehound/tracehound/internal/llmschema"
 	"github.com/tracehound/tracehound/internal/store"
 )
 
@@ -372,8 +373,8 @@ func fillMessages(spans *bolt.Bucket, pp []byte, r *store.Record) error {
 	for _, m := range [...]struct {
 		text   *string
 		spanID string
-		input  bool
-	}{{&a.InputMessages, a.InMsgSpan, true}, {&a.OutputMessages, a.OutMsgSpan, false}} {
+		key    string
+	}{{&a.InputMessages, a.InMsgSpan, llmschema.InputMessages}, {&a.OutputMessages, a.OutMsgSpan, llmschema.OutputMessages}} {
 		if *m.text != "" || m.spanID == "" {
 			continue
 		}
@@ -391,13 +392,16 @@ func fillMessages(spans *bolt.Bucket, pp []byte, r *store.Record) error {
 		if err != nil {
 			return fmt.Errorf("record %s: span %s: %w", r.TraceID, m.spanID, err)
 		}
-		sp, _, err := store.DecodeSpan(r.ProjectID, raw)
+		if text, ok := store.SpanStringAttr(raw, m.key); ok {
+			*m.text = text
+			continue
+		}
+		sp, _, err := store.DecodeSpan(r.ProjectID, raw) // not a plain string attribute
 		if err != nil {
 			return fmt.Errorf("record %s: span %s: %w", r.TraceID, m.spanID, err)
 		}
-		if m.input {
-			*m.text = sp.InputMessages
-		} else {
+		*m.text = sp.InputMessages
+		if m.key == llmschema.OutputMessages {
 			*m.text = sp.OutputMessages
 		}
 	}

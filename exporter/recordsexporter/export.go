@@ -2,6 +2,7 @@ package recordsexporter
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,8 @@ import (
 
 // testcaseLine is one line of a JSONL export: a record as an evaluation test case. Input
 // and output are the semconv message lists of the first and last LLM call when the spans
-// carried them, else the record's plain text.
+// carried them, else the record's plain text. appendTestcase writes the line; this type and
+// toTestcase are its definition, which the tests encode to check it.
 type testcaseLine struct {
 	Input        any               `json:"input"`
 	Expected     store.OptString   `json:"expected"`
@@ -66,10 +68,12 @@ func messagesOr(raw, text string) any {
 
 // jsonlWriter streams lines, flushing to the client every page so memory stays constant.
 type jsonlWriter struct {
-	w     http.ResponseWriter
-	buf   *bufio.Writer
-	enc   *json.Encoder
-	lines int
+	w       http.ResponseWriter
+	buf     *bufio.Writer
+	line    []byte
+	enc     *json.Encoder // for scores (see appendTestcase), into scratch
+	scratch bytes.Buffer
+	lines   int
 }
 
 func newJSONLWriter(w http.ResponseWriter, filename string) *jsonlWriter {
@@ -79,15 +83,20 @@ func newJSONLWriter(w http.ResponseWriter, filename string) *jsonlWriter {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`.jsonl"`)
 	w.WriteHeader(http.StatusOK)
-	buf := bufio.NewWriterSize(w, 64<<10)
+	j := &jsonlWriter{w: w, buf: bufio.NewWriterSize(w, 64<<10)}
 	// encoding/json: go-json's encoder has open memory-safety bugs (goccy/go-json#519).
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	return &jsonlWriter{w: w, buf: buf, enc: enc}
+	j.enc = json.NewEncoder(&j.scratch)
+	j.enc.SetEscapeHTML(false)
+	return j
 }
 
 func (j *jsonlWriter) write(r *store.Record) error {
-	if err := j.enc.Encode(toTestcase(r)); err != nil {
+	line, err := appendTestcase(j.line[:0], r, j.enc, &j.scratch)
+	if err != nil {
+		return err
+	}
+	j.line = line
+	if _, err := j.buf.Write(line); err != nil {
 		return err
 	}
 	if j.lines++; j.lines%500 == 0 {

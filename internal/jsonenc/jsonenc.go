@@ -3,7 +3,11 @@
 // marshalling through reflection.
 package jsonenc
 
-import "unicode/utf8"
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
 
 // AppendString appends s as a JSON string as an encoding/json Encoder with SetEscapeHTML(false)
 // writes it: quotes, backslashes and control characters escaped (\b \f \n \r \t in their short
@@ -73,4 +77,23 @@ func appendString(b []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 		start = i
 	}
 	return append(append(b, s[start:]...), '"')
+}
+
+// AppendFloat appends f as encoding/json writes a float64: the shortest form, in exponent
+// notation only below 1e-6 or from 1e21 on, a one-digit negative exponent without its leading
+// zero. ok is false for NaN and infinities, which encoding/json refuses.
+func AppendFloat(b []byte, f float64) (_ []byte, ok bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1]
+		b = b[:n-1]
+	}
+	return b, true
 }

@@ -3,7 +3,6 @@ package llmextractprocessor
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"strconv"
 
 	"github.com/tracehound/tracehound/internal/jsonenc"
@@ -131,29 +130,12 @@ func appendDocs(b []byte, docs []llmschema.Document) (_ []byte, ok bool) {
 		b = append(b, `"content":`...)
 		b = jsonenc.AppendHTMLSafeString(b, d.Content)
 		if d.Score != 0 {
-			if math.IsNaN(d.Score) || math.IsInf(d.Score, 0) {
+			b = append(b, `,"score":`...)
+			if b, ok = jsonenc.AppendFloat(b, d.Score); !ok {
 				return b, false
 			}
-			b = append(b, `,"score":`...)
-			b = appendJSONFloat(b, d.Score)
 		}
 		b = append(b, '}')
 	}
 	return append(b, ']'), true
-}
-
-// appendJSONFloat formats a finite float64 as encoding/json does: shortest form, in
-// exponent notation only below 1e-6 or from 1e21 on, with a one-digit negative exponent
-// written without its leading zero.
-func appendJSONFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-		b[n-2] = b[n-1]
-		b = b[:n-1]
-	}
-	return b
 }

@@ -50,6 +50,7 @@ var (
 	flagDays    = flag.Int("days", 28, "the records' start times spread over this many days before now")
 	flagSkip    = flag.Bool("skip-load", false, "query the store in -dir as it is")
 	flagProfile = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	flagMemProf = flag.String("memprofile", "", "write a heap profile at the end of the run (after a GC) to this file")
 )
 
 const (
@@ -437,8 +438,21 @@ func measure(base string, g *gen) error {
 		float64(fi.Size())/(1<<30), float64(fi.Size())/float64(max(total.Total.RecordCount, 1)), total.Total.RecordCount)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("memory: RSS %s, peak RSS %s, Go heap in use %.0f MiB (RSS includes the file pages bbolt has mapped)\n",
-		procStatus("VmRSS"), procStatus("VmHWM"), float64(ms.HeapInuse)/(1<<20))
+	inuse := ms.HeapInuse
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("memory: RSS %s, peak RSS %s, Go heap in use %.0f MiB, %.0f MiB live after a GC (RSS includes the file pages bbolt has mapped)\n",
+		procStatus("VmRSS"), procStatus("VmHWM"), float64(inuse)/(1<<20), float64(ms.HeapAlloc)/(1<<20))
+	if *flagMemProf != "" {
+		f, err := os.Create(*flagMemProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return fmt.Errorf("heap profile: %w", err)
+		}
+	}
 	return nil
 }
 

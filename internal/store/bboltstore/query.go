@@ -370,6 +370,8 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 // from those spans.
 func fillMessages(spans *bolt.Bucket, pp []byte, r *store.Record) error {
 	a := &r.Assembly
+	var rawID string // the span last read (a single-call trace has both lists in one span)
+	var raw []byte
 	for _, m := range [...]struct {
 		text   *string
 		spanID string
@@ -378,19 +380,22 @@ func fillMessages(spans *bolt.Bucket, pp []byte, r *store.Record) error {
 		if *m.text != "" || m.spanID == "" {
 			continue
 		}
-		var id pcommon.SpanID
-		if n, err := hex.Decode(id[:], []byte(m.spanID)); err != nil || n != len(id) {
-			return fmt.Errorf("record %s: bad message span ID %q", r.TraceID, m.spanID)
-		}
-		v := spans.Get(spanKey(recordKey(pp, a.DocID), id))
-		if v == nil {
-			// The span went with its record or never was: the export falls back to the
-			// record's text, as for a call without message lists.
-			continue
-		}
-		raw, err := decompress(v)
-		if err != nil {
-			return fmt.Errorf("record %s: span %s: %w", r.TraceID, m.spanID, err)
+		if m.spanID != rawID {
+			var id pcommon.SpanID
+			if n, err := hex.Decode(id[:], []byte(m.spanID)); err != nil || n != len(id) {
+				return fmt.Errorf("record %s: bad message span ID %q", r.TraceID, m.spanID)
+			}
+			v := spans.Get(spanKey(recordKey(pp, a.DocID), id))
+			if v == nil {
+				// The span went with its record or never was: the export falls back to the
+				// record's text, as for a call without message lists.
+				continue
+			}
+			var err error
+			if raw, err = decompress(v); err != nil {
+				return fmt.Errorf("record %s: span %s: %w", r.TraceID, m.spanID, err)
+			}
+			rawID = m.spanID
 		}
 		if text, ok := store.SpanStringAttr(raw, m.key); ok {
 			*m.text = text

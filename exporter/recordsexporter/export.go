@@ -15,57 +15,6 @@ import (
 	"github.com/tracehound/tracehound/internal/store"
 )
 
-// testcaseLine is one line of a JSONL export: a record as an evaluation test case. Input
-// and output are the semconv message lists of the first and last LLM call when the spans
-// carried them, else the record's plain text. appendTestcase writes the line; this type and
-// toTestcase are its definition, which the tests encode to check it.
-type testcaseLine struct {
-	Input        any               `json:"input"`
-	Expected     store.OptString   `json:"expected"`
-	Output       any               `json:"output"`
-	Metadata     map[string]string `json:"metadata"`
-	SourceRecord sourceRecord      `json:"source_record"`
-}
-
-type sourceRecord struct {
-	ID         string                 `json:"id"`
-	TraceID    string                 `json:"trace_id"`
-	ProjectID  string                 `json:"project_id"`
-	RunID      store.OptString        `json:"run_id"`
-	TestcaseID store.OptString        `json:"testcase_id"`
-	Status     string                 `json:"status"`
-	Name       string                 `json:"name"`
-	Service    string                 `json:"service"`
-	Models     []string               `json:"models"`
-	Start      time.Time              `json:"start"`
-	DurationMS float64                `json:"duration_ms"`
-	CostUSD    float64                `json:"cost_usd"`
-	Scores     map[string]store.Score `json:"scores"`
-}
-
-func toTestcase(r *store.Record) testcaseLine {
-	return testcaseLine{
-		Input:    messagesOr(r.Assembly.InputMessages, r.Input),
-		Expected: r.Expected,
-		Output:   messagesOr(r.Assembly.OutputMessages, r.Output),
-		Metadata: r.Metadata,
-		SourceRecord: sourceRecord{
-			ID: r.ID, TraceID: r.TraceID, ProjectID: r.ProjectID, RunID: r.RunID, TestcaseID: r.TestcaseID,
-			Status: r.Status, Name: r.Name, Service: r.Service, Models: r.Models, Start: r.Start,
-			DurationMS: r.DurationMS, CostUSD: r.CostUSD, Scores: r.Scores,
-		},
-	}
-}
-
-// messagesOr passes a message list through as it was sent (it is JSON already; decoding
-// and re-encoding it would halve the export rate) when it is a non-empty JSON array.
-func messagesOr(raw, text string) any {
-	if len(raw) > 2 && raw[0] == '[' && json.Valid([]byte(raw)) && raw != "[]" {
-		return json.RawMessage(raw)
-	}
-	return text
-}
-
 // jsonlWriter streams lines, flushing to the client every page so memory stays constant.
 type jsonlWriter struct {
 	w       http.ResponseWriter

@@ -10,11 +10,14 @@ import (
 	"github.com/tracehound/tracehound/internal/store"
 )
 
-// appendTestcase appends the export line of r, with its newline: the bytes a json.Encoder
-// with SetEscapeHTML(false) writes for toTestcase(r), without reflection (the export writes
-// tens of thousands of lines a second). Scores, rare on exported records and of any value
-// type, go through such an encoder (enc, writing into scratch). export_test.go holds the two
-// together.
+// appendTestcase appends the export line of r, a record as an evaluation test case, with its
+// newline. Input and output are the semconv message lists of the first and last LLM call when
+// the spans carried them, passed through as sent (they are JSON already), else the record's
+// plain text; source_record names the record. The bytes are those a json.Encoder with
+// SetEscapeHTML(false) writes for the line's struct (testcaseLine in exportline_test.go, which
+// holds the two together), without reflection: the export writes tens of thousands of lines
+// a second. Scores, rare on exported records and of any value type, go through such an
+// encoder (enc, writing into scratch).
 func appendTestcase(b []byte, r *store.Record, enc *json.Encoder, scratch *bytes.Buffer) ([]byte, error) {
 	var err error
 	b = append(b, `{"input":`...)
@@ -91,10 +94,10 @@ func appendTestcase(b []byte, r *store.Record, enc *json.Encoder, scratch *bytes
 
 var errUnsupportedFloat = errors.New("json: unsupported value: NaN or infinite float")
 
-// appendMessagesOr writes what messagesOr gives: the message list, compacted as an encoder
-// compacts a json.RawMessage, or the text.
+// appendMessagesOr writes the message list raw, compacted as an encoder compacts a
+// json.RawMessage, or the text when raw is not a list of messages.
 func appendMessagesOr(b []byte, raw, text string) ([]byte, error) {
-	if len(raw) > 2 && raw[0] == '[' && json.Valid([]byte(raw)) && raw != "[]" {
+	if isMessageList(raw) {
 		buf := bytes.NewBuffer(b)
 		if err := json.Compact(buf, []byte(raw)); err != nil {
 			return b, err
@@ -102,6 +105,11 @@ func appendMessagesOr(b []byte, raw, text string) ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	return jsonenc.AppendString(b, text), nil
+}
+
+// isMessageList reports whether raw is a non-empty JSON array.
+func isMessageList(raw string) bool {
+	return len(raw) > 2 && raw[0] == '[' && json.Valid([]byte(raw)) && raw != "[]"
 }
 
 // appendOptString writes an OptString as its MarshalJSON does: null, or the string with HTML

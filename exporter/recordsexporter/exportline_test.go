@@ -13,6 +13,53 @@ import (
 	"github.com/tracehound/tracehound/internal/store"
 )
 
+// testcaseLine is the definition of an export line that appendTestcase writes by hand: the
+// test encodes it with encoding/json and compares.
+type testcaseLine struct {
+	Input        any               `json:"input"`
+	Expected     store.OptString   `json:"expected"`
+	Output       any               `json:"output"`
+	Metadata     map[string]string `json:"metadata"`
+	SourceRecord sourceRecord      `json:"source_record"`
+}
+
+type sourceRecord struct {
+	ID         string                 `json:"id"`
+	TraceID    string                 `json:"trace_id"`
+	ProjectID  string                 `json:"project_id"`
+	RunID      store.OptString        `json:"run_id"`
+	TestcaseID store.OptString        `json:"testcase_id"`
+	Status     string                 `json:"status"`
+	Name       string                 `json:"name"`
+	Service    string                 `json:"service"`
+	Models     []string               `json:"models"`
+	Start      time.Time              `json:"start"`
+	DurationMS float64                `json:"duration_ms"`
+	CostUSD    float64                `json:"cost_usd"`
+	Scores     map[string]store.Score `json:"scores"`
+}
+
+func toTestcase(r *store.Record) testcaseLine {
+	return testcaseLine{
+		Input:    messagesOr(r.Assembly.InputMessages, r.Input),
+		Expected: r.Expected,
+		Output:   messagesOr(r.Assembly.OutputMessages, r.Output),
+		Metadata: r.Metadata,
+		SourceRecord: sourceRecord{
+			ID: r.ID, TraceID: r.TraceID, ProjectID: r.ProjectID, RunID: r.RunID, TestcaseID: r.TestcaseID,
+			Status: r.Status, Name: r.Name, Service: r.Service, Models: r.Models, Start: r.Start,
+			DurationMS: r.DurationMS, CostUSD: r.CostUSD, Scores: r.Scores,
+		},
+	}
+}
+
+func messagesOr(raw, text string) any {
+	if isMessageList(raw) {
+		return json.RawMessage(raw)
+	}
+	return text
+}
+
 var lineStrings = []string{
 	"", "plain", "tab\tnew\nline\r", "quote\" back\\slash", "<b>&amp;</b>", "\x00\x01\x1f\x7f",
 	"héllo wörld ✓ 日本", "bad \xff\xfe utf8", "line\u2028sep\u2029", strings.Repeat("long text ", 100),

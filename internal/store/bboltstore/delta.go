@@ -328,20 +328,30 @@ func (s *Store) deltaView() deltaView {
 	return v
 }
 
-// mergeStep advances the index merge by one chunk on the writer goroutine, starting a cycle
-// when the delta has grown to DeltaMergeEntries. A failure is logged and retried next turn.
+// mergeStep advances the index merge on the writer goroutine, starting a cycle when the
+// delta has grown to DeltaMergeEntries. It merges one chunk, and more while the newer delta is
+// over that bound: commits that stage more entries than a chunk holds (large batches) would
+// otherwise outrun the merge, and the deltas would grow without bound (2M entries, 250 MB,
+// over a 1M-record load of 500-trace batches). Writes wait for those chunks instead. A
+// failure is logged and retried next turn.
 func (s *Store) mergeStep() {
-	if s.merging.Load() == nil {
-		if s.delta.Load().len() < s.opts.DeltaMergeEntries {
-			return
+	for {
+		if s.merging.Load() == nil {
+			if s.delta.Load().len() < s.opts.DeltaMergeEntries {
+				return
+			}
+			if err := s.startMerge(); err != nil {
+				s.logger.Error("Index merge failed", zap.Error(err))
+				return
+			}
 		}
-		if err := s.startMerge(); err != nil {
+		if _, err := s.mergeChunk(); err != nil {
 			s.logger.Error("Index merge failed", zap.Error(err))
 			return
 		}
-	}
-	if _, err := s.mergeChunk(); err != nil {
-		s.logger.Error("Index merge failed", zap.Error(err))
+		if s.delta.Load().len() < s.opts.DeltaMergeEntries {
+			return
+		}
 	}
 }
 

@@ -570,3 +570,58 @@ func TestIndexDelta_TraceLookupsFollowTheTree(t *testing.T) {
 		}
 	}
 }
+
+// Commits that stage more index entries than a merge chunk holds must not outrun the merge:
+// the deltas stay within DeltaMergeEntries plus one commit's entries however long the load.
+func TestIndexDelta_BoundedWhenCommitsOutrunAChunk(t *testing.T) {
+	defer func(n int) { mergeChunkEntries = n }(mergeChunkEntries)
+	mergeChunkEntries = 10
+	ctx := context.Background()
+	next := 1
+	batch := func() []store.Span { // 20 agent traces
+		var specs []storetest.SpanSpec
+		for range 20 {
+			specs = append(specs, storetest.AgentTrace(next, int64(next)*1000)...)
+			next++
+		}
+		return storetest.MakeSpans(t, "p1", specs...)
+	}
+	// What one such commit stages, in a store that never merges.
+	unmerged, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmerged.Close()
+	if err := unmerged.WriteSpans(ctx, batch()); err != nil {
+		t.Fatal(err)
+	}
+	perCommit := unmerged.delta.Load().len()
+	if perCommit <= 2*mergeChunkEntries {
+		t.Fatalf("a commit stages %d entries: the test does not outrun chunks of %d", perCommit, mergeChunkEntries)
+	}
+
+	const limit = 30
+	s, err := Open(t.TempDir(), zap.NewNop(), Options{NoSync: true, DeltaMergeEntries: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 40 {
+		if err := s.WriteSpans(ctx, batch()); err != nil {
+			t.Fatal(err)
+		}
+		var newer, merging int
+		if err := s.exec(ctx, func(s *Store) error { // after the writer's merge step
+			newer = s.delta.Load().len()
+			if m := s.merging.Load(); m != nil {
+				merging = m.len()
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if bound := limit + perCommit; newer >= bound || merging >= bound+perCommit {
+			t.Fatalf("after %d traces the deltas hold %d + %d (merging) entries; bound %d", next-1, newer, merging, bound)
+		}
+	}
+}

@@ -61,12 +61,11 @@ func appendTestcase(b []byte, r *store.Record, enc *json.Encoder, scratch *bytes
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `,"start":`...)
-	start, err := r.Start.MarshalJSON()
-	if err != nil {
+	b = append(b, `,"start":"`...) // as time.Time's MarshalJSON writes it, without its allocation
+	if b, err = r.Start.AppendText(b); err != nil {
 		return b, err
 	}
-	b = append(b, start...)
+	b = append(b, '"')
 	b = append(b, `,"duration_ms":`...)
 	var ok bool
 	if b, ok = jsonenc.AppendFloat(b, r.DurationMS); !ok {

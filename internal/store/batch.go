@@ -145,16 +145,15 @@ func fromTraces(project string, td ptrace.Traces, keep func(ptrace.Span) bool, b
 // storedForm writes part's stored form, filling w's buffer exactly, and reports whether
 // every piece came out as long as pdata says it is.
 func (w *spanWriter) storedForm(part *wirePart) bool {
+	// Back to front: the ResourceSpans ends with its Resource, the ScopeSpans with its Scope.
 	rsEnd := w.pos
-	resEnd := w.pos
 	w.resource(part.res)
-	ok := resEnd-w.pos == part.resLen
-	w.frame(0x0a, resEnd)
+	ok := rsEnd-w.pos == part.resLen
+	w.frame(0x0a, rsEnd)
 	ssEnd := w.pos
-	scopeEnd := w.pos
 	w.scope(part.scope)
-	ok = ok && scopeEnd-w.pos == part.scopeLen
-	w.frame(0x0a, scopeEnd)
+	ok = ok && ssEnd-w.pos == part.scopeLen
+	w.frame(0x0a, ssEnd)
 	spanEnd := w.pos
 	w.span(part.span)
 	ok = ok && spanEnd-w.pos == part.len

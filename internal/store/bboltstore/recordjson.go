@@ -3,7 +3,6 @@ package bboltstore
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -123,25 +122,15 @@ func (e *jsonAppender) strs(list []string) {
 	e.b = append(e.b, ']')
 }
 
-// float writes f as encoding/json does: shortest representation, exponent form below 1e-6
-// and from 1e21, with a one-digit negative exponent not zero-padded.
+// float writes f as encoding/json does (jsonenc.AppendFloat), failing as it does on NaN and
+// infinities.
 func (e *jsonAppender) float(f float64) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
+	b, ok := jsonenc.AppendFloat(e.b, f)
+	if !ok {
 		e.fail(fmt.Errorf("json: unsupported value: %s", strconv.FormatFloat(f, 'g', -1, 64)))
-		e.raw("null")
-		return
+		b = append(b, "null"...)
 	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	e.b = strconv.AppendFloat(e.b, f, format, -1, 64)
-	if format == 'e' {
-		if n := len(e.b); n >= 4 && e.b[n-4] == 'e' && e.b[n-3] == '-' && e.b[n-2] == '0' {
-			e.b[n-2] = e.b[n-1]
-			e.b = e.b[:n-1]
-		}
-	}
+	e.b = b
 }
 
 func (e *jsonAppender) time(t time.Time) {

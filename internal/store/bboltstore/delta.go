@@ -47,32 +47,78 @@ const defaultDeltaMergeEntries = 200_000
 
 var bucketPending = []byte("idx_pending")
 
-type deltaItem struct {
-	key string // bucket byte | bucket key
-	val string
+// An equality or sort entry's key is its bucket byte, a prefix that the entry shares with
+// the others a reader walks together (project | field | value, or project | sort field), and
+// a 24-byte position (see pos). The delta keeps one small tree per prefix, its part: an
+// insert then hashes the prefix once and compares positions — three integers — in a tree of
+// that prefix's entries alone, instead of comparing long shared prefixes all the way down
+// one tree of every entry. Readers walk a single part, so they lose nothing.
+type deltaEntry struct {
+	p  pos
+	n  uint8 // how many bytes of p the key has: 24 but in keys too short to hold a position
+	vn uint8 // how many bytes of v the value has
+	v  [maxDeltaValue]byte
 }
 
-func lessDeltaItem(a, b deltaItem) bool { return a.key < b.key }
+// maxDeltaValue bounds the values of equality and sort entries (empty, and a start time), so
+// that an entry holds its value inline: a part's tree then holds no pointers for the garbage
+// collector to scan, and moving entries in its nodes takes no write barriers.
+const maxDeltaValue = 8
+
+func (e *deltaEntry) val() string { return string(e.v[:e.vn]) }
+
+func lessDeltaEntry(a, b deltaEntry) bool {
+	for i := 0; i < len(a.p); i += 8 {
+		x, y := binary.BigEndian.Uint64(a.p[i:]), binary.BigEndian.Uint64(b.p[i:])
+		if x != y {
+			return x < y
+		}
+	}
+	return a.n < b.n
+}
+
+// splitDeltaKey splits a delta key into its part (bucket byte | prefix) and its position.
+// Position order within a part is the keys' byte order.
+func splitDeltaKey(k string) (part string, e deltaEntry) {
+	n := min(max(len(k)-1, 0), len(e.p))
+	part = k[:len(k)-n]
+	copy(e.p[:], k[len(part):])
+	e.n = uint8(n)
+	return part, e
+}
+
+// key is the delta key of e in part.
+func (e *deltaEntry) appendKey(b []byte, part string) []byte {
+	return append(append(b, part...), e.p[:e.n]...)
+}
+
+const deltaPartDegree = 32
 
 // indexDelta is the set of index entries not yet merged into their buckets. Only the writer
 // goroutine changes it; readers look entries up under the read lock, one seek at a time.
 type indexDelta struct {
-	mu   sync.RWMutex
-	tree *btree.BTreeG[deltaItem]
-	// traces mirrors the tree's traces-map entries (deltaTrace) for point lookups: every new
-	// trace is looked up twice (when its record is prepared and when it is committed), and a
-	// hash lookup costs a fraction of a descent through a tree of long keys.
+	mu    sync.RWMutex
+	parts map[string]*btree.BTreeG[deltaEntry] // bucket byte | prefix → its entries
+	free  *btree.FreeListG[deltaEntry]         // one for every part: most parts are small
+	// traces holds the traces-map entries (deltaTrace | trace key), which are only ever
+	// looked up one by one: every new trace is looked up twice (when its record is prepared
+	// and when it is committed).
 	traces map[string]string
+	n      int
 }
 
 func newIndexDelta() *indexDelta {
-	return &indexDelta{tree: btree.NewG(32, lessDeltaItem), traces: map[string]string{}}
+	return &indexDelta{
+		parts:  map[string]*btree.BTreeG[deltaEntry]{},
+		free:   btree.NewFreeListG[deltaEntry](btree.DefaultFreeListSize),
+		traces: map[string]string{},
+	}
 }
 
 func (d *indexDelta) len() int {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	return d.tree.Len()
+	return d.n
 }
 
 func (d *indexDelta) has(key string) bool {
@@ -87,8 +133,13 @@ func (d *indexDelta) get(key string) (string, bool) {
 		v, ok := d.traces[key]
 		return v, ok
 	}
-	it, ok := d.tree.Get(deltaItem{key: key})
-	return it.val, ok
+	part, e := splitDeltaKey(key)
+	t := d.parts[part]
+	if t == nil {
+		return "", false
+	}
+	it, ok := t.Get(e)
+	return it.val(), ok
 }
 
 // commit makes a committed transaction's staged changes visible.
@@ -111,42 +162,72 @@ func (d *indexDelta) apply(ops map[string]stagedEntry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for k, op := range ops {
-		trace := k != "" && k[0] == deltaTrace
-		if op.del {
-			d.tree.Delete(deltaItem{key: k})
-			if trace {
+		if k != "" && k[0] == deltaTrace {
+			_, had := d.traces[k]
+			switch {
+			case op.del && had:
 				delete(d.traces, k)
-			}
-		} else {
-			d.tree.ReplaceOrInsert(deltaItem{key: k, val: op.val})
-			if trace {
+				d.n--
+			case !op.del:
 				d.traces[k] = op.val
+				if !had {
+					d.n++
+				}
 			}
+			continue
+		}
+		part, e := splitDeltaKey(k)
+		t := d.parts[part]
+		if op.del {
+			if t == nil {
+				continue
+			}
+			if _, ok := t.Delete(e); ok {
+				d.n--
+				if t.Len() == 0 {
+					delete(d.parts, part)
+				}
+			}
+			continue
+		}
+		if t == nil {
+			t = btree.NewWithFreeListG(deltaPartDegree, lessDeltaEntry, d.free)
+			d.parts[part] = t
+		}
+		e.vn = uint8(copy(e.v[:], op.val))
+		if _, replaced := t.ReplaceOrInsert(e); !replaced {
+			d.n++
 		}
 	}
 }
 
-// seek returns the bucket key (without the bucket byte) of the greatest entry ≤ key (desc)
-// or the least ≥ key (asc), among the entries of bucket id.
-func (d *indexDelta) seek(id byte, key []byte, desc bool) ([]byte, bool) {
-	pivot := deltaItem{key: string(id) + string(key)}
-	var found string
+// seek returns the position of the greatest entry ≤ target (desc) or the least ≥ target
+// (asc) among the entries id | prefix | position.
+func (d *indexDelta) seek(id byte, prefix []byte, target pos, desc bool) (pos, bool) {
+	var kb [80]byte
+	k := append(append(kb[:0], id), prefix...)
+	var found pos
 	ok := false
-	visit := func(it deltaItem) bool {
-		found, ok = it.key, true
+	visit := func(e deltaEntry) bool {
+		if int(e.n) != len(e.p) { // a key too short to be an entry: not one of a walk's
+			return true
+		}
+		found, ok = e.p, true
 		return false
 	}
 	d.mu.RLock()
+	defer d.mu.RUnlock()
+	t := d.parts[string(k)]
+	if t == nil {
+		return found, false
+	}
+	pivot := deltaEntry{p: target, n: uint8(len(target))}
 	if desc {
-		d.tree.DescendLessOrEqual(pivot, visit)
+		t.DescendLessOrEqual(pivot, visit)
 	} else {
-		d.tree.AscendGreaterOrEqual(pivot, visit)
+		t.AscendGreaterOrEqual(pivot, visit)
 	}
-	d.mu.RUnlock()
-	if !ok || found[0] != id {
-		return nil, false
-	}
-	return []byte(found[1:]), true
+	return found, ok
 }
 
 // lookupDoc finds the doc number of the record of tk (a trace key) as of tx and the deltas
@@ -275,7 +356,7 @@ func decodePendingOps(v []byte, fn func(key string, op stagedEntry)) error {
 		}
 		op := stagedEntry{del: kind == 1}
 		if !op.del {
-			if op.val, ok = readString(); !ok {
+			if op.val, ok = readString(); !ok || key[0] != deltaTrace && len(op.val) > maxDeltaValue {
 				return errBadPending
 			}
 		}
@@ -312,8 +393,25 @@ var mergeChunkEntries = 16_384
 // that replays them, and entries that are in their buckets already are read once and put
 // again by the next merge.
 type mergeCycle struct {
-	from    string // the next chunk starts at this delta key
 	lastSeq uint64 // the idx_pending sequence when the cycle began
+	// parts are the merging delta's parts in key order and then its traces-map keys in
+	// order, taken when the cycle began: the delta gets no new entries after that.
+	parts, traces []string
+	at            mergeCursor // where the next chunk starts
+}
+
+// mergeCursor is a place in a cycle's order: parts[part], after the entry after (if
+// hasAfter), or traces[trace] once every part is done.
+type mergeCursor struct {
+	part, trace int
+	after       deltaEntry
+	hasAfter    bool
+}
+
+// mergeItem is one entry of a merge chunk: its bucket and key in that bucket.
+type mergeItem struct {
+	id       byte
+	key, val []byte
 }
 
 // deltaView is what a reader takes of the deltas: the one taking new entries and the one
@@ -363,29 +461,84 @@ func (s *Store) startMerge() error {
 	}); err != nil {
 		return fmt.Errorf("start index merge: %w", err)
 	}
-	s.cycle = mergeCycle{lastSeq: seq}
-	s.merging.Store(s.delta.Load())
+	d := s.delta.Load()
+	// Only this goroutine changes the delta, and it is about to stop taking new entries.
+	c := mergeCycle{lastSeq: seq, parts: make([]string, 0, len(d.parts)), traces: make([]string, 0, len(d.traces))}
+	for part := range d.parts {
+		c.parts = append(c.parts, part)
+	}
+	for k := range d.traces {
+		c.traces = append(c.traces, k)
+	}
+	sort.Strings(c.parts)
+	sort.Strings(c.traces)
+	s.cycle = c
+	s.merging.Store(d)
 	s.delta.Store(newIndexDelta())
 	return nil
+}
+
+// nextChunk collects up to max entries of d from the cycle's cursor on, and returns the
+// cursor after them; done is true when they are the cycle's last.
+func (c *mergeCycle) nextChunk(d *indexDelta, limit int) (chunk []mergeItem, next mergeCursor, done bool) {
+	chunk = make([]mergeItem, 0, min(d.n, limit))
+	var arena []byte
+	add := func(id byte, key, val []byte) {
+		if cap(arena)-len(arena) < len(key)+len(val) {
+			arena = make([]byte, 0, max(64<<10, len(key)+len(val)))
+		}
+		at := len(arena)
+		arena = append(append(arena, key...), val...)
+		chunk = append(chunk, mergeItem{id: id, key: arena[at : at+len(key)], val: arena[at+len(key) : len(arena)]})
+	}
+	next = c.at
+	var kb []byte
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for ; next.part < len(c.parts) && len(chunk) < limit; next.part, next.hasAfter = next.part+1, false {
+		part := c.parts[next.part]
+		t := d.parts[part] // nil when deletions emptied it
+		if t == nil {
+			continue
+		}
+		visit := func(e deltaEntry) bool {
+			if next.hasAfter && !lessDeltaEntry(next.after, e) {
+				return true
+			}
+			kb = e.appendKey(kb[:0], part)
+			add(part[0], kb[1:], e.v[:e.vn])
+			next.after, next.hasAfter = e, true
+			return len(chunk) < limit
+		}
+		if next.hasAfter {
+			t.AscendGreaterOrEqual(next.after, visit)
+		} else {
+			t.Ascend(visit)
+		}
+		if len(chunk) == limit {
+			// The chunk may have ended with the part's last entry: the next one then finds
+			// nothing after it there and goes on.
+			return chunk, next, false
+		}
+	}
+	for ; next.trace < len(c.traces) && len(chunk) < limit; next.trace++ {
+		k := c.traces[next.trace]
+		if v, ok := d.traces[k]; ok {
+			add(k[0], []byte(k[1:]), []byte(v))
+		}
+	}
+	return chunk, next, next.trace == len(c.traces)
 }
 
 // mergeChunk writes the next chunk of the merging delta into the buckets and reports
 // whether the cycle is over.
 func (s *Store) mergeChunk() (bool, error) {
-	d := s.merging.Load()
-	chunk := make([]deltaItem, 0, min(d.len(), mergeChunkEntries))
-	d.mu.RLock()
-	d.tree.AscendGreaterOrEqual(deltaItem{key: s.cycle.from}, func(it deltaItem) bool {
-		chunk = append(chunk, it)
-		return len(chunk) < mergeChunkEntries
-	})
-	d.mu.RUnlock()
-	last := len(chunk) < mergeChunkEntries
+	chunk, next, last := s.cycle.nextChunk(s.merging.Load(), mergeChunkEntries)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		buckets := map[byte]*bolt.Bucket{deltaEq: tx.Bucket(bucketEq), deltaSort: tx.Bucket(bucketSort), deltaTrace: tx.Bucket(bucketTraces)}
 		buckets[deltaEq].FillPercent = 0.8
 		for _, it := range chunk {
-			if err := buckets[it.key[0]].Put([]byte(it.key[1:]), []byte(it.val)); err != nil {
+			if err := buckets[it.id].Put(it.key, it.val); err != nil {
 				return fmt.Errorf("put: %w", err)
 			}
 		}
@@ -405,9 +558,10 @@ func (s *Store) mergeChunk() (bool, error) {
 	}
 	if last {
 		s.merging.Store(nil)
+		s.cycle = mergeCycle{}
 		return true, nil
 	}
-	s.cycle.from = chunk[len(chunk)-1].key + "\x00"
+	s.cycle.at = next
 	return false, nil
 }
 
@@ -441,13 +595,7 @@ type deltaIter struct {
 }
 
 func (it *deltaIter) seek(target pos, desc bool) (pos, bool) {
-	var p pos
-	k, ok := it.d.seek(it.id, cat(it.prefix, target[:]), desc)
-	if !ok || !bytes.HasPrefix(k, it.prefix) || len(k) != len(it.prefix)+24 {
-		return p, false
-	}
-	copy(p[:], k[len(it.prefix):])
-	return p, true
+	return it.d.seek(it.id, it.prefix, target, desc)
 }
 
 // unionIter yields the positions of both iterators, an entry in both once.

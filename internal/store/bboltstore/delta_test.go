@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -72,19 +73,20 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 			continue
 		}
 		d.mu.RLock()
-		traces := 0
-		d.tree.Ascend(func(it deltaItem) bool {
-			out[it.key] = it.val
-			if it.key[0] == deltaTrace {
-				traces++
-				if v, ok := d.traces[it.key]; !ok || v != it.val {
-					t.Errorf("traces map has %q = %q (%v), tree %q", it.key, v, ok, it.val)
-				}
-			}
-			return true
-		})
-		if len(d.traces) != traces {
-			t.Errorf("traces map has %d entries, tree %d", len(d.traces), traces)
+		n := 0
+		for part, tr := range d.parts {
+			tr.Ascend(func(e deltaEntry) bool {
+				out[string(e.appendKey(nil, part))] = e.val()
+				n++
+				return true
+			})
+		}
+		for k, v := range d.traces {
+			out[k] = v
+			n++
+		}
+		if n != d.n {
+			t.Errorf("delta counts %d entries, holds %d", d.n, n)
 		}
 		d.mu.RUnlock()
 	}
@@ -540,34 +542,117 @@ func TestTextFlush_FailureKeepsPostingsVisible(t *testing.T) {
 	}
 }
 
-// The traces map's entries are looked up in a hash map beside the tree: it must follow the
-// tree through inserts, replacements and deletions, and other entries stay in the tree only.
-func TestIndexDelta_TraceLookupsFollowTheTree(t *testing.T) {
-	d := newIndexDelta()
-	tk := string(deltaTrace) + "p1|trace-a"
-	eq := string(deltaEq) + "p1|user=u1"
-	steps := []struct {
-		ops     map[string]stagedEntry
-		wantTk  string // "" for absent
-		wantEq  string
-		wantLen int
-	}{
-		{map[string]stagedEntry{tk: {val: "doc00001"}, eq: {val: "x"}}, "doc00001", "x", 2},
-		{map[string]stagedEntry{tk: {val: "doc00002"}}, "doc00002", "x", 2},
-		{map[string]stagedEntry{tk: {del: true}}, "", "x", 1},
-		{map[string]stagedEntry{eq: {del: true}, tk: {val: "doc00003"}}, "doc00003", "", 1},
+// The delta against a map of the same operations: random puts, replacements and deletions of
+// equality, sort and traces entries (and keys too short to hold a position), then every
+// lookup, every seek inside a part, the count, and a merge cycle's chunks, which must give
+// each entry once, in key order within each bucket.
+func TestIndexDelta_SameAsAMapOfItsOperations(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	pp := projectPrefix("p1")
+	prefixes := []string{
+		string(deltaEq) + string(eqPrefix(pp, eqField("user", "u1"))),
+		string(deltaEq) + string(eqPrefix(pp, eqField("user", "u10"))),
+		string(deltaEq) + string(eqPrefix(pp, eqField("status", "ok"))),
+		string(deltaSort) + string(pp) + "d",
+		string(deltaSort) + string(pp) + "c",
 	}
-	for i, st := range steps {
-		d.apply(st.ops)
-		for key, want := range map[string]string{tk: st.wantTk, eq: st.wantEq} {
-			got, ok := d.get(key)
-			if ok != (want != "") || got != want || d.has(key) != ok {
-				t.Fatalf("step %d: get(%q) = %q, %v; want %q", i, key, got, ok, want)
+	randomKey := func() string {
+		switch rng.Intn(8) {
+		case 0:
+			var tid [16]byte
+			tid[15] = byte(rng.Intn(40))
+			return string(deltaTrace) + string(traceKey("p1", tid))
+		case 1:
+			return string(deltaEq) + strings.Repeat("x", rng.Intn(5)) // short: no position
+		}
+		var p pos
+		p[7], p[23] = byte(rng.Intn(6)), byte(rng.Intn(6))
+		return prefixes[rng.Intn(len(prefixes))] + string(p[:])
+	}
+	d, want := newIndexDelta(), map[string]string{}
+	for range 200 {
+		ops := map[string]stagedEntry{}
+		for range rng.Intn(30) {
+			k := randomKey()
+			if rng.Intn(3) == 0 {
+				ops[k] = stagedEntry{del: true}
+			} else {
+				ops[k] = stagedEntry{val: fmt.Sprint(rng.Intn(1000))}
 			}
 		}
-		if d.len() != st.wantLen || len(d.traces) > d.len() {
-			t.Fatalf("step %d: %d entries, %d in the traces map; want %d", i, d.len(), len(d.traces), st.wantLen)
+		d.apply(ops)
+		for k, op := range ops {
+			if op.del {
+				delete(want, k)
+			} else {
+				want[k] = op.val
+			}
 		}
+		if d.len() != len(want) {
+			t.Fatalf("len %d, want %d", d.len(), len(want))
+		}
+		for range 20 {
+			k := randomKey()
+			got, ok := d.get(k)
+			if w, wok := want[k]; ok != wok || got != w || d.has(k) != wok {
+				t.Fatalf("get(%q) = %q, %v; want %q, %v", k, got, ok, w, wok)
+			}
+		}
+		for _, prefix := range prefixes {
+			var target pos
+			target[7], target[23] = byte(rng.Intn(7)), byte(rng.Intn(7))
+			for _, desc := range []bool{false, true} {
+				var best string
+				for k := range want {
+					if !strings.HasPrefix(k, prefix) || len(k) != len(prefix)+len(target) {
+						continue
+					}
+					p := k[len(prefix):]
+					if (desc && p <= string(target[:]) && p > best) || (!desc && p >= string(target[:]) && (best == "" || p < best)) {
+						best = p
+					}
+				}
+				got, ok := d.seek(prefix[0], []byte(prefix[1:]), target, desc)
+				if ok != (best != "") || ok && string(got[:]) != best {
+					t.Fatalf("seek %q %x desc=%v = %x, %v; want %x", prefix, target, desc, got, ok, best)
+				}
+			}
+		}
+	}
+	// A merge cycle over the delta, in chunks of 7.
+	var c mergeCycle
+	for part := range d.parts {
+		c.parts = append(c.parts, part)
+	}
+	for k := range d.traces {
+		c.traces = append(c.traces, k)
+	}
+	sort.Strings(c.parts)
+	sort.Strings(c.traces)
+	merged := map[string]string{}
+	last := map[byte]string{}
+	for done := false; !done; {
+		var chunk []mergeItem
+		chunk, c.at, done = c.nextChunk(d, 7)
+		if len(chunk) > 7 || !done && len(chunk) == 0 {
+			t.Fatalf("chunk of %d entries, done=%v", len(chunk), done)
+		}
+		for _, it := range chunk {
+			k := string(it.id) + string(it.key)
+			if _, dup := merged[k]; dup {
+				t.Fatalf("%q merged twice", k)
+			}
+			if len(it.key) > 24 { // keys too short to hold a position come in a part of their own
+				if k <= last[it.id] {
+					t.Errorf("%q merged after %q", k, last[it.id])
+				}
+				last[it.id] = k
+			}
+			merged[k] = string(it.val)
+		}
+	}
+	if diff := diffEntries(want, merged); diff != "" {
+		t.Fatalf("a merge cycle's chunks differ from the delta:\n%s", diff)
 	}
 }
 
@@ -623,5 +708,50 @@ func TestIndexDelta_BoundedWhenCommitsOutrunAChunk(t *testing.T) {
 		if bound := limit + perCommit; newer >= bound || merging >= bound+perCommit {
 			t.Fatalf("after %d traces the deltas hold %d + %d (merging) entries; bound %d", next-1, newer, merging, bound)
 		}
+	}
+}
+
+// BenchmarkIndexDelta_Apply stages commits as the writer does for the benchmark corpus — 50
+// new records each, with the equality entries of a few low-cardinality fields, a user and a
+// session, three sort entries and a traces-map entry — and applies them to a delta that is
+// replaced when it reaches the merge bound, as a merge cycle does. b.N counts entries.
+func BenchmarkIndexDelta_Apply(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	pp := projectPrefix("bench")
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	var commits []map[string]stagedEntry
+	entries := 0
+	for c := 0; entries < 400_000; c++ {
+		ops := map[string]stagedEntry{}
+		for r := range 50 {
+			var tid [16]byte
+			rng.Read(tid[:])
+			at := timePosBytes(start+int64(c*50+r)*int64(time.Millisecond), tid[:])
+			for _, fv := range []string{
+				eqField("status", "ok"), eqField("source", "otlp"), eqField("service", fmt.Sprint("svc-", rng.Intn(3))),
+				eqField("model", fmt.Sprint("model-", rng.Intn(3))), eqField("user", fmt.Sprint("user-", rng.Intn(100))),
+				eqField("session", fmt.Sprint("session-", rng.Intn(5000))), eqField("meta", "env\x00prod"),
+			} {
+				ops[string(deltaEq)+string(cat(eqPrefix(pp, fv), at))] = stagedEntry{}
+			}
+			for _, id := range []byte{'d', 'c', 't'} {
+				k := binary.BigEndian.AppendUint64(append(cat(pp, nil), id), orderedFloat(rng.Float64()*1000))
+				ops[string(deltaSort)+string(append(k, tid[:]...))] = stagedEntry{val: string(at[:8])}
+			}
+			ops[string(deltaTrace)+string(traceKey("bench", tid))] = stagedEntry{val: string(encodeDoc(uint64(c*50 + r)))}
+		}
+		commits = append(commits, ops)
+		entries += len(ops)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	d, done := newIndexDelta(), 0
+	for i := 0; done < b.N; i++ {
+		ops := commits[i%len(commits)]
+		if i%len(commits) == 0 || d.len() >= defaultDeltaMergeEntries {
+			d = newIndexDelta()
+		}
+		d.apply(ops)
+		done += len(ops)
 	}
 }

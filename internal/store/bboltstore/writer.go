@@ -360,6 +360,9 @@ func (w *txWriter) putIndex(b *bolt.Bucket, id byte, key, val []byte) error {
 	if w.idx == nil {
 		return b.Put(key, val)
 	}
+	if id != deltaTrace && len(val) > maxDeltaValue {
+		return fmt.Errorf("index value of %d bytes: the index delta holds at most %d", len(val), maxDeltaValue)
+	}
 	w.idx.put(id, key, val)
 	return nil
 }

@@ -336,7 +336,7 @@ func toTraceKeys(tx *bolt.Tx) error {
 		var b []byte
 		err := decodePendingOps(v, func(key string, op stagedEntry) {
 			if key[0] != deltaTrace {
-				b = appendPendingOp(b, key, op)
+				b = appendPendingOp(b, key, op.val, op.del)
 			}
 		})
 		logs = append(logs, kv{bytes.Clone(k), b})

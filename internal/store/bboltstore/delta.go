@@ -79,7 +79,7 @@ func lessDeltaEntry(a, b deltaEntry) bool {
 
 // splitDeltaKey splits a delta key into its part (bucket byte | prefix) and its position.
 // Position order within a part is the keys' byte order.
-func splitDeltaKey(k string) (part string, e deltaEntry) {
+func splitDeltaKey[K string | []byte](k K) (part K, e deltaEntry) {
 	n := min(max(len(k)-1, 0), len(e.p))
 	part = k[:len(k)-n]
 	copy(e.p[:], k[len(part):])
@@ -144,32 +144,33 @@ func (d *indexDelta) get(key string) (string, bool) {
 
 // commit makes a committed transaction's staged changes visible.
 func (dw *deltaWriter) commit() {
-	dw.delta.apply(dw.staged)
+	dw.delta.apply(dw.ops)
 	if dw.merging == nil {
 		return
 	}
-	dels := map[string]stagedEntry{}
-	for k, op := range dw.staged {
+	var dels []stagedOp
+	for _, op := range dw.ops {
 		if op.del {
-			dels[k] = op
+			dels = append(dels, op)
 		}
 	}
 	dw.merging.apply(dels)
 }
 
-// apply makes staged changes visible.
-func (d *indexDelta) apply(ops map[string]stagedEntry) {
+// apply makes staged changes visible, in order.
+func (d *indexDelta) apply(ops []stagedOp) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for k, op := range ops {
-		if k != "" && k[0] == deltaTrace {
-			_, had := d.traces[k]
+	for _, op := range ops {
+		k := op.key
+		if len(k) > 0 && k[0] == deltaTrace {
+			_, had := d.traces[string(k)]
 			switch {
 			case op.del && had:
-				delete(d.traces, k)
+				delete(d.traces, string(k))
 				d.n--
 			case !op.del:
-				d.traces[k] = op.val
+				d.traces[string(k)] = string(op.val)
 				if !had {
 					d.n++
 				}
@@ -177,7 +178,7 @@ func (d *indexDelta) apply(ops map[string]stagedEntry) {
 			continue
 		}
 		part, e := splitDeltaKey(k)
-		t := d.parts[part]
+		t := d.parts[string(part)]
 		if op.del {
 			if t == nil {
 				continue
@@ -185,14 +186,14 @@ func (d *indexDelta) apply(ops map[string]stagedEntry) {
 			if _, ok := t.Delete(e); ok {
 				d.n--
 				if t.Len() == 0 {
-					delete(d.parts, part)
+					delete(d.parts, string(part))
 				}
 			}
 			continue
 		}
 		if t == nil {
 			t = btree.NewWithFreeListG(deltaPartDegree, lessDeltaEntry, d.free)
-			d.parts[part] = t
+			d.parts[string(part)] = t
 		}
 		e.vn = uint8(copy(e.v[:], op.val))
 		if _, replaced := t.ReplaceOrInsert(e); !replaced {
@@ -248,53 +249,67 @@ func lookupDoc(traces *bolt.Bucket, dv deltaView, tk []byte) (uint64, bool) {
 	return 0, false
 }
 
-// stagedEntry is the final state of one delta entry in a transaction.
+// stagedEntry is a decoded idx_pending op's change to its key.
 type stagedEntry struct {
 	val string
 	del bool
+}
+
+// stagedOp is one change to the delta. A transaction's ops apply in the order staged, so a
+// later op on a key decides its state.
+type stagedOp struct {
+	key, val []byte // key: bucket byte | bucket key
+	del      bool
 }
 
 // deltaWriter stages a transaction's index entries for the delta. Deletions also apply to
 // the delta being merged, if any.
 type deltaWriter struct {
 	delta, merging *indexDelta
-	staged         map[string]stagedEntry
+	ops            []stagedOp
+	arena          []byte // holds the ops' keys and values
+	// traces is the last op staged on each traces-map key (without the bucket byte), which
+	// the writer looks up within its transaction.
+	traces map[string]stagedOp
 }
 
-func (dw *deltaWriter) put(id byte, key, val []byte) {
-	if dw.staged == nil {
-		dw.staged = map[string]stagedEntry{}
+func (dw *deltaWriter) stage(id byte, key, val []byte, del bool) {
+	n := 1 + len(key) + len(val)
+	if cap(dw.arena)-len(dw.arena) < n {
+		dw.arena = make([]byte, 0, max(16<<10, n))
 	}
-	dw.staged[string(id)+string(key)] = stagedEntry{val: string(val)}
-}
-
-// delete stages the entry's removal from the delta when it may be there; the caller deletes
-// it from the bucket as well.
-func (dw *deltaWriter) delete(id byte, key []byte) {
-	k := string(id) + string(key)
-	if _, ok := dw.staged[k]; ok || dw.delta.has(k) || dw.merging != nil && dw.merging.has(k) {
-		if dw.staged == nil {
-			dw.staged = map[string]stagedEntry{}
+	at := len(dw.arena)
+	dw.arena = append(append(append(dw.arena, id), key...), val...)
+	kEnd := at + 1 + len(key)
+	op := stagedOp{key: dw.arena[at:kEnd:kEnd], val: dw.arena[kEnd:len(dw.arena):len(dw.arena)], del: del}
+	dw.ops = append(dw.ops, op)
+	if id == deltaTrace {
+		if dw.traces == nil {
+			dw.traces = map[string]stagedOp{}
 		}
-		dw.staged[k] = stagedEntry{del: true}
+		dw.traces[string(key)] = op
 	}
 }
 
-// log appends the staged changes to idx_pending, in key order.
+func (dw *deltaWriter) put(id byte, key, val []byte) { dw.stage(id, key, val, false) }
+
+// delete stages the entry's removal from the delta; the caller deletes it from the bucket as
+// well. Removing an entry the delta does not hold changes nothing, and entries are deleted
+// only when a record changes, so the op is staged without looking.
+func (dw *deltaWriter) delete(id byte, key []byte) { dw.stage(id, key, nil, true) }
+
+// log appends the staged changes to idx_pending, in the order staged.
 func (dw *deltaWriter) log(pending *bolt.Bucket) error {
-	if len(dw.staged) == 0 {
+	if len(dw.ops) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(dw.staged))
 	n := 0
-	for k, op := range dw.staged {
-		keys = append(keys, k)
-		n += len(k) + len(op.val) + 8
+	for _, op := range dw.ops {
+		n += len(op.key) + len(op.val) + 8
 	}
-	sort.Strings(keys)
 	b := make([]byte, 0, n)
-	for _, k := range keys {
-		b = appendPendingOp(b, k, dw.staged[k])
+	for _, op := range dw.ops {
+		b = appendPendingOp(b, op.key, op.val, op.del)
 	}
 	seq, err := pending.NextSequence()
 	if err != nil {
@@ -308,17 +323,17 @@ func (dw *deltaWriter) log(pending *bolt.Bucket) error {
 
 // A pending value is a run of ops: kind (0 put, 1 delete) | uvarint key length | key, and
 // for a put uvarint value length | value.
-func appendPendingOp(b []byte, key string, op stagedEntry) []byte {
+func appendPendingOp[K string | []byte](b []byte, key, val K, del bool) []byte {
 	kind := byte(0)
-	if op.del {
+	if del {
 		kind = 1
 	}
 	b = append(b, kind)
 	b = binary.AppendUvarint(b, uint64(len(key)))
 	b = append(b, key...)
-	if !op.del {
-		b = binary.AppendUvarint(b, uint64(len(op.val)))
-		b = append(b, op.val...)
+	if !del {
+		b = binary.AppendUvarint(b, uint64(len(val)))
+		b = append(b, val...)
 	}
 	return b
 }
@@ -370,8 +385,10 @@ func replayPending(tx *bolt.Tx) (*indexDelta, error) {
 	d := newIndexDelta()
 	c := tx.Bucket(bucketPending).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		ops := map[string]stagedEntry{}
-		if err := decodePendingOps(v, func(key string, op stagedEntry) { ops[key] = op }); err != nil {
+		var ops []stagedOp
+		if err := decodePendingOps(v, func(key string, op stagedEntry) {
+			ops = append(ops, stagedOp{key: []byte(key), val: []byte(op.val), del: op.del})
+		}); err != nil {
 			return nil, fmt.Errorf("replay index entries %x: %w", k, err)
 		}
 		d.apply(ops)

@@ -390,7 +390,7 @@ func TestPendingOps_RoundTripAndRefuseDamage(t *testing.T) {
 	}
 	var b []byte
 	for k, op := range ops {
-		b = appendPendingOp(b, k, op)
+		b = appendPendingOp(b, k, op.val, op.del)
 	}
 	got := map[string]stagedEntry{}
 	if err := decodePendingOps(b, func(k string, op stagedEntry) { got[k] = op }); err != nil {
@@ -414,11 +414,11 @@ func TestPendingOps_RoundTripAndRefuseDamage(t *testing.T) {
 }
 
 func FuzzDecodePendingOps(f *testing.F) {
-	f.Add(appendPendingOp(appendPendingOp(nil, "e\x00\x01pk", stagedEntry{}), "s\x00\x01pq", stagedEntry{val: "12345678"}))
+	f.Add(appendPendingOp(appendPendingOp(nil, "e\x00\x01pk", "", false), "s\x00\x01pq", "12345678", false))
 	f.Add([]byte{1, 3, 'e', 'a', 'b'})
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var again []byte
-		if err := decodePendingOps(v, func(k string, op stagedEntry) { again = appendPendingOp(again, k, op) }); err != nil {
+		if err := decodePendingOps(v, func(k string, op stagedEntry) { again = appendPendingOp(again, k, op.val, op.del) }); err != nil {
 			return
 		}
 		if string(again) != string(v) {
@@ -580,7 +580,7 @@ func TestIndexDelta_SameAsAMapOfItsOperations(t *testing.T) {
 				ops[k] = stagedEntry{val: fmt.Sprint(rng.Intn(1000))}
 			}
 		}
-		d.apply(ops)
+		d.apply(opsOf(ops))
 		for k, op := range ops {
 			if op.del {
 				delete(want, k)
@@ -743,15 +743,28 @@ func BenchmarkIndexDelta_Apply(b *testing.B) {
 		commits = append(commits, ops)
 		entries += len(ops)
 	}
+	staged := make([][]stagedOp, len(commits))
+	for i, ops := range commits {
+		staged[i] = opsOf(ops)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	d, done := newIndexDelta(), 0
 	for i := 0; done < b.N; i++ {
-		ops := commits[i%len(commits)]
-		if i%len(commits) == 0 || d.len() >= defaultDeltaMergeEntries {
+		ops := staged[i%len(staged)]
+		if i%len(staged) == 0 || d.len() >= defaultDeltaMergeEntries {
 			d = newIndexDelta()
 		}
 		d.apply(ops)
 		done += len(ops)
 	}
+}
+
+// opsOf stages the changes of a map, each key once.
+func opsOf(m map[string]stagedEntry) []stagedOp {
+	ops := make([]stagedOp, 0, len(m))
+	for k, op := range m {
+		ops = append(ops, stagedOp{key: []byte(k), val: []byte(op.val), del: op.del})
+	}
+	return ops
 }

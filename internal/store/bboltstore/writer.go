@@ -127,7 +127,7 @@ func (w *txWriter) lookupDoc(tk []byte) (uint64, bool) {
 	if w.idx == nil {
 		return lookupDoc(w.traces, deltaView{}, tk)
 	}
-	if op, ok := w.idx.staged[string(deltaTrace)+string(tk)]; ok {
+	if op, ok := w.idx.traces[string(tk)]; ok {
 		if op.del || len(op.val) != 8 {
 			return 0, false
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"hash/maphash"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -133,6 +134,7 @@ func IndexTokens(r *Record) []string {
 		}
 		tokenize(text, func(t token) { set.add(t.text) })
 	}
+	set.release()
 	return set.tokens
 }
 
@@ -145,17 +147,42 @@ type tokenSet struct {
 	// slots is an open-addressing table (linear probing, at most half full) of 1 + the
 	// index in tokens, 0 for a free slot; its length is a power of two.
 	slots []uint32
+	// pooled holds the table between sets (see tokenSlots).
+	pooled *[]uint32
 }
 
 var tokenSeed = maphash.MakeSeed()
 
-// newTokenSet makes a set with room for about sizeHint tokens.
+// tokenSlots recycles the sets' hash tables, which do not outlive IndexTokens (the tokens do):
+// a record's table is some 16 KB, a sixth of the bytes the store allocates per record.
+var tokenSlots = sync.Pool{New: func() any { return new([]uint32) }}
+
+// maxPooledSlots bounds the tables kept for reuse (256 KB).
+const maxPooledSlots = 1 << 16
+
+// newTokenSet makes a set with room for about sizeHint tokens; release hands its table back.
 func newTokenSet(sizeHint int) *tokenSet {
 	n := 16
 	for n < 2*sizeHint {
 		n *= 2
 	}
-	return &tokenSet{tokens: make([]string, 0, sizeHint), slots: make([]uint32, n)}
+	s := &tokenSet{tokens: make([]string, 0, sizeHint), pooled: tokenSlots.Get().(*[]uint32)}
+	if cap(*s.pooled) >= n {
+		s.slots = (*s.pooled)[:n]
+		clear(s.slots)
+	} else {
+		s.slots = make([]uint32, n)
+	}
+	return s
+}
+
+// release hands the set's table back for another set; the set takes no more tokens.
+func (s *tokenSet) release() {
+	if cap(s.slots) <= maxPooledSlots {
+		*s.pooled = s.slots[:0]
+	}
+	tokenSlots.Put(s.pooled)
+	s.pooled, s.slots = nil, nil
 }
 
 // add appends t to the tokens unless it is there already.

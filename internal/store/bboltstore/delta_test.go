@@ -95,8 +95,8 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 			continue
 		}
 		b.mu.RLock()
-		for head, ids := range b.lists {
-			for _, doc := range ids {
+		for head, l := range b.lists {
+			for _, doc := range l.ids {
 				out[textEntry([]byte(head), doc)] = ""
 			}
 		}

@@ -43,14 +43,18 @@ const defaultTextFlushPostings = 500_000
 // changes it, under mu; readers copy what they need under the read lock.
 type textBuffer struct {
 	mu    sync.RWMutex
-	lists map[string][]uint64 // by posting-list head (textKey): docs, ascending
-	hours map[string][]uint32 // by project prefix: the hours of lists, ascending
-	n     int                 // postings
+	lists map[string]*postingList // by posting-list head (textKey)
+	hours map[string][]uint32     // by project prefix: the hours of lists, ascending
+	n     int                     // postings
 }
 
 func newTextBuffer() *textBuffer {
-	return &textBuffer{lists: map[string][]uint64{}, hours: map[string][]uint32{}}
+	return &textBuffer{lists: map[string]*postingList{}, hours: map[string][]uint32{}}
 }
+
+// postingList is a buffered posting list. Lists stay in their buffer once made, emptied or
+// not, so a staged op can hold its list instead of looking the head up again at the commit.
+type postingList struct{ ids []uint64 } // docs, ascending
 
 func (b *textBuffer) len() int {
 	b.mu.RLock()
@@ -58,8 +62,10 @@ func (b *textBuffer) len() int {
 	return b.n
 }
 
-// textOp is a staged change to one posting.
+// textOp is a staged change to one posting: of the list of head, or of list when the buffer
+// had one for the head as the op was staged.
 type textOp struct {
+	list *postingList
 	head string
 	doc  uint64
 	add  bool
@@ -70,17 +76,24 @@ func (b *textBuffer) apply(ops []textOp) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, op := range ops {
-		ids, had := b.lists[op.head]
-		i, found := slices.BinarySearch(ids, op.doc)
-		switch {
-		case op.add && !found:
-			b.lists[op.head] = slices.Insert(ids, i, op.doc)
-			b.n++
-			if !had {
+		l := op.list
+		if l == nil {
+			if l = b.lists[op.head]; l == nil {
+				if !op.add {
+					continue
+				}
+				l = &postingList{}
+				b.lists[op.head] = l
 				b.addHour([]byte(op.head))
 			}
+		}
+		i, found := slices.BinarySearch(l.ids, op.doc)
+		switch {
+		case op.add && !found:
+			l.ids = slices.Insert(l.ids, i, op.doc)
+			b.n++
 		case !op.add && found:
-			b.lists[op.head] = slices.Delete(ids, i, i+1)
+			l.ids = slices.Delete(l.ids, i, i+1)
 			b.n--
 		}
 	}
@@ -100,7 +113,10 @@ func (b *textBuffer) addHour(head []byte) {
 func (b *textBuffer) appendPostings(ids []uint64, head []byte) []uint64 {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	return append(ids, b.lists[string(head)]...)
+	if l := b.lists[string(head)]; l != nil {
+		ids = append(ids, l.ids...)
+	}
+	return ids
 }
 
 // hour is the latest hour of the project before h (desc) or the earliest after it with a
@@ -151,6 +167,11 @@ type textWriter struct {
 }
 
 func (tw *textWriter) stage(head []byte, doc uint64, add bool) {
+	// Only this goroutine changes the buffer, so it reads the lists without the lock.
+	if l := tw.buf.lists[string(head)]; l != nil {
+		tw.ops = append(tw.ops, textOp{list: l, doc: doc, add: add})
+		return
+	}
 	h, ok := tw.heads[string(head)]
 	if !ok {
 		if tw.heads == nil {
@@ -165,7 +186,7 @@ func (tw *textWriter) stage(head []byte, doc uint64, add bool) {
 func (tw *textWriter) commit() {
 	tw.buf.apply(tw.ops)
 	if tw.spare != nil && cap(tw.ops) <= maxSpareTextOps {
-		clear(tw.ops) // drop the head strings
+		clear(tw.ops) // drop the heads and lists
 		*tw.spare = tw.ops[:0]
 	}
 }
@@ -276,8 +297,8 @@ func (s *Store) flushText() error {
 		// it: the postings all go into the open chunks, at their end.
 		w.lastOldDoc = s.textMark
 		frozen.mu.RLock()
-		for head, ids := range frozen.lists {
-			w.appendOpen([]byte(head), ids)
+		for head, l := range frozen.lists {
+			w.appendOpen([]byte(head), l.ids)
 		}
 		frozen.mu.RUnlock()
 		if err := w.writePostings(); err != nil {

@@ -479,8 +479,15 @@ func (s *Store) startMerge() error {
 		return fmt.Errorf("start index merge: %w", err)
 	}
 	d := s.delta.Load()
-	// Only this goroutine changes the delta, and it is about to stop taking new entries.
-	c := mergeCycle{lastSeq: seq, parts: make([]string, 0, len(d.parts)), traces: make([]string, 0, len(d.traces))}
+	s.cycle = newMergeCycle(d, seq) // only this goroutine changes d, and it takes no more entries
+	s.merging.Store(d)
+	s.delta.Store(newIndexDelta())
+	return nil
+}
+
+// newMergeCycle is a cycle over the entries of d, which takes no new ones from now on.
+func newMergeCycle(d *indexDelta, lastSeq uint64) mergeCycle {
+	c := mergeCycle{lastSeq: lastSeq, parts: make([]string, 0, len(d.parts)), traces: make([]string, 0, len(d.traces))}
 	for part := range d.parts {
 		c.parts = append(c.parts, part)
 	}
@@ -489,10 +496,7 @@ func (s *Store) startMerge() error {
 	}
 	sort.Strings(c.parts)
 	sort.Strings(c.traces)
-	s.cycle = c
-	s.merging.Store(d)
-	s.delta.Store(newIndexDelta())
-	return nil
+	return c
 }
 
 // nextChunk collects up to max entries of d from the cycle's cursor on, and returns the

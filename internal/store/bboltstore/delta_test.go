@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -620,15 +619,7 @@ func TestIndexDelta_SameAsAMapOfItsOperations(t *testing.T) {
 		}
 	}
 	// A merge cycle over the delta, in chunks of 7.
-	var c mergeCycle
-	for part := range d.parts {
-		c.parts = append(c.parts, part)
-	}
-	for k := range d.traces {
-		c.traces = append(c.traces, k)
-	}
-	sort.Strings(c.parts)
-	sort.Strings(c.traces)
+	c := newMergeCycle(d, 0)
 	merged := map[string]string{}
 	last := map[byte]string{}
 	for done := false; !done; {

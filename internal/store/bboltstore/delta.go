@@ -87,7 +87,7 @@ func splitDeltaKey[K string | []byte](k K) (part K, e deltaEntry) {
 	return part, e
 }
 
-// key is the delta key of e in part.
+// appendKey appends the delta key of e in part to b.
 func (e *deltaEntry) appendKey(b []byte, part string) []byte {
 	return append(append(b, part...), e.p[:e.n]...)
 }
@@ -119,11 +119,6 @@ func (d *indexDelta) len() int {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return d.n
-}
-
-func (d *indexDelta) has(key string) bool {
-	_, ok := d.get(key)
-	return ok
 }
 
 func (d *indexDelta) get(key string) (string, bool) {

@@ -89,6 +89,13 @@ func timePos(start int64, tid []byte) pos {
 
 func (p pos) start() int64 { return int64(binary.BigEndian.Uint64(p[:8])) }
 
+// isTraceOf reports whether rec is the record of the trace at time position p.
+func (p pos) isTraceOf(rec *store.Record) bool {
+	var h [32]byte
+	hex.Encode(h[:], p[8:])
+	return string(h[:]) == rec.TraceID
+}
+
 func cat(parts ...[]byte) []byte {
 	n := 0
 	for _, p := range parts {
@@ -343,7 +350,7 @@ const summaryVersion = 1
 var statusCodes = map[string]byte{store.StatusOK: 0, store.StatusError: 1, store.StatusFlagged: 2}
 var statusNames = [...]string{store.StatusOK, store.StatusError, store.StatusFlagged}
 
-func encodeSummary(s *store.Summary) []byte {
+func encodeSummary(s *store.Summary, doc uint64) []byte {
 	b := make([]byte, 0, 96)
 	b = append(b, summaryVersion, statusCodes[s.Status])
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(s.DurationMS))
@@ -360,7 +367,10 @@ func encodeSummary(s *store.Summary) []byte {
 		b = binary.AppendUvarint(b, uint64(len(m)))
 		b = append(b, m...)
 	}
-	return b
+	// The record's doc, so that a query goes from a time-index entry straight to its record
+	// instead of through the traces map (a random lookup per candidate). Summaries written
+	// before it end after the models, and decoders before it ignore it.
+	return binary.BigEndian.AppendUint64(b, doc)
 }
 
 type reader struct {
@@ -400,14 +410,16 @@ func (r *reader) str() string {
 }
 
 func decodeSummary(start int64, b []byte) (store.Summary, error) {
-	return decodeSummaryInterned(start, b, nil)
+	s, _, err := decodeSummaryInterned(start, b, nil)
+	return s, err
 }
 
-// decodeSummaryInterned decodes with a string table shared across a scan (nil: none).
-func decodeSummaryInterned(start int64, b []byte, intern map[string]string) (store.Summary, error) {
+// decodeSummaryInterned decodes with a string table shared across a scan (nil: none), and
+// returns the record's doc as well: 0 in a summary written before it held one.
+func decodeSummaryInterned(start int64, b []byte, intern map[string]string) (store.Summary, uint64, error) {
 	s := store.Summary{Start: start}
 	if len(b) < 18 || b[0] != summaryVersion || int(b[1]) >= len(statusNames) {
-		return s, fmt.Errorf("decode record summary: unknown format")
+		return s, 0, fmt.Errorf("decode record summary: unknown format")
 	}
 	s.Status = statusNames[b[1]]
 	s.DurationMS = math.Float64frombits(binary.BigEndian.Uint64(b[2:]))
@@ -420,16 +432,20 @@ func decodeSummaryInterned(start int64, b []byte, intern map[string]string) (sto
 	s.Source, s.Service, s.UserID, s.SessionID, s.RunID, s.TestcaseID = r.str(), r.str(), r.str(), r.str(), r.str(), r.str()
 	nm, n := binary.Uvarint(r.b)
 	if n <= 0 {
-		return s, fmt.Errorf("decode record summary: truncated")
+		return s, 0, fmt.Errorf("decode record summary: truncated")
 	}
 	r.b = r.b[n:]
 	for i := uint64(0); i < nm && !r.err; i++ {
 		s.Models = append(s.Models, r.str())
 	}
 	if r.err {
-		return s, fmt.Errorf("decode record summary: truncated")
+		return s, 0, fmt.Errorf("decode record summary: truncated")
 	}
-	return s, nil
+	var doc uint64
+	if len(r.b) == 8 {
+		doc = binary.BigEndian.Uint64(r.b)
+	}
+	return s, doc, nil
 }
 
 // Posting lists: ascending doc IDs as delta uvarints.

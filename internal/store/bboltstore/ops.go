@@ -205,7 +205,7 @@ func (s *Store) Stats(ctx context.Context, project string, q store.StatsQuery) (
 			if n++; n%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			sum, err := decodeSummaryInterned(start, v, intern)
+			sum, _, err := decodeSummaryInterned(start, v, intern)
 			if err != nil {
 				return err
 			}

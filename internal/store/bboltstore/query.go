@@ -441,22 +441,34 @@ func (m *matcher) check(p pos) (*store.Record, error) {
 	if m.intern == nil {
 		m.intern = map[string]string{}
 	}
-	sum, err := decodeSummaryInterned(p.start(), v, m.intern)
+	sum, doc, err := decodeSummaryInterned(p.start(), v, m.intern)
 	if err != nil {
 		return nil, err
 	}
 	if !m.f.MatchSummary(&sum) {
 		return nil, nil
 	}
-	_, rv := recordOf(m.tx, m.delta, cat(m.pp, p[8:]))
-	if rv == nil {
-		return nil, nil
+	var rec *store.Record
+	if doc != 0 {
+		if rv := m.tx.Bucket(bucketRecords).Get(recordKey(m.pp, doc)); rv != nil {
+			if rec, err = decodeRecord(rv); err != nil {
+				return nil, err
+			}
+			if !p.isTraceOf(rec) { // not this entry's record: the traces map decides
+				rec = nil
+			}
+		}
+	}
+	if rec == nil {
+		_, rv := recordOf(m.tx, m.delta, cat(m.pp, p[8:]))
+		if rv == nil {
+			return nil, nil
+		}
+		if rec, err = decodeRecord(rv); err != nil {
+			return nil, err
+		}
 	}
 	m.budget -= store.RecordCost
-	rec, err := decodeRecord(rv)
-	if err != nil {
-		return nil, err
-	}
 	if m.f.NeedsRecord() && !m.f.Match(rec, m.tq) {
 		return nil, nil
 	}

@@ -282,7 +282,7 @@ func (w *txWriter) changePrepared(tk []byte, old, rec *store.Record, prep *prepa
 		}
 	}
 	if rec != nil {
-		if err := w.byTime.Put(timeKey(pp, newSum.Start, tid), encodeSummary(&newSum)); err != nil {
+		if err := w.byTime.Put(timeKey(pp, newSum.Start, tid), encodeSummary(&newSum, doc)); err != nil {
 			return fmt.Errorf("put time index: %w", err)
 		}
 	}

@@ -6,7 +6,7 @@ BUILDER_VERSION := v0.165.0
 BUILDER   := $(BIN)/builder-$(BUILDER_VERSION)
 GEN_FILES := cmd/tracehound/main.go cmd/tracehound/main_others.go cmd/tracehound/main_windows.go cmd/tracehound/components.go
 
-.PHONY: run build test generate check-generate fuzz bench compat compat-update
+.PHONY: run build test generate check-generate fuzz bench bench-ab compat compat-update
 
 ## run: start the collector with the embedded default config (store in ./data, API on :8080)
 run:
@@ -51,6 +51,11 @@ compat-update:
 ## bench: ingest vs stock and Jaeger, then proxy overhead (BENCH_QUERY_RECORDS=1000000 adds the query bench)
 bench:
 	bash bench/run.sh
+
+## bench-ab: interleaved ingest runs of the commit BASE=<rev> and the working tree, compared on
+## CPU per span normalised by the load generator's (bench/ab.sh)
+bench-ab:
+	bash bench/ab.sh $(BASE)
 
 ## fuzz: a short run of every fuzz target (FUZZTIME=10s by default; a count such as 500x also works)
 FUZZTIME ?= 10s

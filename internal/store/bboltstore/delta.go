@@ -87,11 +87,6 @@ func splitDeltaKey[K string | []byte](k K) (part K, e deltaEntry) {
 	return part, e
 }
 
-// appendKey appends the delta key of e in part to b.
-func (e *deltaEntry) appendKey(b []byte, part string) []byte {
-	return append(append(b, part...), e.p[:e.n]...)
-}
-
 const deltaPartDegree = 32
 
 // indexDelta is the set of index entries not yet merged into their buckets. Only the writer
@@ -494,21 +489,22 @@ func newMergeCycle(d *indexDelta, lastSeq uint64) mergeCycle {
 	return c
 }
 
-// nextChunk collects up to max entries of d from the cycle's cursor on, and returns the
+// nextChunk collects up to limit entries of d from the cycle's cursor on, and returns the
 // cursor after them; done is true when they are the cycle's last.
 func (c *mergeCycle) nextChunk(d *indexDelta, limit int) (chunk []mergeItem, next mergeCursor, done bool) {
 	chunk = make([]mergeItem, 0, min(d.n, limit))
 	var arena []byte
-	add := func(id byte, key, val []byte) {
-		if cap(arena)-len(arena) < len(key)+len(val) {
-			arena = make([]byte, 0, max(64<<10, len(key)+len(val)))
+	// reserve makes room for n more bytes in the chunk's arena; cut makes the entry of the
+	// bytes from at on, its key before kEnd and its value after.
+	reserve := func(n int) {
+		if cap(arena)-len(arena) < n {
+			arena = make([]byte, 0, max(64<<10, n))
 		}
-		at := len(arena)
-		arena = append(append(arena, key...), val...)
-		chunk = append(chunk, mergeItem{id: id, key: arena[at : at+len(key)], val: arena[at+len(key) : len(arena)]})
+	}
+	cut := func(id byte, at, kEnd int) {
+		chunk = append(chunk, mergeItem{id: id, key: arena[at:kEnd:kEnd], val: arena[kEnd:len(arena):len(arena)]})
 	}
 	next = c.at
-	var kb []byte
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for ; next.part < len(c.parts) && len(chunk) < limit; next.part, next.hasAfter = next.part+1, false {
@@ -521,8 +517,12 @@ func (c *mergeCycle) nextChunk(d *indexDelta, limit int) (chunk []mergeItem, nex
 			if next.hasAfter && !lessDeltaEntry(next.after, e) {
 				return true
 			}
-			kb = e.appendKey(kb[:0], part)
-			add(part[0], kb[1:], e.v[:e.vn])
+			reserve(len(part) + int(e.n) + int(e.vn))
+			at := len(arena)
+			arena = append(append(arena, part[1:]...), e.p[:e.n]...)
+			kEnd := len(arena)
+			arena = append(arena, e.v[:e.vn]...)
+			cut(part[0], at, kEnd)
 			next.after, next.hasAfter = e, true
 			return len(chunk) < limit
 		}
@@ -540,7 +540,12 @@ func (c *mergeCycle) nextChunk(d *indexDelta, limit int) (chunk []mergeItem, nex
 	for ; next.trace < len(c.traces) && len(chunk) < limit; next.trace++ {
 		k := c.traces[next.trace]
 		if v, ok := d.traces[k]; ok {
-			add(k[0], []byte(k[1:]), []byte(v))
+			reserve(len(k) + len(v))
+			at := len(arena)
+			arena = append(arena, k[1:]...)
+			kEnd := len(arena)
+			arena = append(arena, v...)
+			cut(k[0], at, kEnd)
 		}
 	}
 	return chunk, next, next.trace == len(c.traces)

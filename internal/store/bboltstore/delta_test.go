@@ -75,7 +75,7 @@ func indexEntries(t *testing.T, s *Store) map[string]string {
 		n := 0
 		for part, tr := range d.parts {
 			tr.Ascend(func(e deltaEntry) bool {
-				out[string(e.appendKey(nil, part))] = e.val()
+				out[part+string(e.p[:e.n])] = e.val()
 				n++
 				return true
 			})

@@ -142,10 +142,38 @@ func TestIndexTokens(t *testing.T) {
 func FuzzIndexTokens(f *testing.F) {
 	f.Add("Hello hello HELLO", "world, World", "")
 	f.Add(manyWords(20), "naïve café", "東京 tower_7 ÀB9ç\u0301d")
+	f.Add("the quick brown fox, jumps over THE lazy dog 1234567 abcdefgh abcdefghi", "ab\xffcd abc\u00e9 x.y-z", "abcdefg\u00e9 abcdefgH")
 	f.Fuzz(func(t *testing.T, input, output, expected string) {
 		r := &Record{Input: input, Output: output, Expected: OptString(expected)}
 		if got, want := IndexTokens(r), referenceIndexTokens(r); !slices.Equal(got, want) {
 			t.Fatalf("IndexTokens = %q,\nreference %q", got, want)
 		}
 	})
+}
+
+// TestLowerWordBytes checks the SWAR count against a byte loop for every byte value at every
+// position, among lower-case letters, digits, and bytes that carry (0xff).
+func TestLowerWordBytes(t *testing.T) {
+	want := func(b []byte) int {
+		for i, c := range b {
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+				return i
+			}
+		}
+		return len(b)
+	}
+	for _, fill := range []byte{'a', 'z', '0', '9', 0xff, 'Z'} {
+		for pos := range 8 {
+			for v := range 256 {
+				b := []byte(strings.Repeat(string(rune('m')), 8))
+				for i := pos + 1; i < 8; i++ {
+					b[i] = fill
+				}
+				b[pos] = byte(v)
+				if got := lowerWordBytes(load64(string(b), 0)); got != want(b) {
+					t.Fatalf("lowerWordBytes(%q) = %d, want %d", b, got, want(b))
+				}
+			}
+		}
+	}
 }

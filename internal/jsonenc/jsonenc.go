@@ -12,11 +12,11 @@ import (
 // AppendString appends s as a JSON string as an encoding/json Encoder with SetEscapeHTML(false)
 // writes it: quotes, backslashes and control characters escaped (\b \f \n \r \t in their short
 // forms), invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped; everything else as it is.
-func AppendString(b []byte, s string) []byte { return appendString(b, s, &plainSafe) }
+func AppendString(b []byte, s string) []byte { return appendString(b, s, &plainSafe, false) }
 
 // AppendHTMLSafeString is AppendString with <, > and & escaped as well, as json.Marshal writes
 // strings.
-func AppendHTMLSafeString(b []byte, s string) []byte { return appendString(b, s, &htmlSafe) }
+func AppendHTMLSafeString(b []byte, s string) []byte { return appendString(b, s, &htmlSafe, true) }
 
 // plainSafe and htmlSafe mark the ASCII bytes written unescaped.
 var plainSafe, htmlSafe = safeSets()
@@ -29,11 +29,48 @@ func safeSets() (plain, html [utf8.RuneSelf]bool) {
 	return plain, html
 }
 
-func appendString(b []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
+// Bit tricks on eight bytes at once (SWAR): each of these has the top bit of a byte set
+// where that byte of x is below n, or is zero; a set bit can be wrong only above a byte that
+// is rightly set, so a result of 0 is exact.
+const (
+	lsbEachByte = 0x0101010101010101
+	msbEachByte = 0x8080808080808080
+)
+
+func bytesBelow(x uint64, n byte) uint64 { return (x - lsbEachByte*uint64(n)) &^ x & msbEachByte }
+func zeroBytes(x uint64) uint64          { return (x - lsbEachByte) &^ x & msbEachByte }
+
+// safeRun returns the end of the run of eight-byte blocks of s from i on that are written
+// as they are: ASCII, no control byte, quote or backslash, and with html none of < > &.
+func safeRun(s string, i int, html bool) int {
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8]
+		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		bad := x&msbEachByte | bytesBelow(x, 0x20) | zeroBytes(x^lsbEachByte*'"') | zeroBytes(x^lsbEachByte*'\\')
+		if html {
+			bad |= zeroBytes(x^lsbEachByte*'<') | zeroBytes(x^lsbEachByte*'>') | zeroBytes(x^lsbEachByte*'&')
+		}
+		if bad != 0 {
+			break
+		}
+	}
+	return i
+}
+
+func appendString(b []byte, s string, safe *[utf8.RuneSelf]bool, html bool) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
+	swarAt := 0 // where the next eight-byte pass may start: after the block where one stopped
 	for i := 0; i < len(s); {
+		// Most text is long runs of safe ASCII: pass them eight bytes at a time.
+		if i >= swarAt {
+			if i = safeRun(s, i, html); i >= len(s) {
+				break
+			}
+			swarAt = i + 8
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safe[c] {

@@ -45,10 +45,29 @@ func TestAppendString_MatchesEncodingJSON(t *testing.T) {
 	} {
 		checkBoth(t, s)
 	}
+	// Every byte value at every offset of a long safe run, so the eight-byte pass must stop
+	// at each one.
+	for c := range 256 {
+		for at := range 17 {
+			b := []byte(strings.Repeat("safe text ", 2))
+			b[at] = byte(c)
+			checkBoth(t, string(b))
+		}
+	}
 }
 
 func FuzzAppendString(f *testing.F) {
 	f.Add("plain")
 	f.Add("<script>\"\\\n\u2028\xff")
+	f.Add("a longer run of safe text, then <b> and a \"quote\" and\ttab \xe2\x80\xa8 and more text")
 	f.Fuzz(func(t *testing.T, s string) { checkBoth(t, s) })
+}
+
+func BenchmarkAppendHTMLSafeString(b *testing.B) {
+	s := strings.Repeat("the customer asked about the refund policy, and the agent answered.\n", 40)
+	b.SetBytes(int64(len(s)))
+	buf := make([]byte, 0, 2*len(s))
+	for range b.N {
+		buf = AppendHTMLSafeString(buf[:0], s)
+	}
 }

@@ -311,16 +311,18 @@ func (e *extractor) writeDocs(attrs pcommon.Map, f *facts) {
 		return
 	}
 	docs := make([]llmschema.Document, 0, len(f.docs))
+	size := 2
 	for _, d := range f.docs {
 		if d.content == "" && d.id == "" {
 			continue
 		}
 		docs = append(docs, llmschema.Document{ID: d.id, Content: d.content, Score: d.score})
+		size += len(d.id) + len(d.content) + 48 // the keys, quotes and a score
 	}
 	if len(docs) == 0 {
 		return
 	}
-	raw, ok := appendDocs(nil, docs)
+	raw, ok := appendDocs(make([]byte, 0, size), docs)
 	if !ok {
 		return
 	}

@@ -7,16 +7,18 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/swar"
 )
 
 // AppendString appends s as a JSON string as an encoding/json Encoder with SetEscapeHTML(false)
 // writes it: quotes, backslashes and control characters escaped (\b \f \n \r \t in their short
 // forms), invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped; everything else as it is.
-func AppendString(b []byte, s string) []byte { return appendString(b, s, &plainSafe, false) }
+func AppendString(b []byte, s string) []byte { return appendString(b, s, false) }
 
 // AppendHTMLSafeString is AppendString with <, > and & escaped as well, as json.Marshal writes
 // strings.
-func AppendHTMLSafeString(b []byte, s string) []byte { return appendString(b, s, &htmlSafe, true) }
+func AppendHTMLSafeString(b []byte, s string) []byte { return appendString(b, s, true) }
 
 // plainSafe and htmlSafe mark the ASCII bytes written unescaped.
 var plainSafe, htmlSafe = safeSets()
@@ -44,9 +46,7 @@ func zeroBytes(x uint64) uint64          { return (x - lsbEachByte) &^ x & msbEa
 // as they are: ASCII, no control byte, quote or backslash, and with html none of < > &.
 func safeRun(s string, i int, html bool) int {
 	for ; i+8 <= len(s); i += 8 {
-		b := s[i : i+8]
-		x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		x := swar.Load64(s[i:])
 		bad := x&msbEachByte | bytesBelow(x, 0x20) | zeroBytes(x^lsbEachByte*'"') | zeroBytes(x^lsbEachByte*'\\')
 		if html {
 			bad |= zeroBytes(x^lsbEachByte*'<') | zeroBytes(x^lsbEachByte*'>') | zeroBytes(x^lsbEachByte*'&')
@@ -58,8 +58,12 @@ func safeRun(s string, i int, html bool) int {
 	return i
 }
 
-func appendString(b []byte, s string, safe *[utf8.RuneSelf]bool, html bool) []byte {
+func appendString(b []byte, s string, html bool) []byte {
 	const hex = "0123456789abcdef"
+	safe := &plainSafe
+	if html {
+		safe = &htmlSafe
+	}
 	b = append(b, '"')
 	start := 0
 	swarAt := 0 // where the next eight-byte pass may start: after the block where one stopped

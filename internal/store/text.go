@@ -8,6 +8,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/swar"
 )
 
 // Full-text search works on tokens: maximal runs of letters and digits, lower-cased.
@@ -151,7 +153,7 @@ func IndexTokens(r *Record) []string {
 func (s *tokenSet) addText(text string) {
 	for i := skipSeparators(text, 0); i < len(text); i = skipSeparators(text, i) {
 		if i+8 <= len(text) {
-			w := load64(text, i)
+			w := swar.Load64(text[i:])
 			if n := lowerWordBytes(w); n < 8 {
 				if c := text[i+n]; c < utf8.RuneSelf && asciiClass[c] == separator {
 					s.addPacked(text[i:i+n], w&(1<<(8*n)-1))
@@ -168,13 +170,6 @@ func (s *tokenSet) addText(text string) {
 		}
 		i = end
 	}
-}
-
-// load64 is the 8 bytes of s from i on, little-endian.
-func load64(s string, i int) uint64 {
-	b := s[i : i+8]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // lowerWordBytes is how many of w's bytes, from the first (lowest) on, are ASCII lower-case
@@ -273,7 +268,7 @@ func (s *tokenSet) release() {
 func packWord(s string, start, end int) uint64 {
 	n := end - start
 	if start+8 <= len(s) {
-		w := load64(s, start)
+		w := swar.Load64(s[start:])
 		if n < 8 {
 			w &= 1<<(8*n) - 1
 		}

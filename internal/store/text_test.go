@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/swar"
 )
 
 // referenceTokens is the tokenizer's definition without its ASCII fast paths: maximal runs of
@@ -170,7 +172,7 @@ func TestLowerWordBytes(t *testing.T) {
 					b[i] = fill
 				}
 				b[pos] = byte(v)
-				if got := lowerWordBytes(load64(string(b), 0)); got != want(b) {
+				if got := lowerWordBytes(swar.Load64(string(b))); got != want(b) {
 					t.Fatalf("lowerWordBytes(%q) = %d, want %d", b, got, want(b))
 				}
 			}

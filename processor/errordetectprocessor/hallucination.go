@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
+	"github.com/tracehound/tracehound/internal/swar"
 )
 
 // grounding is everything a trace's answers may rest on: the inputs, retrieved documents
@@ -248,7 +249,7 @@ func unsupportedEntities(text string, gr *grounding) []string {
 func mayHaveUpper(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if x := load64(s[i:]); x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1) != 0 {
+		if x := swar.Load64(s[i:]); x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1) != 0 {
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
+	"github.com/tracehound/tracehound/internal/swar"
 )
 
 // A decoder for the message and document lists as llmextract writes them: text parts and
@@ -186,7 +187,7 @@ func once(seen *uint16, k uint16) bool {
 func plainRun(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := load64(s[i:])
+		x := swar.Load64(s[i:])
 		quote := x ^ (lsbEachByte * '"')
 		backslash := x ^ (lsbEachByte * '\\')
 		if (x-lsbEachByte*0x20)&^x&msbEachByte != 0 ||

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tracehound/tracehound/internal/llmschema"
+	"github.com/tracehound/tracehound/internal/swar"
 )
 
 const (
@@ -204,7 +205,7 @@ func (sc *repetitionScratch) distinctTrigrams(ws []string, limit int) int {
 // longer ones by their first and last eight bytes and their length.
 func wordHash(w string) uint64 {
 	if len(w) >= 8 {
-		return (load64(w)*0xff51afd7ed558ccd ^ load64(w[len(w)-8:]) ^ uint64(len(w))) * 0xc4ceb9fe1a85ec53
+		return (swar.Load64(w)*0xff51afd7ed558ccd ^ swar.Load64(w[len(w)-8:]) ^ uint64(len(w))) * 0xc4ceb9fe1a85ec53
 	}
 	x := uint64(len(w))
 	for i := 0; i < len(w); i++ {

@@ -3,6 +3,8 @@ package errordetectprocessor
 import (
 	"math/bits"
 	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/swar"
 )
 
 // Scans that test eight bytes of a text at a time ("SIMD within a register"). Every test
@@ -12,14 +14,6 @@ const (
 	lsbEachByte = 0x0101010101010101
 	msbEachByte = 0x8080808080808080
 )
-
-// load64 returns the first eight bytes of s, the first in the lowest byte. The compiler
-// turns it into one load.
-func load64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
 
 // bytesBetween sets bit 7 of each byte of x that lies strictly between m and n (m <= 127,
 // n <= 128), and no other bit; bytes of 0x80 and above are never between. The sums stay
@@ -33,7 +27,7 @@ func bytesBetween(x uint64, m, n uint64) uint64 {
 func countDigits(s string) int {
 	n, i := 0, 0
 	for ; i+8 <= len(s); i += 8 {
-		n += bits.OnesCount64(bytesBetween(load64(s[i:]), '0'-1, '9'+1))
+		n += bits.OnesCount64(bytesBetween(swar.Load64(s[i:]), '0'-1, '9'+1))
 	}
 	for ; i < len(s); i++ {
 		if isDigit(s[i]) {
@@ -48,7 +42,7 @@ func countDigits(s string) int {
 func printableASCII(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if x := load64(s[i:]); ((x-lsbEachByte*0x20)|x)&msbEachByte != 0 {
+		if x := swar.Load64(s[i:]); ((x-lsbEachByte*0x20)|x)&msbEachByte != 0 {
 			return false
 		}
 	}
@@ -64,7 +58,7 @@ func printableASCII(s string) bool {
 func asciiOnly(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if load64(s[i:])&msbEachByte != 0 {
+		if swar.Load64(s[i:])&msbEachByte != 0 {
 			return false
 		}
 	}

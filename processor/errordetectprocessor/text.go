@@ -6,6 +6,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tracehound/tracehound/internal/swar"
 )
 
 // words splits text into lower-case word tokens (letters and digits). Runs of CJK
@@ -55,7 +57,7 @@ func appendWords(out []string, s string) []string {
 	i, start := 0, -1 // start of the word in progress, or -1
 	var prev uint64   // bit 7 set when the byte before the block is a letter or digit
 	for ; i+8 <= len(s); i += 8 {
-		x := load64(s[i:])
+		x := swar.Load64(s[i:])
 		if x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1)|bytesBetween(x, '\''-1, '\''+1) != 0 {
 			break
 		}
@@ -448,7 +450,7 @@ func alreadyNormal(s string) (string, bool) {
 	// space fails.
 	i, prev := 0, uint64(1)
 	for ; i+8 <= len(t); i += 8 {
-		x := load64(t[i:])
+		x := swar.Load64(t[i:])
 		sp := bytesBetween(x, ' '-1, ' '+1)
 		if x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1)|bytesBetween(x, '`'-1, '`'+1)|
 			bytesBetween(x, '\t'-1, '\r'+1)|sp&(sp<<8)|sp&(prev<<7) != 0 {

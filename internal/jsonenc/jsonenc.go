@@ -31,25 +31,14 @@ func safeSets() (plain, html [utf8.RuneSelf]bool) {
 	return plain, html
 }
 
-// Bit tricks on eight bytes at once (SWAR): each of these has the top bit of a byte set
-// where that byte of x is below n, or is zero; a set bit can be wrong only above a byte that
-// is rightly set, so a result of 0 is exact.
-const (
-	lsbEachByte = 0x0101010101010101
-	msbEachByte = 0x8080808080808080
-)
-
-func bytesBelow(x uint64, n byte) uint64 { return (x - lsbEachByte*uint64(n)) &^ x & msbEachByte }
-func zeroBytes(x uint64) uint64          { return (x - lsbEachByte) &^ x & msbEachByte }
-
 // safeRun returns the end of the run of eight-byte blocks of s from i on that are written
 // as they are: ASCII, no control byte, quote or backslash, and with html none of < > &.
 func safeRun(s string, i int, html bool) int {
 	for ; i+8 <= len(s); i += 8 {
 		x := swar.Load64(s[i:])
-		bad := x&msbEachByte | bytesBelow(x, 0x20) | zeroBytes(x^lsbEachByte*'"') | zeroBytes(x^lsbEachByte*'\\')
+		bad := ^swar.Between(x, 0x1f, 0x80)&swar.MSBs | is(x, '"') | is(x, '\\')
 		if html {
-			bad |= zeroBytes(x^lsbEachByte*'<') | zeroBytes(x^lsbEachByte*'>') | zeroBytes(x^lsbEachByte*'&')
+			bad |= is(x, '<') | is(x, '>') | is(x, '&')
 		}
 		if bad != 0 {
 			break
@@ -57,6 +46,9 @@ func safeRun(s string, i int, html bool) int {
 	}
 	return i
 }
+
+// is marks the bytes of x that are c.
+func is(x uint64, c uint64) uint64 { return swar.Between(x, c-1, c+1) }
 
 func appendString(b []byte, s string, html bool) []byte {
 	const hex = "0123456789abcdef"

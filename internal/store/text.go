@@ -163,29 +163,16 @@ func (s *tokenSet) addText(text string) {
 			}
 		}
 		end, lower := wordEnd(text, i)
-		if lower && end-i <= 8 {
-			s.addPacked(text[i:end], packWord(text, i, end))
-		} else {
-			s.add(tokenText(text, i, end, lower))
-		}
+		s.add(tokenText(text, i, end, lower))
 		i = end
 	}
 }
 
 // lowerWordBytes is how many of w's bytes, from the first (lowest) on, are ASCII lower-case
-// letters or digits: 8 when all are. Each byte is range-checked at once (SWAR): with its top
-// bit cleared, b + (0x80 - lo) has the top bit set iff b >= lo, b + (0x7f - hi) has it
-// clear iff b <= hi, and no sum carries into the next byte.
+// letters or digits: 8 when all are.
 func lowerWordBytes(w uint64) int {
-	const (
-		ones = 0x0101010101010101
-		high = 0x80 * ones
-	)
-	x := w &^ high
-	letters := (x + (0x80-'a')*ones) &^ (x + (0x7f-'z')*ones)
-	digits := (x + (0x80-'0')*ones) &^ (x + (0x7f-'9')*ones)
-	word := (letters | digits) &^ w & high
-	return bits.TrailingZeros64(^word&high) / 8
+	word := swar.Between(w, 'a'-1, 'z'+1) | swar.Between(w, '0'-1, '9'+1)
+	return bits.TrailingZeros64(^word&swar.MSBs) / 8
 }
 
 // tokenSet collects distinct tokens in the order they first appear. It does the work of a
@@ -264,29 +251,16 @@ func (s *tokenSet) release() {
 	s.pooled, s.slots, s.packs = nil, nil, nil
 }
 
-// packWord is the pack of s[start:end], a word of 1 to 8 bytes.
-func packWord(s string, start, end int) uint64 {
-	n := end - start
-	if start+8 <= len(s) {
-		w := swar.Load64(s[start:])
-		if n < 8 {
-			w &= 1<<(8*n) - 1
-		}
-		return w
-	}
-	var w uint64
-	for j := end - 1; j >= start; j-- {
-		w = w<<8 | uint64(s[j])
-	}
-	return w
-}
-
 // pack is t's pack, or 0 when t is longer than 8 bytes.
 func pack(t string) uint64 {
 	if len(t) > 8 {
 		return 0
 	}
-	return packWord(t, 0, len(t))
+	var w uint64
+	for j := len(t) - 1; j >= 0; j-- {
+		w = w<<8 | uint64(t[j])
+	}
+	return w
 }
 
 // add appends t to the tokens unless it is there already.

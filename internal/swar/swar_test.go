@@ -12,3 +12,28 @@ func TestLoad64(t *testing.T) {
 		}
 	}
 }
+
+// TestBetween checks every byte value at every position, among neighbours that are between
+// and neighbours that are not, against a comparison per byte.
+func TestBetween(t *testing.T) {
+	for _, r := range [][2]uint64{{'a' - 1, 'z' + 1}, {'0' - 1, '9' + 1}, {0x1f, 0x80}, {'"' - 1, '"' + 1}, {0, 1}, {127, 128}} {
+		m, n := r[0], r[1]
+		for _, fill := range []byte{0, 'm', '5', 0x7f, 0x80, 0xff} {
+			for pos := range 8 {
+				for v := range 256 {
+					b := []byte{fill, fill, fill, fill, fill, fill, fill, fill}
+					b[pos] = byte(v)
+					var want uint64
+					for i, c := range b {
+						if uint64(c) > m && uint64(c) < n {
+							want |= 0x80 << (8 * i)
+						}
+					}
+					if got := Between(Load64(string(b)), m, n); got != want {
+						t.Fatalf("Between(%q, %d, %d) = %#x, want %#x", b, m, n, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -249,7 +249,7 @@ func unsupportedEntities(text string, gr *grounding) []string {
 func mayHaveUpper(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if x := swar.Load64(s[i:]); x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1) != 0 {
+		if x := swar.Load64(s[i:]); x&swar.MSBs|swar.Between(x, 'A'-1, 'Z'+1) != 0 {
 			return true
 		}
 	}

@@ -188,11 +188,11 @@ func plainRun(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		x := swar.Load64(s[i:])
-		quote := x ^ (lsbEachByte * '"')
-		backslash := x ^ (lsbEachByte * '\\')
-		if (x-lsbEachByte*0x20)&^x&msbEachByte != 0 ||
-			(quote-lsbEachByte)&^quote&msbEachByte != 0 ||
-			(backslash-lsbEachByte)&^backslash&msbEachByte != 0 {
+		quote := x ^ (swar.LSBs * '"')
+		backslash := x ^ (swar.LSBs * '\\')
+		if (x-swar.LSBs*0x20)&^x&swar.MSBs != 0 ||
+			(quote-swar.LSBs)&^quote&swar.MSBs != 0 ||
+			(backslash-swar.LSBs)&^backslash&swar.MSBs != 0 {
 			break
 		}
 	}

@@ -7,27 +7,13 @@ import (
 	"github.com/tracehound/tracehound/internal/swar"
 )
 
-// Scans that test eight bytes of a text at a time ("SIMD within a register"). Every test
-// here is exact per byte: no borrow or carry crosses from one byte into the next.
-
-const (
-	lsbEachByte = 0x0101010101010101
-	msbEachByte = 0x8080808080808080
-)
-
-// bytesBetween sets bit 7 of each byte of x that lies strictly between m and n (m <= 127,
-// n <= 128), and no other bit; bytes of 0x80 and above are never between. The sums stay
-// within each byte.
-func bytesBetween(x uint64, m, n uint64) uint64 {
-	low := x & (lsbEachByte * 0x7f)
-	return (lsbEachByte*(127+n) - low) &^ x & (low + lsbEachByte*(127-m)) & msbEachByte
-}
+// Scans that test eight bytes of a text at a time (package swar).
 
 // countDigits returns how many bytes of s are ASCII digits.
 func countDigits(s string) int {
 	n, i := 0, 0
 	for ; i+8 <= len(s); i += 8 {
-		n += bits.OnesCount64(bytesBetween(swar.Load64(s[i:]), '0'-1, '9'+1))
+		n += bits.OnesCount64(swar.Between(swar.Load64(s[i:]), '0'-1, '9'+1))
 	}
 	for ; i < len(s); i++ {
 		if isDigit(s[i]) {
@@ -42,7 +28,7 @@ func countDigits(s string) int {
 func printableASCII(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if x := swar.Load64(s[i:]); ((x-lsbEachByte*0x20)|x)&msbEachByte != 0 {
+		if x := swar.Load64(s[i:]); ((x-swar.LSBs*0x20)|x)&swar.MSBs != 0 {
 			return false
 		}
 	}
@@ -58,7 +44,7 @@ func printableASCII(s string) bool {
 func asciiOnly(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if swar.Load64(s[i:])&msbEachByte != 0 {
+		if swar.Load64(s[i:])&swar.MSBs != 0 {
 			return false
 		}
 	}

@@ -58,11 +58,11 @@ func appendWords(out []string, s string) []string {
 	var prev uint64   // bit 7 set when the byte before the block is a letter or digit
 	for ; i+8 <= len(s); i += 8 {
 		x := swar.Load64(s[i:])
-		if x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1)|bytesBetween(x, '\''-1, '\''+1) != 0 {
+		if x&swar.MSBs|swar.Between(x, 'A'-1, 'Z'+1)|swar.Between(x, '\''-1, '\''+1) != 0 {
 			break
 		}
-		word := bytesBetween(x, 'a'-1, 'z'+1) | bytesBetween(x, '0'-1, '9'+1)
-		for t := (word ^ (word<<8 | prev)) & msbEachByte; t != 0; t &= t - 1 {
+		word := swar.Between(x, 'a'-1, 'z'+1) | swar.Between(x, '0'-1, '9'+1)
+		for t := (word ^ (word<<8 | prev)) & swar.MSBs; t != 0; t &= t - 1 {
 			b := bits.TrailingZeros64(t)
 			if word&(1<<b) != 0 {
 				start = i + b>>3
@@ -451,9 +451,9 @@ func alreadyNormal(s string) (string, bool) {
 	i, prev := 0, uint64(1)
 	for ; i+8 <= len(t); i += 8 {
 		x := swar.Load64(t[i:])
-		sp := bytesBetween(x, ' '-1, ' '+1)
-		if x&msbEachByte|bytesBetween(x, 'A'-1, 'Z'+1)|bytesBetween(x, '`'-1, '`'+1)|
-			bytesBetween(x, '\t'-1, '\r'+1)|sp&(sp<<8)|sp&(prev<<7) != 0 {
+		sp := swar.Between(x, ' '-1, ' '+1)
+		if x&swar.MSBs|swar.Between(x, 'A'-1, 'Z'+1)|swar.Between(x, '`'-1, '`'+1)|
+			swar.Between(x, '\t'-1, '\r'+1)|sp&(sp<<8)|sp&(prev<<7) != 0 {
 			return "", false
 		}
 		prev = sp >> 63

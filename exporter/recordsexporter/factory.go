@@ -36,11 +36,12 @@ func createDefaultConfig() component.Config {
 	timeout := exporterhelper.NewDefaultTimeoutConfig()
 	timeout.Timeout = 30 * time.Second
 	return &Config{
-		Path:           "./data",
-		API:            api,
-		DefaultProject: llmschema.DefaultProject,
-		MaxBatchSpans:  20000,
-		WriteQueueSize: 256,
+		Path:              "./data",
+		API:               api,
+		DefaultProject:    llmschema.DefaultProject,
+		MaxBatchSpans:     20000,
+		WriteQueueSize:    256,
+		DropCacheInterval: time.Second,
 		Retention: RetentionConfig{
 			MaxAge:        720 * time.Hour,
 			CheckInterval: 5 * time.Minute,

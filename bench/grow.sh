@@ -7,7 +7,7 @@
 #   bash bench/grow.sh [REV] [-- extra tracehound arguments]
 #
 # REV builds tracehound at that commit (default: the working tree). Arguments after -- go to
-# tracehound, e.g. -- --config cmd/tracehound/config.yaml --config 'yaml:exporters::records::drop_cache_interval: 0s'
+# tracehound, e.g.  -- --config cmd/tracehound/config.yaml --config "yaml:exporters::records::max_batch_spans: 5000"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -31,10 +31,6 @@ type Config struct {
 	// WriteQueueSize caps the number of export calls waiting for the store writer; beyond it
 	// callers block until their timeout, which pushes back on the receivers.
 	WriteQueueSize int `mapstructure:"write_queue_size"`
-	// DropCacheInterval is how often, at most, the bbolt store asks the kernel to drop the
-	// file's cached pages that no reader has mapped (written pages the process will likely not
-	// read again); 0 leaves the page cache to the kernel. Linux only.
-	DropCacheInterval time.Duration `mapstructure:"drop_cache_interval"`
 
 	// Retention deletes old records and keeps the store under a size.
 	Retention RetentionConfig `mapstructure:"retention"`
@@ -102,9 +98,6 @@ func (c *Config) Validate() error {
 	}
 	if c.WriteQueueSize < 1 {
 		errs = append(errs, fmt.Errorf("write_queue_size: must be at least 1, got %d", c.WriteQueueSize))
-	}
-	if c.DropCacheInterval < 0 {
-		errs = append(errs, fmt.Errorf("drop_cache_interval: must not be negative (0 leaves the page cache to the kernel), got %s", c.DropCacheInterval))
 	}
 	if c.Retention.MaxAge < 0 {
 		errs = append(errs, fmt.Errorf("retention.max_age: must not be negative (0 keeps records forever), got %s", c.Retention.MaxAge))

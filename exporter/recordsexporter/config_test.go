@@ -22,15 +22,13 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{id: "records", check: func(t *testing.T, c *Config) {
 			if c.Path != "./data" || c.API.NetAddr.Endpoint != "127.0.0.1:8080" || c.DefaultProject != "default" ||
-				c.Retention != (RetentionConfig{MaxAge: 720 * time.Hour, CheckInterval: 5 * time.Minute}) ||
-				c.DropCacheInterval != time.Second {
+				c.Retention != (RetentionConfig{MaxAge: 720 * time.Hour, CheckInterval: 5 * time.Minute}) {
 				t.Errorf("defaults: %+v", c)
 			}
 		}},
 		{id: "records/custom", check: func(t *testing.T, c *Config) {
 			if c.Path != "/var/lib/tracehound" || c.DefaultProject != "acme" || c.MaxBatchSpans != 5000 ||
-				c.WriteQueueSize != 64 || c.Timeout != 10*time.Second || c.API.NetAddr.Endpoint != "0.0.0.0:9090" ||
-				c.DropCacheInterval != 0 {
+				c.WriteQueueSize != 64 || c.Timeout != 10*time.Second || c.API.NetAddr.Endpoint != "0.0.0.0:9090" {
 				t.Errorf("custom: %+v", c)
 			}
 		}},
@@ -82,7 +80,6 @@ func TestValidate_NamesTheField(t *testing.T) {
 		{"no endpoint", func(c *Config) { c.API.NetAddr.Endpoint = "" }, "api.endpoint:"},
 		{"no default project", func(c *Config) { c.DefaultProject = "" }, "default_project:"},
 		{"queue", func(c *Config) { c.WriteQueueSize = 0 }, "write_queue_size:"},
-		{"drop cache interval", func(c *Config) { c.DropCacheInterval = -time.Second }, "drop_cache_interval:"},
 		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout:"},
 		{"retention size", func(c *Config) { c.Retention.MaxSizeMiB = -1 }, "retention.max_size_mib:"},
 		{"retention interval", func(c *Config) { c.Retention.CheckInterval = 0 }, "retention.check_interval:"},

@@ -66,14 +66,9 @@ func (e *recordsExporter) start(ctx context.Context, host component.Host) error 
 		}
 		st, where = pg, "postgres"
 	} else {
-		drop := e.cfg.DropCacheInterval
-		if drop == 0 {
-			drop = -1 // the store's "never"
-		}
 		b, err := bboltstore.Open(e.cfg.Path, e.logger, bboltstore.Options{
-			MaxBatchSpans:     e.cfg.MaxBatchSpans,
-			QueueSize:         e.cfg.WriteQueueSize,
-			CacheDropInterval: drop,
+			MaxBatchSpans: e.cfg.MaxBatchSpans,
+			QueueSize:     e.cfg.WriteQueueSize,
 		})
 		if err != nil {
 			return fmt.Errorf("records: %w", err)

@@ -36,12 +36,11 @@ func createDefaultConfig() component.Config {
 	timeout := exporterhelper.NewDefaultTimeoutConfig()
 	timeout.Timeout = 30 * time.Second
 	return &Config{
-		Path:              "./data",
-		API:               api,
-		DefaultProject:    llmschema.DefaultProject,
-		MaxBatchSpans:     20000,
-		WriteQueueSize:    256,
-		DropCacheInterval: time.Second,
+		Path:           "./data",
+		API:            api,
+		DefaultProject: llmschema.DefaultProject,
+		MaxBatchSpans:  20000,
+		WriteQueueSize: 256,
 		Retention: RetentionConfig{
 			MaxAge:        720 * time.Hour,
 			CheckInterval: 5 * time.Minute,

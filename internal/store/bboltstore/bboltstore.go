@@ -80,11 +80,6 @@ type Options struct {
 	// file that exists keeps the size it was made with. 0 means defaultPageSize, or the OS page
 	// size where that is larger.
 	PageSize int
-	// CacheDropInterval is how often, at most, the writer drops the file's cached pages that
-	// no reader has mapped, after a commit (see cacheDropper). 0 means
-	// defaultCacheDropInterval; a negative interval keeps the page cache as the kernel
-	// manages it.
-	CacheDropInterval time.Duration
 }
 
 // defaultPageSize is four times the usual OS page. bbolt writes each dirty page of a commit
@@ -109,9 +104,6 @@ func (o *Options) withDefaults() {
 	}
 	if o.TextFlushPostings <= 0 {
 		o.TextFlushPostings = defaultTextFlushPostings
-	}
-	if o.CacheDropInterval == 0 {
-		o.CacheDropInterval = defaultCacheDropInterval
 	}
 }
 
@@ -143,8 +135,6 @@ type Store struct {
 	textRetryAt  time.Time
 	// textOps is the array of staged text postings between transactions (writer only).
 	textOps []textOp
-	// cache drops the file's unmapped cached pages after commits (writer only).
-	cache cacheDropper
 
 	reqs      chan *writeRequest
 	closing   chan struct{}
@@ -191,7 +181,6 @@ func Open(dir string, logger *zap.Logger, opts Options) (*Store, error) {
 		path:    path,
 		logger:  logger,
 		opts:    opts,
-		cache:   cacheDropper{path: path, interval: opts.CacheDropInterval},
 		reqs:    make(chan *writeRequest, opts.QueueSize),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -365,11 +354,6 @@ func (s *Store) run(first *writeRequest) {
 	s.mergeStep()
 	if err := s.textFlushStep(); err != nil {
 		s.logger.Error("Text index flush failed", zap.Error(err))
-	}
-	if err := s.cache.step(time.Now()); err != nil {
-		// Nothing is lost but the saving; a file system that refuses once refuses again.
-		s.cache.interval = -1
-		s.logger.Warn("Stopped dropping the store's cached pages", zap.Error(err))
 	}
 	if next != nil {
 		s.run(next)

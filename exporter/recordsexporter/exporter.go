@@ -196,7 +196,7 @@ func (e *recordsExporter) enforceRetention(ctx context.Context) {
 		e.logger.Info("Retention deleted old records",
 			zap.Int("by_age", res.DeletedByAge), zap.Int("by_size", res.DeletedBySize),
 			zap.Bool("compacted", res.Compacted),
-			zap.Int64("file_bytes_before", res.Before.FileBytes), zap.Int64("file_bytes_after", res.After.FileBytes))
+			zap.Int64("disk_bytes_before", res.Before.DiskBytes()), zap.Int64("disk_bytes_after", res.After.DiskBytes()))
 	}
 }
 

@@ -31,6 +31,9 @@ import (
 // FileName is the name of the database file inside the configured directory.
 const FileName = "tracehound.db"
 
+// spanLogDir is the span log's directory inside the configured directory.
+const spanLogDir = "spans"
+
 // schemaVersion is the layout version written into the meta bucket. Bump it together with
 // a migration in migrate when the layout changes.
 //
@@ -42,7 +45,9 @@ const FileName = "tracehound.db"
 //	   rebuilt from the records on open (a store of schema 3 would not find them)
 //	5: records and spans keyed by doc number instead of trace ID, + traces (trace → doc),
 //	   whose newest entries are in idx_pending
-const schemaVersion = 5
+//	6: span bodies in the span log (dir/spans, see spanlog.go), the spans bucket holding
+//	   pointers to them, + span_log (live bytes per segment); older inline values still read
+const schemaVersion = 6
 
 // Buckets. Every key in every bucket but meta starts with the project prefix (see keys.go).
 var (
@@ -58,7 +63,7 @@ var (
 	bucketRuns    = []byte("runs")
 	bucketObjects = []byte("objects")
 	keySchema     = []byte("schema_version")
-	allBuckets    = [][]byte{bucketSpans, bucketRecords, bucketTraces, bucketByTime, bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects, bucketPending}
+	allBuckets    = [][]byte{bucketSpans, bucketRecords, bucketTraces, bucketByTime, bucketEq, bucketSort, bucketText, bucketDocs, bucketRuns, bucketObjects, bucketPending, bucketSpanLog}
 )
 
 // Options tune the store.
@@ -80,6 +85,9 @@ type Options struct {
 	// file that exists keeps the size it was made with. 0 means defaultPageSize, or the OS page
 	// size where that is larger.
 	PageSize int
+	// SpanLogSegmentBytes is the size past which the span log starts a new segment file (see
+	// spanlog.go); 0 means defaultSpanLogSegmentBytes.
+	SpanLogSegmentBytes int64
 }
 
 // defaultPageSize is four times the usual OS page. bbolt writes each dirty page of a commit
@@ -104,6 +112,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.TextFlushPostings <= 0 {
 		o.TextFlushPostings = defaultTextFlushPostings
+	}
+	if o.SpanLogSegmentBytes <= 0 {
+		o.SpanLogSegmentBytes = defaultSpanLogSegmentBytes
 	}
 }
 
@@ -135,6 +146,8 @@ type Store struct {
 	textRetryAt  time.Time
 	// textOps is the array of staged text postings between transactions (writer only).
 	textOps []textOp
+	// spanLog holds the spans' bodies; the spans bucket points into it.
+	spanLog *spanLog
 
 	reqs      chan *writeRequest
 	closing   chan struct{}
@@ -176,11 +189,22 @@ func Open(dir string, logger *zap.Logger, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	sl, err := openSpanLog(filepath.Join(dir, spanLogDir), opts.SpanLogSegmentBytes)
+	if err == nil {
+		if err = db.View(sl.prune); err != nil {
+			_ = sl.close()
+		}
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	s := &Store{
 		db:      db,
 		path:    path,
 		logger:  logger,
 		opts:    opts,
+		spanLog: sl,
 		reqs:    make(chan *writeRequest, opts.QueueSize),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -394,17 +418,25 @@ func (s *Store) drain() {
 }
 
 func (s *Store) commitGroup(group []*writeRequest) {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		w := s.newTxWriter(tx)
-		for _, r := range group {
-			for _, p := range r.preps {
-				if err := w.addPrepared(p, r.spans, r.packed); err != nil {
-					return err
+	// The bodies go to the span log first and are synced while the transaction is built;
+	// the transaction commits pointers to them only once they are on disk.
+	err := s.spanLog.appendGroup(group)
+	if err == nil {
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			w := s.newTxWriter(tx)
+			for _, r := range group {
+				for _, p := range r.preps {
+					if err := w.addPrepared(p, r.spans, r.packed); err != nil {
+						return err
+					}
 				}
 			}
-		}
-		return w.flush()
-	})
+			if err := w.flush(); err != nil {
+				return err
+			}
+			return s.spanLog.wait()
+		})
+	}
 	if err != nil {
 		err = fmt.Errorf("commit %d write requests to %s: %w", len(group), s.path, err)
 		s.logger.Error("Store commit failed", zap.Error(err))
@@ -439,6 +471,7 @@ func (s *Store) Close() error {
 		if s.db != nil {
 			err = s.db.Close()
 		}
+		err = errors.Join(err, s.spanLog.close())
 	})
 	return err
 }

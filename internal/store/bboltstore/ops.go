@@ -61,12 +61,9 @@ func (s *Store) GetSpans(_ context.Context, project, traceID string) ([]store.Sp
 		}
 		cur := tx.Bucket(bucketSpans).Cursor()
 		for k, v := cur.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = cur.Next() {
-			raw, err := decompress(v)
+			raw, err := s.spanLog.spanBytes(v)
 			if err != nil {
 				return fmt.Errorf("trace %s: %w", traceID, err)
-			}
-			if len(v) > 0 && v[0] != compressedMarker {
-				raw = append([]byte{}, v...) // v lives in the mmap only during the transaction
 			}
 			sp, _, err := store.DecodeSpan(project, raw)
 			if err != nil {

@@ -357,7 +357,7 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 		}
 		spans := tx.Bucket(bucketSpans)
 		for _, r := range page.Records {
-			if err := fillMessages(spans, m.pp, r); err != nil {
+			if err := fillMessages(spans, s.spanLog, m.pp, r); err != nil {
 				return err
 			}
 		}
@@ -368,7 +368,7 @@ func (s *Store) ListRecords(ctx context.Context, project string, q store.Query) 
 
 // fillMessages reads the message lists that a record keeps only by span (see encodeRecord)
 // from those spans.
-func fillMessages(spans *bolt.Bucket, pp []byte, r *store.Record) error {
+func fillMessages(spans *bolt.Bucket, l *spanLog, pp []byte, r *store.Record) error {
 	a := &r.Assembly
 	var rawID string // the span last read (a single-call trace has both lists in one span)
 	var raw []byte
@@ -392,7 +392,7 @@ func fillMessages(spans *bolt.Bucket, pp []byte, r *store.Record) error {
 				continue
 			}
 			var err error
-			if raw, err = decompress(v); err != nil {
+			if raw, err = l.spanBytes(v); err != nil {
 				return fmt.Errorf("record %s: span %s: %w", r.TraceID, m.spanID, err)
 			}
 			rawID = m.spanID

@@ -35,6 +35,7 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 		// Each batch ends with an index merge: deleting entries of the index delta appends
 		// to idx_pending, which only a merge empties, and size retention measures the file.
 		err := s.exec(ctx, func(s *Store) error {
+			var emptied []uint32
 			if err := s.db.Update(func(tx *bolt.Tx) error {
 				keys := oldestKeys(tx, deleteBatch, drop)
 				w := s.newTxWriter(tx)
@@ -51,13 +52,18 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 					if err := w.change(tk, old, nil); err != nil {
 						return err
 					}
-					if err := deleteSpans(tx.Bucket(bucketSpans), rk); err != nil {
+					if err := w.deleteSpans(rk); err != nil {
 						return err
 					}
 					n++
 				}
-				return w.flushAux()
+				err := w.flushAux()
+				emptied = w.emptied
+				return err
 			}); err != nil {
+				return err
+			}
+			if err := s.removeSegments(emptied); err != nil {
 				return err
 			}
 			return s.mergeAll()
@@ -72,16 +78,17 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 	}
 }
 
-func deleteSpans(b *bolt.Bucket, rk []byte) error {
-	c := b.Cursor()
-	var keys [][]byte
-	for k, _ := c.Seek(rk); k != nil && hasPrefix(k, rk); k, _ = c.Next() {
-		keys = append(keys, append([]byte{}, k...))
+// removeSegments removes the span log segments that a committed transaction left without
+// live spans. Readers that began before it may still follow pointers into them, so it waits
+// for them (they hold mu shared).
+func (s *Store) removeSegments(ids []uint32) error {
+	if len(ids) == 0 {
+		return nil
 	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
-			return fmt.Errorf("delete span: %w", err)
-		}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.spanLog.remove(ids); err != nil {
+		return fmt.Errorf("give back span log space in %s: %w", s.spanLog.dir, err)
 	}
 	return nil
 }
@@ -124,22 +131,32 @@ func oldestKeys(tx *bolt.Tx, n int, drop func(start int64) bool) [][]byte {
 	return out
 }
 
-// SizeInfo is how much of the file holds data.
+// SizeInfo is how much of the store's files holds data.
 type SizeInfo struct {
+	// FileBytes and FreeBytes are the bbolt file's size and its free pages.
 	FileBytes int64
 	FreeBytes int64
+	// LogBytes and LogLiveBytes are the span log's segment files' size and the bytes of
+	// spans not deleted in them.
+	LogBytes     int64
+	LogLiveBytes int64
 }
 
 // InUse is the bytes that hold live data.
-func (i SizeInfo) InUse() int64 { return i.FileBytes - i.FreeBytes }
+func (i SizeInfo) InUse() int64 { return i.FileBytes - i.FreeBytes + i.LogLiveBytes }
 
-// Size reports the file size and its free pages.
+// DiskBytes is the size of the store's files.
+func (i SizeInfo) DiskBytes() int64 { return i.FileBytes + i.LogBytes }
+
+// Size reports the files' sizes and how much of them is free.
 func (s *Store) Size() (SizeInfo, error) {
 	var info SizeInfo
 	err := s.view(func(tx *bolt.Tx) error {
 		st := s.db.Stats()
 		info.FileBytes = tx.Size()
 		info.FreeBytes = int64(st.FreePageN+st.PendingPageN) * int64(s.db.Info().PageSize)
+		info.LogLiveBytes = liveBytes(tx)
+		info.LogBytes = s.spanLog.diskBytes()
 		return nil
 	})
 	return info, err

@@ -18,7 +18,12 @@ import (
 // moves every index entry, summary and run aggregate from the record's old state to its new
 // one. Posting lists and run aggregates touched by many records are written once at the end.
 type txWriter struct {
-	spans, records, traces, byTime, eq, sortIdx, text, docs, runs *bolt.Bucket
+	spans, records, traces, byTime, eq, sortIdx, text, docs, runs, spanLog *bolt.Bucket
+	// live counts the span-log bytes this transaction's puts and deletes add and take away,
+	// and emptied lists the segments left without live bytes once it is written (see
+	// spanlog.go).
+	live    liveDelta
+	emptied []uint32
 
 	dirty    map[string]*dirtyRecord
 	order    []string
@@ -72,6 +77,8 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 		text:     tx.Bucket(bucketText),
 		docs:     tx.Bucket(bucketDocs),
 		runs:     tx.Bucket(bucketRuns),
+		spanLog:  tx.Bucket(bucketSpanLog),
+		live:     liveDelta{},
 		dirty:    map[string]*dirtyRecord{},
 		postings: map[string]*postingChunk{},
 		runAggs:  map[string]*store.RunAgg{},
@@ -104,8 +111,8 @@ func (w *txWriter) addPrepared(p *preparedRecord, spans []store.Span, packed [][
 			pp, _ := splitTraceKey(p.tk)
 			rk := recordKey(pp, p.rec.Assembly.DocID)
 			for _, i := range p.spans {
-				if err := w.spans.Put(spanKey(rk, spans[i].SpanID), packed[i]); err != nil {
-					return fmt.Errorf("put span: %w", err)
+				if err := w.putSpan(spanKey(rk, spans[i].SpanID), packed[i]); err != nil {
+					return err
 				}
 			}
 			w.dirty[string(p.tk)] = &dirtyRecord{rec: p.rec, prep: p, doc: p.rec.Assembly.DocID}
@@ -181,11 +188,36 @@ func (w *txWriter) add(sp *store.Span, packed []byte) error {
 		w.dirty[string(tk)] = d
 		w.order = append(w.order, string(tk))
 	}
-	if err := w.spans.Put(spanKey(rk, sp.SpanID), packed); err != nil {
-		return fmt.Errorf("put span: %w", err)
+	if err := w.putSpan(spanKey(rk, sp.SpanID), packed); err != nil {
+		return err
 	}
 	d.rec.Fold(sp)
 	d.prep = nil // what the caller computed is stale now
+	return nil
+}
+
+// putSpan stores a span's value (its pointer into the span log) under its key.
+func (w *txWriter) putSpan(k, v []byte) error {
+	if err := w.spans.Put(k, v); err != nil {
+		return fmt.Errorf("put span: %w", err)
+	}
+	w.live.count(v, +1)
+	return nil
+}
+
+// deleteSpans deletes the spans of the record whose key is rk.
+func (w *txWriter) deleteSpans(rk []byte) error {
+	c := w.spans.Cursor()
+	var keys [][]byte
+	for k, v := c.Seek(rk); k != nil && hasPrefix(k, rk); k, v = c.Next() {
+		keys = append(keys, append([]byte{}, k...))
+		w.live.count(v, -1)
+	}
+	for _, k := range keys {
+		if err := w.spans.Delete(k); err != nil {
+			return fmt.Errorf("delete span: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -501,6 +533,11 @@ func setOf(list []string) map[string]bool {
 // flushAux writes the posting lists and run aggregates collected by change, records the
 // doc numbers used in the docs bucket's sequence, and logs the staged index entries.
 func (w *txWriter) flushAux() error {
+	emptied, err := w.live.apply(w.spanLog)
+	if err != nil {
+		return err
+	}
+	w.emptied = append(w.emptied, emptied...)
 	if w.idx != nil {
 		if err := w.idx.log(w.pending); err != nil {
 			return err

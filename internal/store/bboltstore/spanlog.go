@@ -1,0 +1,438 @@
+package bboltstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The span log holds the stored spans' bodies (their compressed OTLP bytes) outside bbolt's
+// file: append-only segment files under dir/spans, written once per commit with one write and
+// synced while the transaction that points at them is built. The spans bucket keeps, under each
+// span's key, a pointer to its body (segment, offset, length, checksum).
+//
+// Why: span bodies are about two thirds of the bytes stored, written once and read rarely (a
+// record's span tree, an export's message lists). In bbolt each commit rewrote the right edge
+// of the spans bucket and every new page went through the page cache, which the file's growth
+// kept growing (on the benchmark VM a new page-cache page grew 5–15× dearer past ~2 GiB, see
+// docs/benchmarks.md, tenth round). The log is written sequentially, and the range a commit
+// synced is dropped from the page cache right away (POSIX_FADV_DONTNEED where there is one):
+// bbolt's file keeps only records and indexes, which the writer and queries do read.
+//
+// Space comes back by segments: each segment's live bytes are counted in the span_log bucket,
+// in the transactions that put and delete spans, and a segment whose spans are all deleted
+// (retention deletes the oldest records first, and spans arrive roughly in time order) is
+// removed after that transaction commits. A segment kept by a few long-lived spans stays whole;
+// there is no rewriting of partly dead segments.
+//
+// Crash safety: bbolt commits a pointer only after the segment bytes it points at are synced,
+// so a committed pointer always has its body. Bytes written for a transaction that did not
+// commit stay in the segment, unreferenced. A segment file with no live bytes in the bucket,
+// other than the newest, holds nothing committed and is removed on open.
+
+// spanLogMarker starts a spans-bucket value that points into the span log. Inline values
+// (stores written before schema 6) start with compressedMarker, or are plain protobuf, which
+// no field 0 starts.
+const spanLogMarker = 0x01
+
+// defaultSpanLogSegmentBytes is the size past which the log starts a new segment. Smaller
+// segments give space back in finer steps; each is a file (opened on first read).
+const defaultSpanLogSegmentBytes = 64 << 20
+
+var (
+	bucketSpanLog = []byte("span_log") // segment (4, big-endian) → live bytes (8, big-endian)
+	crcTable      = crc32.MakeTable(crc32.Castagnoli)
+)
+
+type spanLog struct {
+	dir          string
+	segmentBytes int64
+
+	// mu guards files; readers hold it shared, removing segments takes it exclusively.
+	mu    sync.RWMutex
+	files map[uint32]*os.File
+
+	// Only the writer goroutine uses these.
+	active     uint32 // the segment appends go to
+	size       int64  // its length: where the next append starts
+	dropped    int64  // the part of it already dropped from the page cache
+	newSegment bool   // active was created since the last sync, and the directory not synced
+	buf        []byte // one commit's bodies, written with one call
+	pending    chan error
+}
+
+// openSpanLog opens the log under dir, creating it when missing.
+func openSpanLog(dir string, segmentBytes int64) (*spanLog, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create span log directory %s: %w", dir, err)
+	}
+	l := &spanLog{dir: dir, segmentBytes: segmentBytes, files: map[uint32]*os.File{}}
+	segs, err := l.segments()
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		return l, l.rotate(1)
+	}
+	l.active = segs[len(segs)-1]
+	f, err := os.OpenFile(l.segmentPath(l.active), os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open span log: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("open span log: %w", err)
+	}
+	l.files[l.active] = f
+	l.size, l.dropped = fi.Size(), fi.Size()
+	return l, nil
+}
+
+func (l *spanLog) segmentPath(id uint32) string {
+	return filepath.Join(l.dir, fmt.Sprintf("%08d.log", id))
+}
+
+// segments lists the segment files in the directory, oldest first.
+func (l *spanLog) segments() ([]uint32, error) {
+	ents, err := os.ReadDir(l.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list span log %s: %w", l.dir, err)
+	}
+	var ids []uint32
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".log")
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		id, err := strconv.ParseUint(name, 10, 32)
+		if err != nil || id == 0 {
+			continue
+		}
+		ids = append(ids, uint32(id))
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids, nil
+}
+
+// rotate starts segment id and makes it the active one.
+func (l *spanLog) rotate(id uint32) error {
+	f, err := os.OpenFile(l.segmentPath(id), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("start span log segment: %w", err)
+	}
+	l.mu.Lock()
+	l.files[id] = f
+	l.mu.Unlock()
+	l.active, l.size, l.dropped, l.newSegment = id, 0, 0, true
+	return nil
+}
+
+// appendGroup writes the bodies of a group of write requests to the log and replaces each
+// request's packed values by pointers to them. The write is synced in the background; the
+// caller must wait for it (wait) before it commits the pointers.
+func (l *spanLog) appendGroup(group []*writeRequest) error {
+	if l.size >= l.segmentBytes {
+		if err := l.rotate(l.active + 1); err != nil {
+			return err
+		}
+	}
+	l.buf = l.buf[:0]
+	start := l.size
+	n := 0
+	for _, r := range group {
+		n += len(r.packed)
+	}
+	// The pointers live as long as their requests; one block holds them all.
+	ptrs := make([]byte, 0, n*maxPointerLen)
+	for _, r := range group {
+		for i, v := range r.packed {
+			off := start + int64(len(l.buf))
+			l.buf = append(l.buf, v...)
+			at := len(ptrs)
+			ptrs = appendSpanPointer(ptrs, l.active, off, v)
+			r.packed[i] = ptrs[at:len(ptrs):len(ptrs)]
+		}
+	}
+	f := l.files[l.active]
+	if _, err := f.WriteAt(l.buf, start); err != nil {
+		// Part of it may be in the file; nothing points at it, and the next group writes past it.
+		l.size += int64(len(l.buf))
+		return fmt.Errorf("write span log segment %d: %w", l.active, err)
+	}
+	l.size += int64(len(l.buf))
+	syncDir, end := l.newSegment, l.size
+	l.newSegment = false
+	from := l.dropped &^ (dropAlign - 1)
+	// The tail's last partial page stays cached: the next append writes into it, and a page
+	// not in the cache would be read from disk first.
+	l.dropped = end &^ (dropAlign - 1)
+	to := l.dropped
+	l.pending = make(chan error, 1)
+	go func(done chan<- error) {
+		err := f.Sync()
+		if err == nil && syncDir {
+			err = syncDirectory(l.dir)
+		}
+		if err == nil && to > from {
+			dropCachedRange(f, from, to-from) // only a saving; the data is synced either way
+		}
+		if err != nil {
+			err = fmt.Errorf("sync span log segment %s: %w", f.Name(), err)
+		}
+		done <- err
+	}(l.pending)
+	return nil
+}
+
+// dropAlign is the unit of the page cache that dropping works in.
+var dropAlign = int64(os.Getpagesize())
+
+// wait returns when the last appendGroup's bodies are on disk.
+func (l *spanLog) wait() error {
+	if l.pending == nil {
+		return nil
+	}
+	err := <-l.pending
+	l.pending = nil
+	return err
+}
+
+func syncDirectory(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// maxPointerLen bounds a pointer's length: marker, three uvarints, checksum.
+const maxPointerLen = 1 + binary.MaxVarintLen32 + binary.MaxVarintLen64 + binary.MaxVarintLen32 + 4
+
+// appendSpanPointer appends the spans-bucket value that points at body v, stored at off in
+// segment seg.
+func appendSpanPointer(p []byte, seg uint32, off int64, v []byte) []byte {
+	p = append(p, spanLogMarker)
+	p = binary.AppendUvarint(p, uint64(seg))
+	p = binary.AppendUvarint(p, uint64(off))
+	p = binary.AppendUvarint(p, uint64(len(v)))
+	return binary.LittleEndian.AppendUint32(p, crc32.Checksum(v, crcTable))
+}
+
+// A spanRef is a decoded span pointer.
+type spanRef struct {
+	seg uint32
+	off int64
+	n   int
+	crc uint32
+}
+
+var errBadPointer = errors.New("malformed span log pointer")
+
+func parseSpanPointer(p []byte) (spanRef, error) {
+	if len(p) == 0 || p[0] != spanLogMarker {
+		return spanRef{}, errBadPointer
+	}
+	p = p[1:]
+	var vals [3]uint64
+	for i := range vals {
+		v, k := binary.Uvarint(p)
+		if k <= 0 {
+			return spanRef{}, errBadPointer
+		}
+		vals[i], p = v, p[k:]
+	}
+	if len(p) != 4 || vals[0] == 0 || vals[0] > 1<<32-1 || vals[1] > 1<<62 || vals[2] > 1<<31 {
+		return spanRef{}, errBadPointer
+	}
+	return spanRef{seg: uint32(vals[0]), off: int64(vals[1]), n: int(vals[2]), crc: binary.LittleEndian.Uint32(p)}, nil
+}
+
+// read returns the body a pointer points at, checked against its checksum.
+func (l *spanLog) read(p []byte) ([]byte, error) {
+	ref, err := parseSpanPointer(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := l.file(ref.seg)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, ref.n)
+	if _, err := f.ReadAt(b, ref.off); err != nil {
+		return nil, fmt.Errorf("read span log segment %d at %d (%d bytes): %w", ref.seg, ref.off, ref.n, err)
+	}
+	if crc32.Checksum(b, crcTable) != ref.crc {
+		return nil, fmt.Errorf("span log segment %d at %d (%d bytes): checksum mismatch: the file is damaged", ref.seg, ref.off, ref.n)
+	}
+	return b, nil
+}
+
+// spanBytes returns the OTLP bytes of a span from its spans-bucket value: a pointer into the
+// log, or an inline value of an older store. The bytes are the caller's: v lives in bbolt's
+// mmap only during the transaction.
+func (l *spanLog) spanBytes(v []byte) ([]byte, error) {
+	switch {
+	case len(v) > 0 && v[0] == spanLogMarker:
+		b, err := l.read(v)
+		if err != nil {
+			return nil, err
+		}
+		return decompress(b)
+	case len(v) > 0 && v[0] == compressedMarker:
+		return decompress(v)
+	default:
+		return append([]byte(nil), v...), nil
+	}
+}
+
+// file returns segment id's file, opening it on first use.
+func (l *spanLog) file(id uint32) (*os.File, error) {
+	l.mu.RLock()
+	f := l.files[id]
+	l.mu.RUnlock()
+	if f != nil {
+		return f, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f = l.files[id]; f != nil {
+		return f, nil
+	}
+	f, err := os.Open(l.segmentPath(id))
+	if err != nil {
+		return nil, fmt.Errorf("open span log segment: %w", err)
+	}
+	l.files[id] = f
+	return f, nil
+}
+
+// remove deletes the segment files of ids (none of them active), whose spans are all
+// deleted in a committed transaction. The caller makes sure no reader still reads them.
+func (l *spanLog) remove(ids []uint32) error {
+	var errs []error
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range ids {
+		if id == l.active {
+			continue
+		}
+		if f := l.files[id]; f != nil {
+			_ = f.Close()
+			delete(l.files, id)
+		}
+		if err := os.Remove(l.segmentPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove span log segment: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// prune removes the segment files that hold nothing committed: those, other than the active
+// one, without live bytes in the span_log bucket (see the crash-safety note above).
+func (l *spanLog) prune(tx *bolt.Tx) error {
+	segs, err := l.segments()
+	if err != nil {
+		return err
+	}
+	b := tx.Bucket(bucketSpanLog)
+	var dead []uint32
+	for _, id := range segs {
+		if id != l.active && b.Get(segmentKey(id)) == nil {
+			dead = append(dead, id)
+		}
+	}
+	return l.remove(dead)
+}
+
+// liveBytes sums the live bytes of every segment.
+func liveBytes(tx *bolt.Tx) int64 {
+	var n int64
+	_ = tx.Bucket(bucketSpanLog).ForEach(func(_, v []byte) error {
+		if len(v) == 8 {
+			n += int64(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	return n
+}
+
+// diskBytes is the size of the segment files.
+func (l *spanLog) diskBytes() int64 {
+	segs, _ := l.segments()
+	var n int64
+	for _, id := range segs {
+		if fi, err := os.Stat(l.segmentPath(id)); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+func (l *spanLog) close() error {
+	_ = l.wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var errs []error
+	for id, f := range l.files {
+		if err := f.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		delete(l.files, id)
+	}
+	return errors.Join(errs...)
+}
+
+func segmentKey(id uint32) []byte { return binary.BigEndian.AppendUint32(nil, id) }
+
+// liveDelta counts, within one transaction, the bytes of span bodies put into and deleted from
+// each segment; apply writes them into the span_log bucket.
+type liveDelta map[uint32]int64
+
+// count adds (sign +1) or takes away (sign -1) the body a spans-bucket value points at.
+// Inline values are not in the log.
+func (d liveDelta) count(v []byte, sign int64) {
+	if len(v) == 0 || v[0] != spanLogMarker {
+		return
+	}
+	if ref, err := parseSpanPointer(v); err == nil {
+		d[ref.seg] += sign * int64(ref.n)
+	}
+}
+
+// apply writes the counts into b and returns the segments left without live bytes.
+func (d liveDelta) apply(b *bolt.Bucket) (emptied []uint32, err error) {
+	for seg, delta := range d {
+		if delta == 0 {
+			continue
+		}
+		k := segmentKey(seg)
+		var live int64
+		if v := b.Get(k); len(v) == 8 {
+			live = int64(binary.BigEndian.Uint64(v))
+		}
+		live += delta
+		if live <= 0 {
+			if err := b.Delete(k); err != nil {
+				return nil, fmt.Errorf("span log accounting: %w", err)
+			}
+			emptied = append(emptied, seg)
+			continue
+		}
+		if err := b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(live))); err != nil {
+			return nil, fmt.Errorf("span log accounting: %w", err)
+		}
+	}
+	clear(d)
+	return emptied, nil
+}

@@ -1,0 +1,298 @@
+package bboltstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/tracehound/tracehound/internal/store"
+	"github.com/tracehound/tracehound/internal/store/storetest"
+)
+
+func openSpanLogStore(t *testing.T, dir string, segmentBytes int64) *Store {
+	t.Helper()
+	s, err := Open(dir, zap.NewNop(), Options{SpanLogSegmentBytes: segmentBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// spanValues returns every value of the spans bucket.
+func spanValues(t *testing.T, s *Store) [][]byte {
+	t.Helper()
+	var vals [][]byte
+	if err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSpans).ForEach(func(_, v []byte) error {
+			vals = append(vals, append([]byte(nil), v...))
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return vals
+}
+
+func segmentFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, spanLogDir, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func wantSpans(t *testing.T, s store.Store, trace, n int) {
+	t.Helper()
+	spans, err := s.GetSpans(context.Background(), "p1", storetest.TraceHex(trace))
+	if err != nil || len(spans) != n {
+		t.Fatalf("spans of trace %d: %d, %v; want %d", trace, len(spans), err, n)
+	}
+	for _, sp := range spans {
+		if sp.TraceIDHex() != storetest.TraceHex(trace) {
+			t.Fatalf("trace %d: read a span of trace %s", trace, sp.TraceIDHex())
+		}
+	}
+}
+
+func TestSpanLog_BodiesLiveOutsideTheFile(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpanLogStore(t, dir, 0)
+	writeTraces(t, s, 1, 200, 0)
+	vals := spanValues(t, s)
+	if len(vals) != 800 {
+		t.Fatalf("%d spans stored, want 800", len(vals))
+	}
+	var bodies int64
+	for _, v := range vals {
+		ref, err := parseSpanPointer(v)
+		if err != nil {
+			t.Fatalf("spans bucket value %x: %v", v, err)
+		}
+		bodies += int64(ref.n)
+	}
+	size, err := s.Size()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size.LogLiveBytes != bodies || size.LogBytes < bodies {
+		t.Fatalf("size %+v, the pointers add up to %d bytes", size, bodies)
+	}
+	wantSpans(t, s, 7, 4)
+
+	// A restart reads them back and appends after them.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openSpanLogStore(t, dir, 0)
+	writeTraces(t, s, 1000, 10, 0)
+	wantSpans(t, s, 7, 4)
+	wantSpans(t, s, 1005, 4)
+	if got := segmentFiles(t, dir); len(got) != 1 {
+		t.Fatalf("segments %v, want one", got)
+	}
+}
+
+func TestSpanLog_RetentionGivesSegmentsBack(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpanLogStore(t, dir, 32<<10) // a few traces per segment
+	old := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 30; i++ { // one commit each: segments fill one after the other
+		writeTraces(t, s, 1+i*20, 20, old.Sub(base).Milliseconds())
+	}
+	writeTraces(t, s, 5000, 20, 0)
+	before := segmentFiles(t, dir)
+	if len(before) < 10 {
+		t.Fatalf("%d segments, want many", len(before))
+	}
+	sizeBefore, _ := s.Size()
+	n, err := s.DeleteBefore(context.Background(), base.Add(-24*time.Hour))
+	if err != nil || n != 600 {
+		t.Fatalf("deleted %d, %v; want 600", n, err)
+	}
+	after := segmentFiles(t, dir)
+	if len(after) > 2 {
+		t.Fatalf("segments after deleting all but the newest commit: %v (before: %d)", after, len(before))
+	}
+	sizeAfter, _ := s.Size()
+	if sizeAfter.LogLiveBytes <= 0 || sizeAfter.LogLiveBytes*10 > sizeBefore.LogLiveBytes || sizeAfter.LogBytes >= sizeBefore.LogBytes/5 {
+		t.Fatalf("size before %+v, after %+v", sizeBefore, sizeAfter)
+	}
+	var live int64
+	for _, v := range spanValues(t, s) {
+		ref, err := parseSpanPointer(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live += int64(ref.n)
+	}
+	if live != sizeAfter.LogLiveBytes {
+		t.Fatalf("span_log counts %d live bytes, the pointers %d", sizeAfter.LogLiveBytes, live)
+	}
+	wantSpans(t, s, 5010, 4)
+	if _, err := s.GetSpans(context.Background(), "p1", storetest.TraceHex(1)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("spans of a deleted record: %v", err)
+	}
+	// Writing goes on in the active segment and beyond.
+	writeTraces(t, s, 6000, 100, 0)
+	wantSpans(t, s, 6099, 4)
+}
+
+func TestSpanLog_ReadersDuringRetention(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpanLogStore(t, dir, 16<<10)
+	for i := 0; i < 20; i++ {
+		writeTraces(t, s, 1+i*10, 10, int64(i)*1000)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				trace := 1 + i%200
+				spans, err := s.GetSpans(ctx, "p1", storetest.TraceHex(trace))
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil || len(spans) != 4 {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	cutoff := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for step := 1; step <= 19; step++ {
+		if _, err := s.DeleteBefore(context.Background(), cutoff.Add(time.Duration(step)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("reader during retention: %v", err)
+	}
+	wantSpans(t, s, 195, 4)
+}
+
+func TestSpanLog_OpenRemovesSegmentsWithNothingCommitted(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpanLogStore(t, dir, 0)
+	writeTraces(t, s, 1, 10, 0)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Left by a crash: bytes of a commit that never happened at the end of the active
+	// segment (1); a segment whose spans were all deleted before its file went (3); a new
+	// segment that no commit reached (4, the newest). A file not named like a segment stays.
+	active := segmentFiles(t, dir)[0]
+	f, err := os.OpenFile(active, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(bytes.Repeat([]byte{0xee}, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	other := filepath.Join(dir, spanLogDir, "00000000.log") // id 0 is never a segment
+	unreferenced := filepath.Join(dir, spanLogDir, "00000003.log")
+	newest := filepath.Join(dir, spanLogDir, "00000004.log")
+	for _, p := range []string{other, unreferenced, newest} {
+		if err := os.WriteFile(p, bytes.Repeat([]byte{0xee}, 100), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s = openSpanLogStore(t, dir, 0)
+	got := segmentFiles(t, dir)
+	want := []string{other, active, newest}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("segments after open: %v, want %v (the unreferenced segment 3 removed, the newest kept)", got, want)
+	}
+	writeTraces(t, s, 100, 10, 0)
+	wantSpans(t, s, 5, 4)
+	wantSpans(t, s, 105, 4)
+}
+
+func TestSpanLog_DamagedBodyIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpanLogStore(t, dir, 0)
+	writeTraces(t, s, 1, 3, 0)
+	ref, err := parseSpanPointer(spanValues(t, s)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(segmentFiles(t, dir)[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, ref.off+int64(ref.n)/2); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x40
+	if _, err := f.WriteAt(b, ref.off+int64(ref.n)/2); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	_, err = s.GetSpans(context.Background(), "p1", storetest.TraceHex(1))
+	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Fatalf("GetSpans over a damaged body: %v", err)
+	}
+	wantSpans(t, s, 2, 4)
+}
+
+func TestSpanPointer_RoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		seg uint32
+		off int64
+		n   int
+	}{{1, 0, 0}, {1, 12345, 1500}, {1<<32 - 1, 1 << 40, 1 << 20}} {
+		body := bytes.Repeat([]byte{7}, tc.n)
+		p := appendSpanPointer(nil, tc.seg, tc.off, body)
+		if len(p) > maxPointerLen {
+			t.Fatalf("%d-byte pointer, max %d", len(p), maxPointerLen)
+		}
+		ref, err := parseSpanPointer(p)
+		if err != nil || ref.seg != tc.seg || ref.off != tc.off || ref.n != tc.n {
+			t.Fatalf("round trip of %+v: %+v, %v", tc, ref, err)
+		}
+	}
+}
+
+func FuzzParseSpanPointer(f *testing.F) {
+	f.Add(appendSpanPointer(nil, 3, 99, []byte("body")))
+	f.Add([]byte{spanLogMarker})
+	f.Add([]byte{spanLogMarker, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		ref, err := parseSpanPointer(p)
+		if err != nil {
+			return
+		}
+		if ref.seg == 0 || ref.off < 0 || ref.n < 0 {
+			t.Fatalf("accepted %x as %+v", p, ref)
+		}
+		again, err := parseSpanPointer(appendSpanPointer(nil, ref.seg, ref.off, make([]byte, ref.n)))
+		if err != nil || again.seg != ref.seg || again.off != ref.off || again.n != ref.n {
+			t.Fatalf("%+v re-encoded reads as %+v, %v", ref, again, err)
+		}
+		if _, err := (&spanLog{dir: t.TempDir(), files: map[uint32]*os.File{}}).read(p); err == nil {
+			t.Fatalf("an empty log read %x", p)
+		}
+	})
+}

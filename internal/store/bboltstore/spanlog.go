@@ -146,30 +146,58 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 			return err
 		}
 	}
-	l.buf = l.buf[:0]
-	start := l.size
 	n := 0
 	for _, r := range group {
 		n += len(r.packed)
 	}
 	// The pointers live as long as their requests; one block holds them all.
 	ptrs := make([]byte, 0, n*maxPointerLen)
+	f := l.files[l.active]
+	// Bodies are gathered into writes of up to writeChunk bytes: few calls, and a buffer
+	// that does not grow with the group.
+	if l.buf == nil {
+		l.buf = make([]byte, 0, writeChunk)
+	}
+	l.buf = l.buf[:0]
+	flush := func() error {
+		if len(l.buf) == 0 {
+			return nil
+		}
+		_, err := f.WriteAt(l.buf, l.size)
+		// On an error part of it may be in the file; nothing points at it, and the next
+		// group writes past it.
+		l.size += int64(len(l.buf))
+		l.buf = l.buf[:0]
+		if err != nil {
+			return fmt.Errorf("write span log segment %d: %w", l.active, err)
+		}
+		return nil
+	}
 	for _, r := range group {
 		for i, v := range r.packed {
-			off := start + int64(len(l.buf))
-			l.buf = append(l.buf, v...)
+			if len(l.buf)+len(v) > cap(l.buf) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			off := l.size + int64(len(l.buf))
+			if len(v) > cap(l.buf) { // larger than a chunk: written as it is
+				if _, err := f.WriteAt(v, off); err != nil {
+					l.size += int64(len(v))
+					return fmt.Errorf("write span log segment %d: %w", l.active, err)
+				}
+				l.size += int64(len(v))
+			} else {
+				l.buf = append(l.buf, v...)
+			}
 			at := len(ptrs)
 			ptrs = appendSpanPointer(ptrs, l.active, off, v)
 			r.packed[i] = ptrs[at:len(ptrs):len(ptrs)]
 		}
 	}
-	f := l.files[l.active]
-	if _, err := f.WriteAt(l.buf, start); err != nil {
-		// Part of it may be in the file; nothing points at it, and the next group writes past it.
-		l.size += int64(len(l.buf))
-		return fmt.Errorf("write span log segment %d: %w", l.active, err)
+	if err := flush(); err != nil {
+		return err
 	}
-	l.size += int64(len(l.buf))
 	syncDir, end := l.newSegment, l.size
 	l.newSegment = false
 	from := l.dropped &^ (dropAlign - 1)
@@ -193,6 +221,9 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 	}(l.pending)
 	return nil
 }
+
+// writeChunk is the most bytes one write of the log gathers.
+const writeChunk = 1 << 20
 
 // dropAlign is the unit of the page cache that dropping works in.
 var dropAlign = int64(os.Getpagesize())

@@ -296,3 +296,28 @@ func FuzzParseSpanPointer(f *testing.F) {
 		}
 	})
 }
+
+func TestSpanLog_BodyLargerThanAWrite(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpanLogStore(t, dir, 0)
+	// Random text does not compress: the body is larger than one gathered write.
+	rnd := make([]byte, writeChunk*3/2)
+	for i, x := 0, uint64(88172645463325252); i < len(rnd); i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		rnd[i] = 'a' + byte(x%26)
+	}
+	spans := storetest.MakeSpans(t, "p1", storetest.AgentTrace(1, 0)...)
+	big := storetest.MakeSpans(t, "p1", storetest.SpanSpec{Trace: 2, ID: 1, Name: "big", EndMS: 5, Attrs: map[string]any{"blob": string(rnd)}})
+	spans = append(append(spans, big...), storetest.MakeSpans(t, "p1", storetest.AgentTrace(3, 0)...)...)
+	if err := s.WriteSpans(context.Background(), spans); err != nil {
+		t.Fatal(err)
+	}
+	wantSpans(t, s, 1, 4)
+	wantSpans(t, s, 3, 4)
+	got, err := s.GetSpans(context.Background(), "p1", storetest.TraceHex(2))
+	if err != nil || len(got) != 1 || !bytes.Equal(got[0].Raw, big[0].Raw) {
+		t.Fatalf("the large span read back: %d spans, %v", len(got), err)
+	}
+}

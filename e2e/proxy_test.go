@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -98,11 +99,20 @@ func TestE2E_ProxyWithOfficialOpenAIClient(t *testing.T) {
 	if code := c.apiGet("/api/v1/traces/"+r.ID, &trace); code != http.StatusOK {
 		t.Fatalf("raw trace: %d", code)
 	}
-	db, err := os.ReadFile(filepath.Join(c.dataDir, "data", "tracehound.db"))
-	if err != nil {
+	// The store's files: tracehound.db and the span log's segments (their bodies are
+	// compressed, which "stored spans" above covers decompressed).
+	var files []byte
+	if err := filepath.WalkDir(filepath.Join(c.dataDir, "data"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		files = append(files, b...)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
-	for what, b := range map[string][]byte{"record": raw, "stored spans": trace, "log": c.log.Bytes(), "store file": db} {
+	for what, b := range map[string][]byte{"record": raw, "stored spans": trace, "log": c.log.Bytes(), "store files": files} {
 		if bytes.Contains(b, []byte("sk-provider-secret")) {
 			t.Fatalf("the provider key reached the %s", what)
 		}

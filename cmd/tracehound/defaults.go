@@ -93,7 +93,7 @@ func printBanner(getenv func(string) string) {
   OTLP HTTP      http://%s/v1/traces  (also http://%s/otel/v1/traces)
   LLM proxy      http://%s/v1  (OpenAI and Anthropic base URL)
   Records API    http://%s/api/v1/records
-  Store          %s/tracehound.db
+  Store          %s  (tracehound.db, span bodies in spans/)
   Metrics        http://%s:%s/metrics
 Send traces with: OTEL_EXPORTER_OTLP_ENDPOINT=http://%s and an API key (see below, or
   run 'tracehound keys create --project <name>')

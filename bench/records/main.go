@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand"
 	"net"
 	"net/http"
@@ -430,12 +431,22 @@ func measure(base string, g *gen) error {
 	exEl := time.Since(t)
 	fmt.Printf("export: %d records (%.0f MiB JSONL) in %s: %.0f records/s\n", lines, float64(bytes)/(1<<20), exEl.Round(time.Millisecond), float64(lines)/exEl.Seconds())
 
-	fi, err := os.Stat(filepath.Join(*flagDir, "tracehound.db"))
-	if err != nil {
+	// The store's files: tracehound.db and the span log's segments under spans/.
+	var size int64
+	if err := filepath.WalkDir(*flagDir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			size += fi.Size()
+		}
+		return err
+	}); err != nil {
 		return err
 	}
 	fmt.Printf("store: %.2f GiB on disk, %.0f bytes per record (%d records; spans kept raw)\n",
-		float64(fi.Size())/(1<<30), float64(fi.Size())/float64(max(total.Total.RecordCount, 1)), total.Total.RecordCount)
+		float64(size)/(1<<30), float64(size)/float64(max(total.Total.RecordCount, 1)), total.Total.RecordCount)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	inuse := ms.HeapInuse

@@ -88,6 +88,10 @@ type Options struct {
 	// SpanLogSegmentBytes is the size past which the span log starts a new segment file (see
 	// spanlog.go); 0 means defaultSpanLogSegmentBytes.
 	SpanLogSegmentBytes int64
+	// SpanLogCacheBytes is how many of the span log's newest bytes stay in the page cache;
+	// older ones are dropped from it (see spanlog.go). 0 means defaultSpanLogCacheBytes, a
+	// negative number none.
+	SpanLogCacheBytes int64
 }
 
 // defaultPageSize is four times the usual OS page. bbolt writes each dirty page of a commit
@@ -115,6 +119,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.SpanLogSegmentBytes <= 0 {
 		o.SpanLogSegmentBytes = defaultSpanLogSegmentBytes
+	}
+	if o.SpanLogCacheBytes == 0 {
+		o.SpanLogCacheBytes = defaultSpanLogCacheBytes
 	}
 }
 
@@ -189,7 +196,7 @@ func Open(dir string, logger *zap.Logger, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	sl, err := openSpanLog(filepath.Join(dir, spanLogDir), opts.SpanLogSegmentBytes)
+	sl, err := openSpanLog(filepath.Join(dir, spanLogDir), opts.SpanLogSegmentBytes, opts.SpanLogCacheBytes)
 	if err == nil {
 		if err = db.View(sl.prune); err != nil {
 			_ = sl.close()

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,9 +25,10 @@ import (
 // record's span tree, an export's message lists). In bbolt each commit rewrote the right edge
 // of the spans bucket and every new page went through the page cache, which the file's growth
 // kept growing (on the benchmark VM a new page-cache page grew 5–15× dearer past ~2 GiB, see
-// docs/benchmarks.md, tenth round). The log is written sequentially, and the range a commit
-// synced is dropped from the page cache right away (POSIX_FADV_DONTNEED where there is one):
-// bbolt's file keeps only records and indexes, which the writer and queries do read.
+// docs/benchmarks.md, tenth round). The log is written sequentially, and only its newest
+// synced bytes (256 MiB by default) stay in the page cache; older ranges are dropped with
+// POSIX_FADV_DONTNEED where there is one. bbolt's file keeps only records and indexes, which
+// the writer and queries do read.
 //
 // Space comes back by segments: each segment's live bytes are counted in the span_log bucket,
 // in the transactions that put and delete spans, and a segment whose spans are all deleted
@@ -43,6 +45,10 @@ import (
 // (stores written before schema 6) start with compressedMarker, or are plain protobuf, which
 // no field 0 starts.
 const spanLogMarker = 0x01
+
+// defaultSpanLogCacheBytes is how many of the newest synced bytes of the log stay in the page
+// cache (see dropOld).
+const defaultSpanLogCacheBytes = 256 << 20
 
 // defaultSpanLogSegmentBytes is the size past which the log starts a new segment. Smaller
 // segments give space back in finer steps; each is a file (opened on first read).
@@ -62,20 +68,33 @@ type spanLog struct {
 	files map[uint32]*os.File
 
 	// Only the writer goroutine uses these.
-	active     uint32 // the segment appends go to
-	size       int64  // its length: where the next append starts
-	dropped    int64  // the part of it already dropped from the page cache
-	newSegment bool   // active was created since the last sync, and the directory not synced
-	buf        []byte // one commit's bodies, written with one call
+	active     uint32   // the segment appends go to
+	activeFile *os.File // its file (also in files, which readers may add to meanwhile)
+	size       int64    // its length: where the next append starts
+	newSegment bool     // active was created since the last sync, and the directory not synced
+	buf        []byte   // bodies gathered for one write (see writeChunk)
 	pending    chan error
+	// writing is the range the pending sync covers; once synced it joins cached, the synced
+	// ranges still in the page cache, oldest first, cachedBytes long in all. Beyond
+	// cacheBytes the oldest are dropped (see dropOld).
+	writing     logRange
+	cached      []logRange
+	cachedBytes int64
+	cacheBytes  int64
+}
+
+// A logRange is a range of bytes of one segment.
+type logRange struct {
+	seg        uint32
+	start, end int64
 }
 
 // openSpanLog opens the log under dir, creating it when missing.
-func openSpanLog(dir string, segmentBytes int64) (*spanLog, error) {
+func openSpanLog(dir string, segmentBytes, cacheBytes int64) (*spanLog, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create span log directory %s: %w", dir, err)
 	}
-	l := &spanLog{dir: dir, segmentBytes: segmentBytes, files: map[uint32]*os.File{}}
+	l := &spanLog{dir: dir, segmentBytes: segmentBytes, cacheBytes: max(cacheBytes, 0), files: map[uint32]*os.File{}}
 	segs, err := l.segments()
 	if err != nil {
 		return nil, err
@@ -93,8 +112,8 @@ func openSpanLog(dir string, segmentBytes int64) (*spanLog, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("open span log: %w", err)
 	}
-	l.files[l.active] = f
-	l.size, l.dropped = fi.Size(), fi.Size()
+	l.files[l.active], l.activeFile = f, f
+	l.size = fi.Size()
 	return l, nil
 }
 
@@ -133,7 +152,7 @@ func (l *spanLog) rotate(id uint32) error {
 	l.mu.Lock()
 	l.files[id] = f
 	l.mu.Unlock()
-	l.active, l.size, l.dropped, l.newSegment = id, 0, 0, true
+	l.active, l.activeFile, l.size, l.newSegment = id, f, 0, true
 	return nil
 }
 
@@ -141,18 +160,21 @@ func (l *spanLog) rotate(id uint32) error {
 // request's packed values by pointers to them. The write is synced in the background; the
 // caller must wait for it (wait) before it commits the pointers.
 func (l *spanLog) appendGroup(group []*writeRequest) error {
+	_ = l.wait() // a failed transaction may have left it; its error went with that one
+	l.dropOld()
 	if l.size >= l.segmentBytes {
 		if err := l.rotate(l.active + 1); err != nil {
 			return err
 		}
 	}
+	start := l.size
 	n := 0
 	for _, r := range group {
 		n += len(r.packed)
 	}
 	// The pointers live as long as their requests; one block holds them all.
 	ptrs := make([]byte, 0, n*maxPointerLen)
-	f := l.files[l.active]
+	f := l.activeFile
 	// Bodies are gathered into writes of up to writeChunk bytes: few calls, and a buffer
 	// that does not grow with the group.
 	if l.buf == nil {
@@ -198,21 +220,14 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 	if err := flush(); err != nil {
 		return err
 	}
-	syncDir, end := l.newSegment, l.size
+	syncDir := l.newSegment
 	l.newSegment = false
-	from := l.dropped &^ (dropAlign - 1)
-	// The tail's last partial page stays cached: the next append writes into it, and a page
-	// not in the cache would be read from disk first.
-	l.dropped = end &^ (dropAlign - 1)
-	to := l.dropped
+	l.writing = logRange{seg: l.active, start: start, end: l.size}
 	l.pending = make(chan error, 1)
 	go func(done chan<- error) {
 		err := f.Sync()
 		if err == nil && syncDir {
 			err = syncDirectory(l.dir)
-		}
-		if err == nil && to > from {
-			dropCachedRange(f, from, to-from) // only a saving; the data is synced either way
 		}
 		if err != nil {
 			err = fmt.Errorf("sync span log segment %s: %w", f.Name(), err)
@@ -235,7 +250,43 @@ func (l *spanLog) wait() error {
 	}
 	err := <-l.pending
 	l.pending = nil
+	if err == nil && l.writing.end > l.writing.start {
+		l.addCached(l.writing)
+	}
 	return err
+}
+
+// addCached notes a synced range as being in the page cache.
+func (l *spanLog) addCached(r logRange) {
+	l.cachedBytes += r.end - r.start
+	if n := len(l.cached); n > 0 && l.cached[n-1].seg == r.seg && l.cached[n-1].end == r.start {
+		l.cached[n-1].end = r.end
+		return
+	}
+	l.cached = append(l.cached, r)
+}
+
+// dropOld drops the oldest synced ranges from the page cache until cacheBytes are left: the
+// newest bodies are the likeliest to be read (the records list shows the newest first, an
+// export takes recent traffic), and the rest should not grow the cache with the store. A
+// range's first page may hold the end of the range before; starting there, no page is left
+// behind half-dropped.
+func (l *spanLog) dropOld() {
+	for l.cachedBytes > l.cacheBytes && len(l.cached) > 0 {
+		r := &l.cached[0]
+		n := min(r.end-r.start, l.cachedBytes-l.cacheBytes)
+		l.mu.RLock()
+		if f := l.files[r.seg]; f != nil {
+			from := r.start &^ (dropAlign - 1)
+			dropCachedRange(f, from, r.start+n-from)
+		}
+		l.mu.RUnlock()
+		r.start += n
+		l.cachedBytes -= n
+		if r.start >= r.end {
+			l.cached = l.cached[1:]
+		}
+	}
 }
 
 func syncDirectory(dir string) error {
@@ -365,6 +416,14 @@ func (l *spanLog) remove(ids []uint32) error {
 		if err := os.Remove(l.segmentPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove span log segment: %w", err))
 		}
+		// Its pages went with the file.
+		l.cached = slices.DeleteFunc(l.cached, func(r logRange) bool {
+			if r.seg == id {
+				l.cachedBytes -= r.end - r.start
+				return true
+			}
+			return false
+		})
 	}
 	return errors.Join(errs...)
 }

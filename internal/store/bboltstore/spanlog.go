@@ -94,6 +94,10 @@ func openSpanLog(dir string, segmentBytes, cacheBytes int64) (*spanLog, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create span log directory %s: %w", dir, err)
 	}
+	// The directory's own entry must last as long as the pointers into it.
+	if err := syncDirectory(filepath.Dir(dir)); err != nil {
+		return nil, fmt.Errorf("sync %s: %w", filepath.Dir(dir), err)
+	}
 	l := &spanLog{dir: dir, segmentBytes: segmentBytes, cacheBytes: max(cacheBytes, 0), files: map[uint32]*os.File{}}
 	segs, err := l.segments()
 	if err != nil {
@@ -349,6 +353,11 @@ func (l *spanLog) read(p []byte) ([]byte, error) {
 	f, err := l.file(ref.seg)
 	if err != nil {
 		return nil, err
+	}
+	if ref.n > writeChunk { // a damaged pointer must not make a huge allocation
+		if fi, err := f.Stat(); err != nil || ref.off+int64(ref.n) > fi.Size() {
+			return nil, fmt.Errorf("span log segment %d at %d (%d bytes): past the end of the segment: the store is damaged", ref.seg, ref.off, ref.n)
+		}
 	}
 	b := make([]byte, ref.n)
 	if _, err := f.ReadAt(b, ref.off); err != nil {

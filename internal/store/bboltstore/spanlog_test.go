@@ -3,6 +3,7 @@ package bboltstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -255,6 +256,13 @@ func TestSpanLog_DamagedBodyIsAnError(t *testing.T) {
 		t.Fatalf("GetSpans over a damaged body: %v", err)
 	}
 	wantSpans(t, s, 2, 4)
+
+	// A damaged pointer that claims a huge body is refused before anything is allocated.
+	huge := binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint([]byte{spanLogMarker}, 1), 0), 1<<30)
+	huge = append(huge, 0, 0, 0, 0)
+	if _, err := s.spanLog.read(huge); err == nil || !strings.Contains(err.Error(), "past the end") {
+		t.Fatalf("a pointer past the segment's end: %v", err)
+	}
 }
 
 func TestSpanPointer_RoundTrip(t *testing.T) {

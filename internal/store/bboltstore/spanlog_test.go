@@ -329,3 +329,77 @@ func TestSpanLog_BodyLargerThanAWrite(t *testing.T) {
 		t.Fatalf("the large span read back: %d spans, %v", len(got), err)
 	}
 }
+
+// A store of schema 5 keeps span bodies inline in the spans bucket: they still read, retention
+// deletes them, and new spans go to the log.
+func TestSpanLog_InlineValuesOfSchema5(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpanLogStore(t, dir, 0)
+	writeTraces(t, s, 1, 20, -3_600_000)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seg, err := os.ReadFile(filepath.Join(dir, spanLogDir, "00000001.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSpans)
+		inline := map[string][]byte{}
+		if err := b.ForEach(func(k, v []byte) error {
+			ref, err := parseSpanPointer(v)
+			if err != nil {
+				return err
+			}
+			inline[string(k)] = append([]byte(nil), seg[ref.off:ref.off+int64(ref.n)]...)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for k, v := range inline {
+			if err := b.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteBucket(bucketSpanLog); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("5"))
+	})
+	_ = db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, spanLogDir)); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openSpanLogStore(t, dir, 0)
+	wantSpans(t, s, 3, 4)
+	writeTraces(t, s, 100, 5, 0)
+	wantSpans(t, s, 102, 4)
+	n, err := s.DeleteBefore(context.Background(), time.Date(2026, 11, 25, 11, 30, 0, 0, time.UTC))
+	if err != nil || n != 20 {
+		t.Fatalf("retention over inline spans: deleted %d, %v; want 20", n, err)
+	}
+	size, err := s.Size()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live int64
+	for _, v := range spanValues(t, s) {
+		ref, err := parseSpanPointer(v)
+		if err != nil {
+			t.Fatalf("a value left after retention is not a pointer: %v", err)
+		}
+		live += int64(ref.n)
+	}
+	if live != size.LogLiveBytes || live == 0 {
+		t.Fatalf("live bytes: counted %d, pointers %d", size.LogLiveBytes, live)
+	}
+	wantSpans(t, s, 104, 4)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"math/rand"
 	"net/http"
@@ -181,6 +182,36 @@ func TestDurability_KillLoop(t *testing.T) {
 	if unfound > 0 {
 		t.Fatalf("%d of %d acknowledged traces not found by searching %q after %d SIGKILLs", unfound, len(acked), searchWord, kills)
 	}
-	t.Logf("%d SIGKILLs: %d acknowledged traces all present and found by search, %d stored in total, %d requests acknowledged only after a retry, %d wrong span counts",
+	// Every acknowledged trace's spans read back: their bodies are in the span log, which a
+	// commit syncs before bbolt commits the pointers to them.
+	unreadable := 0
+	for id := range acked {
+		var trace struct {
+			ResourceSpans []struct {
+				ScopeSpans []struct {
+					Spans []json.RawMessage `json:"spans"`
+				} `json:"scopeSpans"`
+			} `json:"resourceSpans"`
+		}
+		if code := c.apiGet("/api/v1/traces/"+id, &trace); code != http.StatusOK {
+			unreadable++
+			t.Errorf("spans of trace %s after kills: %d", id, code)
+			continue
+		}
+		n := 0
+		for _, rs := range trace.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				n += len(ss.Spans)
+			}
+		}
+		if n != 4 {
+			unreadable++
+			t.Errorf("trace %s reads back %d spans, want 4", id, n)
+		}
+	}
+	if unreadable > 0 {
+		t.Fatalf("%d of %d acknowledged traces' spans unreadable after %d SIGKILLs", unreadable, len(acked), kills)
+	}
+	t.Logf("%d SIGKILLs: %d acknowledged traces all present, found by search and their spans read back, %d stored in total, %d requests acknowledged only after a retry, %d wrong span counts",
 		kills, len(acked), len(got), sentAfterAck, dup)
 }

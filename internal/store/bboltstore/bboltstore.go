@@ -127,7 +127,8 @@ func (o *Options) withDefaults() {
 
 // Store is a store.Store on one bbolt file.
 type Store struct {
-	// mu guards db: readers hold it shared; compaction takes it exclusively to swap files.
+	// mu guards db and the span log's segments: readers hold it shared; compaction takes it
+	// exclusively to swap files, retention to remove segments no span points into any more.
 	mu     sync.RWMutex
 	db     *bolt.DB
 	path   string

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tracehound/tracehound/internal/durable"
 )
 
 // fileDoc is the keys file's top level. A bare list of entries is accepted too.
@@ -174,16 +176,8 @@ func WriteFile(path string, entries []Entry) error {
 	return nil
 }
 
-// syncDir makes the rename durable. Best effort: not every platform can sync a
-// directory, and the rename itself has already happened.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
-}
+// syncDir makes the rename durable. Best effort: the rename itself has already happened.
+func syncDir(dir string) { _ = durable.SyncDir(dir) }
 
 // readForUpdate reads the file that a mutation will rewrite. A missing file is an empty
 // list; a file that does not parse is an error, so that it is never overwritten.

@@ -199,8 +199,12 @@ func Open(dir string, logger *zap.Logger, opts Options) (*Store, error) {
 	}
 	sl, err := openSpanLog(filepath.Join(dir, spanLogDir), opts.SpanLogSegmentBytes, opts.SpanLogCacheBytes)
 	if err == nil {
-		if err = db.View(sl.prune); err != nil {
+		var pruned []uint32
+		if err = db.View(func(tx *bolt.Tx) (err error) { pruned, err = sl.prune(tx); return err }); err != nil {
 			_ = sl.close()
+		} else if len(pruned) > 0 {
+			logger.Info("Removed span log segments that hold nothing committed (left by a crash or an interrupted retention)",
+				zap.String("dir", sl.dir), zap.Int("segments", len(pruned)))
 		}
 	}
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tracehound/tracehound/internal/durable"
 )
 
 // The span log holds the stored spans' bodies (their compressed OTLP bytes) outside bbolt's
@@ -95,8 +97,8 @@ func openSpanLog(dir string, segmentBytes, cacheBytes int64) (*spanLog, error) {
 		return nil, fmt.Errorf("create span log directory %s: %w", dir, err)
 	}
 	// The directory's own entry must last as long as the pointers into it.
-	if err := syncDirectory(filepath.Dir(dir)); err != nil {
-		return nil, fmt.Errorf("sync %s: %w", filepath.Dir(dir), err)
+	if err := durable.SyncDir(filepath.Dir(dir)); err != nil {
+		return nil, fmt.Errorf("open span log: %w", err)
 	}
 	l := &spanLog{dir: dir, segmentBytes: segmentBytes, cacheBytes: max(cacheBytes, 0), files: map[uint32]*os.File{}}
 	segs, err := l.segments()
@@ -231,7 +233,7 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 	go func(done chan<- error) {
 		err := f.Sync()
 		if err == nil && syncDir {
-			err = syncDirectory(l.dir)
+			err = durable.SyncDir(l.dir)
 		}
 		if err != nil {
 			err = fmt.Errorf("sync span log segment %s: %w", f.Name(), err)
@@ -293,15 +295,6 @@ func (l *spanLog) dropOld() {
 	}
 }
 
-func syncDirectory(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // maxPointerLen bounds a pointer's length: marker, three uvarints, checksum.
 const maxPointerLen = 1 + binary.MaxVarintLen32 + binary.MaxVarintLen64 + binary.MaxVarintLen32 + 4
 
@@ -356,7 +349,7 @@ func (l *spanLog) read(p []byte) ([]byte, error) {
 	}
 	if ref.n > writeChunk { // a damaged pointer must not make a huge allocation
 		if fi, err := f.Stat(); err != nil || ref.off+int64(ref.n) > fi.Size() {
-			return nil, fmt.Errorf("span log segment %d at %d (%d bytes): past the end of the segment: the store is damaged", ref.seg, ref.off, ref.n)
+			return nil, fmt.Errorf("span log segment %s at %d (%d bytes): past the end of the segment: the store is damaged (restore the store directory from a backup)", l.segmentPath(ref.seg), ref.off, ref.n)
 		}
 	}
 	b := make([]byte, ref.n)
@@ -364,7 +357,7 @@ func (l *spanLog) read(p []byte) ([]byte, error) {
 		return nil, fmt.Errorf("read span log segment %d at %d (%d bytes): %w", ref.seg, ref.off, ref.n, err)
 	}
 	if crc32.Checksum(b, crcTable) != ref.crc {
-		return nil, fmt.Errorf("span log segment %d at %d (%d bytes): checksum mismatch: the file is damaged", ref.seg, ref.off, ref.n)
+		return nil, fmt.Errorf("span log segment %s at %d (%d bytes): checksum mismatch: the file is damaged (this span's trace cannot be shown; restore the store directory from a backup)", l.segmentPath(ref.seg), ref.off, ref.n)
 	}
 	return b, nil
 }
@@ -438,11 +431,12 @@ func (l *spanLog) remove(ids []uint32) error {
 }
 
 // prune removes the segment files that hold nothing committed: those, other than the active
-// one, without live bytes in the span_log bucket (see the crash-safety note above).
-func (l *spanLog) prune(tx *bolt.Tx) error {
+// one, without live bytes in the span_log bucket (see the crash-safety note above). It returns
+// the segments it removed.
+func (l *spanLog) prune(tx *bolt.Tx) ([]uint32, error) {
 	segs, err := l.segments()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b := tx.Bucket(bucketSpanLog)
 	var dead []uint32
@@ -451,7 +445,7 @@ func (l *spanLog) prune(tx *bolt.Tx) error {
 			dead = append(dead, id)
 		}
 	}
-	return l.remove(dead)
+	return dead, l.remove(dead)
 }
 
 // liveBytes sums the live bytes of every segment.

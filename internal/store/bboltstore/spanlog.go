@@ -187,19 +187,20 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 		l.buf = make([]byte, 0, writeChunk)
 	}
 	l.buf = l.buf[:0]
-	flush := func() error {
-		if len(l.buf) == 0 {
-			return nil
-		}
-		_, err := f.WriteAt(l.buf, l.size)
-		// On an error part of it may be in the file; nothing points at it, and the next
-		// group writes past it.
-		l.size += int64(len(l.buf))
-		l.buf = l.buf[:0]
+	// write puts b at the end of the segment. After an error part of it may be in the file;
+	// nothing points at it, and the next group writes past it.
+	write := func(b []byte) error {
+		_, err := f.WriteAt(b, l.size)
+		l.size += int64(len(b))
 		if err != nil {
 			return fmt.Errorf("write span log segment %d: %w", l.active, err)
 		}
 		return nil
+	}
+	flush := func() error {
+		err := write(l.buf)
+		l.buf = l.buf[:0]
+		return err
 	}
 	for _, r := range group {
 		for i, v := range r.packed {
@@ -210,11 +211,9 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 			}
 			off := l.size + int64(len(l.buf))
 			if len(v) > cap(l.buf) { // larger than a chunk: written as it is
-				if _, err := f.WriteAt(v, off); err != nil {
-					l.size += int64(len(v))
-					return fmt.Errorf("write span log segment %d: %w", l.active, err)
+				if err := write(v); err != nil {
+					return err
 				}
-				l.size += int64(len(v))
 			} else {
 				l.buf = append(l.buf, v...)
 			}

@@ -34,14 +34,11 @@ if [ -n "$REV" ]; then git -C "$ROOT" worktree add --detach -q "$TMP/src" "$REV"
 
 G=$("$TMP/loadgen" -free-port); H=$("$TMP/loadgen" -free-port); A=$("$TMP/loadgen" -free-port)
 mkdir -p "$TMP/run"
-( cd "$TMP/run" && exec env TRACEHOUND_OTLP_GRPC_ENDPOINT=127.0.0.1:$G TRACEHOUND_OTLP_HTTP_ENDPOINT=127.0.0.1:$H \
-    TRACEHOUND_API_ENDPOINT=127.0.0.1:$A TRACEHOUND_DATA_DIR="$TMP/run/data" TRACEHOUND_METRICS_LEVEL=none \
-    "$TMP/tracehound" "${EXTRA[@]}" > "$TMP/tracehound.log" 2>&1 ) & PID=$!
-for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$G") 2>/dev/null && break; sleep 0.1; done
+source "$ROOT/bench/lib.sh"   # wait_port, start_tracehound_at, bearer_from_log
+start_tracehound_at "$TMP/tracehound" "$TMP/run" "$G" "$H" "$A" "$TMP/tracehound.log" "${EXTRA[@]}"
 AUTH=()
-if grep -q 'Bearer th_' "$TMP/tracehound.log"; then
-  AUTH=(-auth "Bearer $(grep -o 'th_[A-Za-z0-9_-]*' "$TMP/tracehound.log" | head -1)")
-fi
+BEARER=$(bearer_from_log "$TMP/tracehound.log")
+[ -n "$BEARER" ] && AUTH=(-auth "$BEARER")
 
 echo "tracehound from ${REV:-the working tree}${EXTRA[*]:+ with ${EXTRA[*]}}: $RUNS runs of $DURATION at $C senders on one store"
 printf '%-4s %10s %10s %9s %8s %9s\n' run "store MB" "spans/s" "CPU s/10k" "gen CPU" "anon MiB"

@@ -47,13 +47,7 @@ stop_sut() {
 }
 trap stop_sut EXIT
 
-wait_port() {
-  for _ in $(seq 1 300); do
-    if (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  say "port $1 never opened"; return 1
-}
+source "$ROOT/bench/lib.sh"   # wait_port, start_tracehound_at, bearer_from_log
 
 # run_load NAME GRPC_PORT HTTP_PORT [QUERY_URL]: one closed-loop run per CONCURRENCY level
 # (send → queryable probes after the last), each result in results/NAME.cN.json.
@@ -179,12 +173,7 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
            --config "yaml:extensions::pprof::endpoint: 127.0.0.1:$P"
            --config "yaml:service::extensions: [bearerauth, pathalias, bodylimit, pprof]")
 fi
-start_tracehound() {
-  ( cd "$TDIR" && exec env TRACEHOUND_OTLP_GRPC_ENDPOINT=127.0.0.1:$G TRACEHOUND_OTLP_HTTP_ENDPOINT=127.0.0.1:$H \
-      TRACEHOUND_API_ENDPOINT=127.0.0.1:$A TRACEHOUND_DATA_DIR="$TDIR/data" TRACEHOUND_METRICS_LEVEL=none \
-      "$BIN/tracehound" "${TH_ARGS[@]}" >> "$OUT/tracehound.log" 2>&1 ) & PID=$!
-  wait_port "$G"; wait_port "$A"
-}
+start_tracehound() { start_tracehound_at "$BIN/tracehound" "$TDIR" "$G" "$H" "$A" "$OUT/tracehound.log" "${TH_ARGS[@]}"; }
 : > "$OUT/tracehound.log"
 start_tracehound
 if [ -n "${BENCH_PROFILE:-}" ]; then
@@ -195,9 +184,7 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
     say "profiles: bench/out/tracehound.cpu.prof, bench/out/tracehound.heap.prof" ||
     say "could not fetch the profiles from the pprof extension on 127.0.0.1:$P" ) & PROF_PID=$!
 fi
-if grep -q 'Bearer th_' "$OUT/tracehound.log" 2>/dev/null; then
-  AUTH="Bearer $(grep -o 'th_[A-Za-z0-9_-]*' "$OUT/tracehound.log" | head -1)"
-fi
+AUTH=$(bearer_from_log "$OUT/tracehound.log")
 say "(c) tracehound default pipeline"
 run_load tracehound "$G" "$H" "http://127.0.0.1:$A/api/v1/records/%s"
 if [ "$RATE_SPANS" -gt 0 ]; then

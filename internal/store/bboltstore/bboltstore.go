@@ -47,7 +47,9 @@ const spanLogDir = "spans"
 //	   whose newest entries are in idx_pending
 //	6: span bodies in the span log (dir/spans, see spanlog.go), the spans bucket holding
 //	   pointers to them, + span_log (live bytes per segment); older inline values still read
-const schemaVersion = 6
+//	7: spans compressed in blocks (spanblock.go), pointed at by spanBlockMarker values that
+//	   a store of schema 6 would not read; its pointers still read
+const schemaVersion = 7
 
 // Buckets. Every key in every bucket but meta starts with the project prefix (see keys.go).
 var (
@@ -167,8 +169,9 @@ type Store struct {
 // function run in a transaction of its own on the writer goroutine.
 type writeRequest struct {
 	spans []store.Span
-	// packed are the spans' stored values (compressed Raw), made by the caller so that the
-	// single writer goroutine does not spend its time compressing.
+	// bodies are the spans' compressed OTLP bytes, made by the caller; the span log's
+	// appendGroup writes them and sets packed, each span's stored value (its pointer).
+	bodies spanBodies
 	packed [][]byte
 	// preps are the spans grouped by record and prepared (see preparedRecord).
 	preps []*preparedRecord
@@ -343,12 +346,12 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	packed := compressSpans(spans)
 	preps, err := s.prepare(spans)
 	if err != nil {
 		return err
 	}
-	return s.submit(ctx, &writeRequest{spans: spans, packed: packed, preps: preps, done: make(chan error, 1)})
+	bodies := packSpans(spans, preps)
+	return s.submit(ctx, &writeRequest{spans: spans, bodies: bodies, preps: preps, done: make(chan error, 1)})
 }
 
 // exec runs fn on the writer goroutine, so that it never races a compaction's file swap.

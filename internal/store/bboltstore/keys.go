@@ -206,48 +206,20 @@ const compressedMarker = 0x00
 // input), while the value kept is usually a third of that, so it is copied out exactly.
 var compressScratch = sync.Pool{New: func() any { return new([]byte) }}
 
+// compress returns the stored form of b: the marker, then b S2-compressed.
 func compress(b []byte) []byte {
-	v, _ := compressInto(nil, b, 0)
-	return v
-}
-
-// compressInto puts the stored form of b at the end of block, or at the start of a new block
-// of at least grow bytes when block has no room for it (values already cut from the old
-// block keep it). It returns the value, capped at its end, and the block to go on with.
-func compressInto(block, b []byte, grow int) (value, rest []byte) {
 	bp := compressScratch.Get().(*[]byte)
 	if need := s2.MaxEncodedLen(len(b)); cap(*bp) < need {
 		*bp = make([]byte, need)
 	}
 	enc := s2.Encode((*bp)[:cap(*bp)], b)
-	if cap(block)-len(block) < 1+len(enc) {
-		block = make([]byte, 0, max(grow, 1+len(enc)))
-	}
-	start := len(block)
-	block = append(append(block, compressedMarker), enc...)
+	v := make([]byte, 1+len(enc))
+	v[0] = compressedMarker
+	copy(v[1:], enc)
 	if cap(*bp) <= 1<<20 { // a rare huge value does not pin its buffer
 		compressScratch.Put(bp)
 	}
-	return block[start:len(block):len(block)], block
-}
-
-// compressSpans returns the stored form of every span's OTLP bytes, packed into a few
-// shared buffers rather than one allocation per span: the values live exactly as long as
-// their write request.
-func compressSpans(spans []store.Span) [][]byte {
-	left := 0
-	for i := range spans {
-		left += len(spans[i].Raw)
-	}
-	var block []byte
-	packed := make([][]byte, len(spans))
-	for i := range spans {
-		// Spans compress to about a quarter: a block sized for the rest at that ratio is
-		// usually the last one.
-		packed[i], block = compressInto(block, spans[i].Raw, left/4+64)
-		left -= len(spans[i].Raw)
-	}
-	return packed
+	return v
 }
 
 func decompress(b []byte) ([]byte, error) {

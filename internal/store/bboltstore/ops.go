@@ -60,8 +60,9 @@ func (s *Store) GetSpans(_ context.Context, project, traceID string) ([]store.Sp
 			return nil
 		}
 		cur := tx.Bucket(bucketSpans).Cursor()
+		bodies := bodyReader{l: s.spanLog}
 		for k, v := cur.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = cur.Next() {
-			raw, err := s.spanLog.spanBytes(v)
+			raw, err := bodies.spanBytes(v)
 			if err != nil {
 				return fmt.Errorf("trace %s: %w", traceID, err)
 			}

@@ -372,6 +372,7 @@ func fillMessages(spans *bolt.Bucket, l *spanLog, pp []byte, r *store.Record) er
 	a := &r.Assembly
 	var rawID string // the span last read (a single-call trace has both lists in one span)
 	var raw []byte
+	bodies := bodyReader{l: l} // both spans are usually in one block
 	for _, m := range [...]struct {
 		text   *string
 		spanID string
@@ -392,7 +393,7 @@ func fillMessages(spans *bolt.Bucket, l *spanLog, pp []byte, r *store.Record) er
 				continue
 			}
 			var err error
-			if raw, err = l.spanBytes(v); err != nil {
+			if raw, err = bodies.spanBytes(v); err != nil {
 				return fmt.Errorf("record %s: span %s: %w", r.TraceID, m.spanID, err)
 			}
 			rawID = m.spanID

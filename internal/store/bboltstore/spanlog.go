@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/s2"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/tracehound/tracehound/internal/durable"
@@ -47,6 +48,10 @@ import (
 // (stores written before schema 6) start with compressedMarker, or are plain protobuf, which
 // no field 0 starts.
 const spanLogMarker = 0x01
+
+// spanBlockMarker starts a spans-bucket value that points at a span in a compressed block of
+// spans (schema 7, see spanblock.go).
+const spanBlockMarker = 0x03
 
 // defaultSpanLogCacheBytes is how many of the newest synced bytes of the log stay in the page
 // cache (see dropOld).
@@ -176,12 +181,12 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 	start := l.size
 	n := 0
 	for _, r := range group {
-		n += len(r.packed)
+		n += len(r.spans)
 	}
 	// The pointers live as long as their requests; one block holds them all.
 	ptrs := make([]byte, 0, n*maxPointerLen)
 	f := l.activeFile
-	// Bodies are gathered into writes of up to writeChunk bytes: few calls, and a buffer
+	// Blocks are gathered into writes of up to writeChunk bytes: few calls, and a buffer
 	// that does not grow with the group.
 	if l.buf == nil {
 		l.buf = make([]byte, 0, writeChunk)
@@ -202,14 +207,18 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 		l.buf = l.buf[:0]
 		return err
 	}
+	var offs []int64
+	var crcs []uint32
 	for _, r := range group {
-		for i, v := range r.packed {
+		offs, crcs = offs[:0], crcs[:0]
+		for _, v := range r.bodies.blocks {
 			if len(l.buf)+len(v) > cap(l.buf) {
 				if err := flush(); err != nil {
 					return err
 				}
 			}
-			off := l.size + int64(len(l.buf))
+			offs = append(offs, l.size+int64(len(l.buf)))
+			crcs = append(crcs, crc32.Checksum(v, crcTable))
 			if len(v) > cap(l.buf) { // larger than a chunk: written as it is
 				if err := write(v); err != nil {
 					return err
@@ -217,9 +226,17 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 			} else {
 				l.buf = append(l.buf, v...)
 			}
-			at := len(ptrs)
-			ptrs = appendSpanPointer(ptrs, l.active, off, v)
-			r.packed[i] = ptrs[at:len(ptrs):len(ptrs)]
+		}
+		r.packed = make([][]byte, len(r.spans))
+		for i, at := range r.bodies.at {
+			if at.block < 0 {
+				continue
+			}
+			stored := len(r.bodies.blocks[at.block])
+			share := blockShare(stored, r.bodies.rawLen[at.block], at)
+			p := len(ptrs)
+			ptrs = appendBlockPointer(ptrs, l.active, offs[at.block], stored, crcs[at.block], at, share)
+			r.packed[i] = ptrs[p:len(ptrs):len(ptrs)]
 		}
 	}
 	if err := flush(); err != nil {
@@ -294,11 +311,11 @@ func (l *spanLog) dropOld() {
 	}
 }
 
-// maxPointerLen bounds a pointer's length: marker, three uvarints, checksum.
-const maxPointerLen = 1 + binary.MaxVarintLen32 + binary.MaxVarintLen64 + binary.MaxVarintLen32 + 4
+// maxPointerLen bounds a pointer's length: marker, six uvarints, checksum.
+const maxPointerLen = 1 + binary.MaxVarintLen32 + binary.MaxVarintLen64 + 4*binary.MaxVarintLen32 + 4
 
 // appendSpanPointer appends the spans-bucket value that points at body v, stored at off in
-// segment seg.
+// segment seg: a span compressed on its own, as schema 6 wrote them.
 func appendSpanPointer(p []byte, seg uint32, off int64, v []byte) []byte {
 	p = append(p, spanLogMarker)
 	p = binary.AppendUvarint(p, uint64(seg))
@@ -307,41 +324,68 @@ func appendSpanPointer(p []byte, seg uint32, off int64, v []byte) []byte {
 	return binary.LittleEndian.AppendUint32(p, crc32.Checksum(v, crcTable))
 }
 
+// appendBlockPointer appends the spans-bucket value of a span in a block (see spanblock.go):
+// where the block is stored (segment, offset, length), where the span is in the decompressed
+// block (start, length), the bytes it counts as live (share) and the block's checksum.
+func appendBlockPointer(p []byte, seg uint32, off int64, stored int, crc uint32, at bodyAt, share int64) []byte {
+	p = append(p, spanBlockMarker)
+	p = binary.AppendUvarint(p, uint64(seg))
+	p = binary.AppendUvarint(p, uint64(off))
+	p = binary.AppendUvarint(p, uint64(stored))
+	p = binary.AppendUvarint(p, uint64(at.start))
+	p = binary.AppendUvarint(p, uint64(at.n))
+	p = binary.AppendUvarint(p, uint64(share))
+	return binary.LittleEndian.AppendUint32(p, crc)
+}
+
 // A spanRef is a decoded span pointer.
 type spanRef struct {
-	seg uint32
-	off int64
-	n   int
-	crc uint32
+	seg   uint32
+	off   int64
+	n     int    // stored bytes: the body, or the block it is in
+	crc   uint32 // of the stored bytes
+	block bool   // the stored bytes are a block, of which the span is start:start+size
+	start int
+	size  int
+	share int64 // the live bytes the span counts for in its segment
 }
 
 var errBadPointer = errors.New("malformed span log pointer")
 
 func parseSpanPointer(p []byte) (spanRef, error) {
-	if len(p) == 0 || p[0] != spanLogMarker {
+	if len(p) == 0 || (p[0] != spanLogMarker && p[0] != spanBlockMarker) {
 		return spanRef{}, errBadPointer
 	}
+	block := p[0] == spanBlockMarker
 	p = p[1:]
-	var vals [3]uint64
-	for i := range vals {
+	var vals [6]uint64
+	n := 3
+	if block {
+		n = 6
+	}
+	for i := range vals[:n] {
 		v, k := binary.Uvarint(p)
 		if k <= 0 {
 			return spanRef{}, errBadPointer
 		}
 		vals[i], p = v, p[k:]
 	}
-	if len(p) != 4 || vals[0] == 0 || vals[0] > 1<<32-1 || vals[1] > 1<<62 || vals[2] > 1<<31 {
+	if len(p) != 4 || vals[0] == 0 || vals[0] > 1<<32-1 || vals[1] > 1<<62 || vals[2] > 1<<31 ||
+		vals[3] > 1<<31 || vals[4] > 1<<31 || vals[5] > 1<<31 {
 		return spanRef{}, errBadPointer
 	}
-	return spanRef{seg: uint32(vals[0]), off: int64(vals[1]), n: int(vals[2]), crc: binary.LittleEndian.Uint32(p)}, nil
+	ref := spanRef{seg: uint32(vals[0]), off: int64(vals[1]), n: int(vals[2]), crc: binary.LittleEndian.Uint32(p), share: int64(vals[2])}
+	if block {
+		if vals[5] == 0 {
+			return spanRef{}, errBadPointer
+		}
+		ref.block, ref.start, ref.size, ref.share = true, int(vals[3]), int(vals[4]), int64(vals[5])
+	}
+	return ref, nil
 }
 
-// read returns the body a pointer points at, checked against its checksum.
-func (l *spanLog) read(p []byte) ([]byte, error) {
-	ref, err := parseSpanPointer(p)
-	if err != nil {
-		return nil, err
-	}
+// read returns the stored bytes a pointer points at, checked against its checksum.
+func (l *spanLog) read(ref spanRef) ([]byte, error) {
 	f, err := l.file(ref.seg)
 	if err != nil {
 		return nil, err
@@ -361,17 +405,48 @@ func (l *spanLog) read(p []byte) ([]byte, error) {
 	return b, nil
 }
 
-// spanBytes returns the OTLP bytes of a span from its spans-bucket value: a pointer into the
-// log, or an inline value of an older store. The bytes are the caller's: v lives in bbolt's
-// mmap only during the transaction.
-func (l *spanLog) spanBytes(v []byte) ([]byte, error) {
+// A bodyReader reads spans' OTLP bytes from their spans-bucket values: pointers into the log,
+// or inline values of an older store. It keeps the block it decompressed last, so reading
+// the spans of one trace decompresses their block once.
+type bodyReader struct {
+	l     *spanLog
+	seg   uint32
+	off   int64
+	block []byte // decompressed; nil when there is none
+}
+
+// spanBytes returns the bytes of the span v stands for. They are the caller's, shared with
+// nothing it may change (v lives in bbolt's mmap only during the transaction; spans of one
+// block share its decompressed bytes, read-only).
+func (r *bodyReader) spanBytes(v []byte) ([]byte, error) {
 	switch {
-	case len(v) > 0 && v[0] == spanLogMarker:
-		b, err := l.read(v)
+	case len(v) > 0 && (v[0] == spanLogMarker || v[0] == spanBlockMarker):
+		ref, err := parseSpanPointer(v)
 		if err != nil {
 			return nil, err
 		}
-		return decompress(b)
+		if !ref.block {
+			b, err := r.l.read(ref)
+			if err != nil {
+				return nil, err
+			}
+			return decompress(b)
+		}
+		if r.block == nil || r.seg != ref.seg || r.off != ref.off {
+			b, err := r.l.read(ref)
+			if err != nil {
+				return nil, err
+			}
+			block, err := s2.Decode(nil, b)
+			if err != nil {
+				return nil, fmt.Errorf("span log segment %s at %d: decompress block: %w", r.l.segmentPath(ref.seg), ref.off, err)
+			}
+			r.seg, r.off, r.block = ref.seg, ref.off, block
+		}
+		if ref.start+ref.size > len(r.block) {
+			return nil, fmt.Errorf("span log segment %s at %d: span at %d (%d bytes) past the block's %d bytes: the store is damaged", r.l.segmentPath(ref.seg), ref.off, ref.start, ref.size, len(r.block))
+		}
+		return r.block[ref.start : ref.start+ref.size : ref.start+ref.size], nil
 	case len(v) > 0 && v[0] == compressedMarker:
 		return decompress(v)
 	default:
@@ -379,7 +454,6 @@ func (l *spanLog) spanBytes(v []byte) ([]byte, error) {
 	}
 }
 
-// file returns segment id's file, opening it on first use.
 func (l *spanLog) file(id uint32) (*os.File, error) {
 	l.mu.RLock()
 	f := l.files[id]
@@ -491,14 +565,14 @@ func segmentKey(id uint32) []byte { return binary.BigEndian.AppendUint32(nil, id
 // each segment; apply writes them into the span_log bucket.
 type liveDelta map[uint32]int64
 
-// count adds (sign +1) or takes away (sign -1) the body a spans-bucket value points at.
-// Inline values are not in the log.
+// count adds (sign +1) or takes away (sign -1) the live bytes of the body a spans-bucket
+// value points at. Inline values are not in the log.
 func (d liveDelta) count(v []byte, sign int64) {
-	if len(v) == 0 || v[0] != spanLogMarker {
+	if len(v) == 0 || (v[0] != spanLogMarker && v[0] != spanBlockMarker) {
 		return
 	}
 	if ref, err := parseSpanPointer(v); err == nil {
-		d[ref.seg] += sign * int64(ref.n)
+		d[ref.seg] += sign * ref.share
 	}
 }
 

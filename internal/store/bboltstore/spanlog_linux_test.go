@@ -73,7 +73,7 @@ func TestSpanLog_KeepsOnlyTheNewestBytesCached(t *testing.T) {
 		minResident, maxResident int
 	}{
 		{name: "default (256 MiB)", cacheBytes: 0, minResident: 95, maxResident: 100},
-		{name: "128 KiB", cacheBytes: 128 << 10, minResident: 1, maxResident: 40},
+		{name: "64 KiB", cacheBytes: 64 << 10, minResident: 1, maxResident: 40},
 		{name: "none", cacheBytes: -1, minResident: 0, maxResident: 15},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

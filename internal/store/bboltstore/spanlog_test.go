@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
@@ -80,7 +82,7 @@ func TestSpanLog_BodiesLiveOutsideTheFile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("spans bucket value %x: %v", v, err)
 		}
-		bodies += int64(ref.n)
+		bodies += ref.share
 	}
 	size, err := s.Size()
 	if err != nil {
@@ -106,7 +108,7 @@ func TestSpanLog_BodiesLiveOutsideTheFile(t *testing.T) {
 
 func TestSpanLog_RetentionGivesSegmentsBack(t *testing.T) {
 	dir := t.TempDir()
-	s := openSpanLogStore(t, dir, 32<<10) // a few traces per segment
+	s := openSpanLogStore(t, dir, 8<<10) // a few traces per segment
 	old := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	for i := 0; i < 30; i++ { // one commit each: segments fill one after the other
@@ -136,7 +138,7 @@ func TestSpanLog_RetentionGivesSegmentsBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		live += int64(ref.n)
+		live += ref.share
 	}
 	if live != sizeAfter.LogLiveBytes {
 		t.Fatalf("span_log counts %d live bytes, the pointers %d", sizeAfter.LogLiveBytes, live)
@@ -233,7 +235,8 @@ func TestSpanLog_OpenRemovesSegmentsWithNothingCommitted(t *testing.T) {
 func TestSpanLog_DamagedBodyIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	s := openSpanLogStore(t, dir, 0)
-	writeTraces(t, s, 1, 3, 0)
+	writeTraces(t, s, 1, 1, 0) // a block of its own
+	writeTraces(t, s, 2, 2, 0)
 	ref, err := parseSpanPointer(spanValues(t, s)[0])
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +263,11 @@ func TestSpanLog_DamagedBodyIsAnError(t *testing.T) {
 	// A damaged pointer that claims a huge body is refused before anything is allocated.
 	huge := binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint([]byte{spanLogMarker}, 1), 0), 1<<30)
 	huge = append(huge, 0, 0, 0, 0)
-	if _, err := s.spanLog.read(huge); err == nil || !strings.Contains(err.Error(), "past the end") {
+	ref, err = parseSpanPointer(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.spanLog.read(ref); err == nil || !strings.Contains(err.Error(), "past the end") {
 		t.Fatalf("a pointer past the segment's end: %v", err)
 	}
 }
@@ -277,14 +284,26 @@ func TestSpanPointer_RoundTrip(t *testing.T) {
 			t.Fatalf("%d-byte pointer, max %d", len(p), maxPointerLen)
 		}
 		ref, err := parseSpanPointer(p)
-		if err != nil || ref.seg != tc.seg || ref.off != tc.off || ref.n != tc.n {
+		if err != nil || ref.seg != tc.seg || ref.off != tc.off || ref.n != tc.n || ref.block || ref.share != int64(tc.n) {
 			t.Fatalf("round trip of %+v: %+v, %v", tc, ref, err)
+		}
+		at := bodyAt{start: uint32(tc.n / 3), n: uint32(tc.n / 2)}
+		p = appendBlockPointer(nil, tc.seg, tc.off, tc.n, 0xfeedf00d, at, int64(tc.n)+1)
+		if len(p) > maxPointerLen {
+			t.Fatalf("%d-byte block pointer, max %d", len(p), maxPointerLen)
+		}
+		ref, err = parseSpanPointer(p)
+		want := spanRef{seg: tc.seg, off: tc.off, n: tc.n, crc: 0xfeedf00d, block: true, start: tc.n / 3, size: tc.n / 2, share: int64(tc.n) + 1}
+		if err != nil || ref != want {
+			t.Fatalf("round trip of block pointer %+v: %+v, %v", want, ref, err)
 		}
 	}
 }
 
 func FuzzParseSpanPointer(f *testing.F) {
 	f.Add(appendSpanPointer(nil, 3, 99, []byte("body")))
+	f.Add(appendBlockPointer(nil, 3, 99, 1200, 0xdeadbeef, bodyAt{start: 500, n: 700}, 300))
+	f.Add([]byte{spanBlockMarker, 1, 0, 10, 0, 10, 0, 0, 0, 0, 0})
 	f.Add([]byte{spanLogMarker})
 	f.Add([]byte{spanLogMarker, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, p []byte) {
@@ -299,7 +318,14 @@ func FuzzParseSpanPointer(f *testing.F) {
 		if err != nil || again.seg != ref.seg || again.off != ref.off || again.n != ref.n {
 			t.Fatalf("%+v re-encoded reads as %+v, %v", ref, again, err)
 		}
-		if _, err := (&spanLog{dir: t.TempDir(), files: map[uint32]*os.File{}}).read(p); err == nil {
+		if ref.block {
+			again, err := parseSpanPointer(appendBlockPointer(nil, ref.seg, ref.off, ref.n, ref.crc, bodyAt{start: uint32(ref.start), n: uint32(ref.size)}, ref.share))
+			if err != nil || again != ref {
+				t.Fatalf("%+v re-encoded reads as %+v, %v", ref, again, err)
+			}
+		}
+		r := bodyReader{l: &spanLog{dir: t.TempDir(), files: map[uint32]*os.File{}}}
+		if _, err := r.spanBytes(p); err == nil {
 			t.Fatalf("an empty log read %x", p)
 		}
 	})
@@ -355,7 +381,11 @@ func TestSpanLog_InlineValuesOfSchema5(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			inline[string(k)] = append([]byte(nil), seg[ref.off:ref.off+int64(ref.n)]...)
+			raw, err := s2.Decode(nil, seg[ref.off:ref.off+int64(ref.n)])
+			if err != nil {
+				return err
+			}
+			inline[string(k)] = compress(raw[ref.start : ref.start+ref.size])
 			return nil
 		}); err != nil {
 			return err
@@ -396,7 +426,103 @@ func TestSpanLog_InlineValuesOfSchema5(t *testing.T) {
 		if err != nil {
 			t.Fatalf("a value left after retention is not a pointer: %v", err)
 		}
-		live += int64(ref.n)
+		live += ref.share
+	}
+	if live != size.LogLiveBytes || live == 0 {
+		t.Fatalf("live bytes: counted %d, pointers %d", size.LogLiveBytes, live)
+	}
+	wantSpans(t, s, 104, 4)
+}
+
+// A store of schema 6 points at spans compressed one by one: they still read, retention
+// counts them down and gives their segment back, and new spans go in blocks.
+func TestSpanLog_PointersOfSchema6(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpanLogStore(t, dir, 0)
+	writeTraces(t, s, 1, 20, -3_600_000)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seg1 := filepath.Join(dir, spanLogDir, "00000001.log")
+	seg, err := os.ReadFile(seg1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite every body as schema 6 stored it, into segment 2.
+	var old []byte
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSpans)
+		vals := map[string][]byte{}
+		if err := b.ForEach(func(k, v []byte) error {
+			ref, err := parseSpanPointer(v)
+			if err != nil || !ref.block {
+				return fmt.Errorf("value %x: %+v, %v", v, ref, err)
+			}
+			raw, err := s2.Decode(nil, seg[ref.off:ref.off+int64(ref.n)])
+			if err != nil {
+				return err
+			}
+			body := compress(raw[ref.start : ref.start+ref.size])
+			vals[string(k)] = appendSpanPointer(nil, 2, int64(len(old)), body)
+			old = append(old, body...)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for k, v := range vals {
+			if err := b.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		live := tx.Bucket(bucketSpanLog)
+		if err := live.Delete(segmentKey(1)); err != nil {
+			return err
+		}
+		if err := live.Put(segmentKey(2), binary.BigEndian.AppendUint64(nil, uint64(len(old)))); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("6"))
+	})
+	_ = db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(seg1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, spanLogDir, "00000002.log"), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, spanLogDir, "00000003.log"), nil, 0o600); err != nil {
+		t.Fatal(err) // the active segment new spans go to
+	}
+
+	s = openSpanLogStore(t, dir, 0)
+	wantSpans(t, s, 3, 4)
+	writeTraces(t, s, 100, 5, 0)
+	wantSpans(t, s, 102, 4)
+	n, err := s.DeleteBefore(context.Background(), time.Date(2026, 11, 25, 11, 30, 0, 0, time.UTC))
+	if err != nil || n != 20 {
+		t.Fatalf("retention over schema-6 pointers: deleted %d, %v; want 20", n, err)
+	}
+	if got := segmentFiles(t, dir); len(got) != 1 || !strings.HasSuffix(got[0], "00000003.log") {
+		t.Fatalf("segments after retention: %v, want only the active 00000003.log", got)
+	}
+	size, err := s.Size()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live int64
+	for _, v := range spanValues(t, s) {
+		ref, err := parseSpanPointer(v)
+		if err != nil || !ref.block {
+			t.Fatalf("a value left after retention: %+v, %v", ref, err)
+		}
+		live += ref.share
 	}
 	if live != size.LogLiveBytes || live == 0 {
 		t.Fatalf("live bytes: counted %d, pointers %d", size.LogLiveBytes, live)

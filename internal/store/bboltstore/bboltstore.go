@@ -147,6 +147,8 @@ type Store struct {
 	// cycle its progress, which only the writer goroutine uses.
 	merging atomic.Pointer[indexDelta]
 	cycle   mergeCycle
+	// mergeLimit is how many entries the next merge chunk takes (see nextMergeLimit).
+	mergeLimit int
 	// text holds the text postings of docs above textMark not yet written into idx_text,
 	// and textFlushing the buffer a flush is writing (see textbuffer.go). textMark and
 	// textRetryAt (after a failed flush) are only used by the writer goroutine.

@@ -759,3 +759,27 @@ func opsOf(m map[string]stagedEntry) []stagedOp {
 	}
 	return ops
 }
+
+func TestNextMergeLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		limit, entries int
+		nodes          int64
+		want           int
+	}{
+		{"clustered entries keep the largest chunk", mergeChunkEntries, mergeChunkEntries, 20, mergeChunkEntries},
+		{"scattered entries shrink it to the node bound", mergeChunkEntries, mergeChunkEntries, 1024, mergeChunkEntries * mergeChunkNodes / 1024},
+		{"at the bound it stays", 4096, 4096, mergeChunkNodes, 4096},
+		{"however scattered, not below the floor", 4096, 4096, 1 << 20, mergeChunkMin},
+		{"a full chunk under half the bound grows", 4096, 4096, mergeChunkNodes/2 - 1, 8192},
+		{"a cycle's short last chunk does not", 4096, 100, 3, 4096},
+		{"growth stops at mergeChunkEntries", mergeChunkEntries, mergeChunkEntries, 1, mergeChunkEntries},
+		{"a shrunk chunk is sized by what it took", 4096, 1000, 4 * mergeChunkNodes, max(mergeChunkMin, 1000/4)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := nextMergeLimit(tc.limit, tc.entries, tc.nodes); got != tc.want {
+				t.Fatalf("nextMergeLimit(%d, %d, %d) = %d, want %d", tc.limit, tc.entries, tc.nodes, got, tc.want)
+			}
+		})
+	}
+}

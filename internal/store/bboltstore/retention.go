@@ -32,8 +32,11 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 			return total, err
 		}
 		n := 0
-		// Each batch ends with an index merge: deleting entries of the index delta appends
-		// to idx_pending, which only a merge empties, and size retention measures the file.
+		// Each batch that deleted records ends with an index merge: deleting entries of the
+		// index delta appends to idx_pending, which only a merge empties, and size retention
+		// measures the file. A batch that found nothing to delete (most checks, and the one at
+		// start) does not merge: a whole merge is up to 400k entries, on the writer goroutine,
+		// and every write waited for it (0.7 s after a restart on a 3 GB store).
 		err := s.exec(ctx, func(s *Store) error {
 			var emptied []uint32
 			if err := s.db.Update(func(tx *bolt.Tx) error {
@@ -65,6 +68,9 @@ func (s *Store) deleteOldest(ctx context.Context, drop func(start int64) bool, m
 			}
 			if err := s.removeSegments(emptied); err != nil {
 				return err
+			}
+			if n == 0 {
+				return nil
 			}
 			return s.mergeAll()
 		})

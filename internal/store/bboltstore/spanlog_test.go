@@ -132,17 +132,7 @@ func TestSpanLog_RetentionGivesSegmentsBack(t *testing.T) {
 	if sizeAfter.LogLiveBytes <= 0 || sizeAfter.LogLiveBytes*10 > sizeBefore.LogLiveBytes || sizeAfter.LogBytes >= sizeBefore.LogBytes/5 {
 		t.Fatalf("size before %+v, after %+v", sizeBefore, sizeAfter)
 	}
-	var live int64
-	for _, v := range spanValues(t, s) {
-		ref, err := parseSpanPointer(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		live += ref.share
-	}
-	if live != sizeAfter.LogLiveBytes {
-		t.Fatalf("span_log counts %d live bytes, the pointers %d", sizeAfter.LogLiveBytes, live)
-	}
+	wantLiveBytesOfPointers(t, s)
 	wantSpans(t, s, 5010, 4)
 	if _, err := s.GetSpans(context.Background(), "p1", storetest.TraceHex(1)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("spans of a deleted record: %v", err)
@@ -365,6 +355,42 @@ func TestSpanLog_InlineValuesOfSchema5(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	rewriteSpans(t, dir, func(_ string, raw []byte) []byte { return compress(raw) }, func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketSpanLog); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("5"))
+	})
+	if err := os.RemoveAll(filepath.Join(dir, spanLogDir)); err != nil {
+		t.Fatal(err)
+	}
+
+	reopenOlderSchema(t, dir, "inline spans")
+}
+
+// reopenOlderSchema opens the store in dir, rewritten as an older schema wrote its 20 traces,
+// and checks what such a store must still do: they read, new traces go in, and retention
+// deletes the old ones and counts their live bytes down.
+func reopenOlderSchema(t *testing.T, dir, what string) *Store {
+	t.Helper()
+	s := openSpanLogStore(t, dir, 0)
+	wantSpans(t, s, 3, 4)
+	writeTraces(t, s, 100, 5, 0)
+	wantSpans(t, s, 102, 4)
+	n, err := s.DeleteBefore(context.Background(), time.Date(2026, 11, 25, 11, 30, 0, 0, time.UTC))
+	if err != nil || n != 20 {
+		t.Fatalf("retention over %s: deleted %d, %v; want 20", what, n, err)
+	}
+	wantLiveBytesOfPointers(t, s)
+	wantSpans(t, s, 104, 4)
+	return s
+}
+
+// rewriteSpans rewrites the spans bucket of the closed store in dir as an older schema wrote
+// it: each span's value becomes value(its key, its OTLP bytes), and finish adjusts the rest in
+// the same transaction. The spans must be in blocks of segment 1.
+func rewriteSpans(t *testing.T, dir string, value func(k string, raw []byte) []byte, finish func(tx *bolt.Tx) error) {
+	t.Helper()
 	seg, err := os.ReadFile(filepath.Join(dir, spanLogDir, "00000001.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -375,47 +401,40 @@ func TestSpanLog_InlineValuesOfSchema5(t *testing.T) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSpans)
-		inline := map[string][]byte{}
+		vals := map[string][]byte{}
 		if err := b.ForEach(func(k, v []byte) error {
 			ref, err := parseSpanPointer(v)
-			if err != nil {
-				return err
+			if err != nil || !ref.block || ref.seg != 1 {
+				return fmt.Errorf("value %x: %+v, %v", v, ref, err)
 			}
 			raw, err := s2.Decode(nil, seg[ref.off:ref.off+int64(ref.n)])
 			if err != nil {
 				return err
 			}
-			inline[string(k)] = compress(raw[ref.start : ref.start+ref.size])
+			vals[string(k)] = value(string(k), raw[ref.start:ref.start+ref.size])
 			return nil
 		}); err != nil {
 			return err
 		}
-		for k, v := range inline {
+		for k, v := range vals {
 			if err := b.Put([]byte(k), v); err != nil {
 				return err
 			}
 		}
-		if err := tx.DeleteBucket(bucketSpanLog); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Put(keySchema, []byte("5"))
+		return finish(tx)
 	})
-	_ = db.Close()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.RemoveAll(filepath.Join(dir, spanLogDir)); err != nil {
-		t.Fatal(err)
-	}
+}
 
-	s = openSpanLogStore(t, dir, 0)
-	wantSpans(t, s, 3, 4)
-	writeTraces(t, s, 100, 5, 0)
-	wantSpans(t, s, 102, 4)
-	n, err := s.DeleteBefore(context.Background(), time.Date(2026, 11, 25, 11, 30, 0, 0, time.UTC))
-	if err != nil || n != 20 {
-		t.Fatalf("retention over inline spans: deleted %d, %v; want 20", n, err)
-	}
+// wantLiveBytesOfPointers checks that the span_log bucket counts, in all, the live bytes of
+// the store's pointers, and that every span value left is a pointer.
+func wantLiveBytesOfPointers(t *testing.T, s *Store) {
+	t.Helper()
 	size, err := s.Size()
 	if err != nil {
 		t.Fatal(err)
@@ -424,14 +443,13 @@ func TestSpanLog_InlineValuesOfSchema5(t *testing.T) {
 	for _, v := range spanValues(t, s) {
 		ref, err := parseSpanPointer(v)
 		if err != nil {
-			t.Fatalf("a value left after retention is not a pointer: %v", err)
+			t.Fatalf("a span value is not a pointer: %v", err)
 		}
 		live += ref.share
 	}
 	if live != size.LogLiveBytes || live == 0 {
-		t.Fatalf("live bytes: counted %d, pointers %d", size.LogLiveBytes, live)
+		t.Fatalf("span_log counts %d live bytes, the pointers %d", size.LogLiveBytes, live)
 	}
-	wantSpans(t, s, 104, 4)
 }
 
 // A store of schema 6 points at spans compressed one by one: they still read, retention
@@ -443,41 +461,14 @@ func TestSpanLog_PointersOfSchema6(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	seg1 := filepath.Join(dir, spanLogDir, "00000001.log")
-	seg, err := os.ReadFile(seg1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Rewrite every body as schema 6 stored it, into segment 2.
+	// Every body as schema 6 stored it, each compressed alone, into segment 2.
 	var old []byte
-	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSpans)
-		vals := map[string][]byte{}
-		if err := b.ForEach(func(k, v []byte) error {
-			ref, err := parseSpanPointer(v)
-			if err != nil || !ref.block {
-				return fmt.Errorf("value %x: %+v, %v", v, ref, err)
-			}
-			raw, err := s2.Decode(nil, seg[ref.off:ref.off+int64(ref.n)])
-			if err != nil {
-				return err
-			}
-			body := compress(raw[ref.start : ref.start+ref.size])
-			vals[string(k)] = appendSpanPointer(nil, 2, int64(len(old)), body)
-			old = append(old, body...)
-			return nil
-		}); err != nil {
-			return err
-		}
-		for k, v := range vals {
-			if err := b.Put([]byte(k), v); err != nil {
-				return err
-			}
-		}
+	rewriteSpans(t, dir, func(_ string, raw []byte) []byte {
+		body := compress(raw)
+		p := appendSpanPointer(nil, 2, int64(len(old)), body)
+		old = append(old, body...)
+		return p
+	}, func(tx *bolt.Tx) error {
 		live := tx.Bucket(bucketSpanLog)
 		if err := live.Delete(segmentKey(1)); err != nil {
 			return err
@@ -487,11 +478,7 @@ func TestSpanLog_PointersOfSchema6(t *testing.T) {
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, []byte("6"))
 	})
-	_ = db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(seg1); err != nil {
+	if err := os.Remove(filepath.Join(dir, spanLogDir, "00000001.log")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, spanLogDir, "00000002.log"), old, 0o600); err != nil {
@@ -501,31 +488,13 @@ func TestSpanLog_PointersOfSchema6(t *testing.T) {
 		t.Fatal(err) // the active segment new spans go to
 	}
 
-	s = openSpanLogStore(t, dir, 0)
-	wantSpans(t, s, 3, 4)
-	writeTraces(t, s, 100, 5, 0)
-	wantSpans(t, s, 102, 4)
-	n, err := s.DeleteBefore(context.Background(), time.Date(2026, 11, 25, 11, 30, 0, 0, time.UTC))
-	if err != nil || n != 20 {
-		t.Fatalf("retention over schema-6 pointers: deleted %d, %v; want 20", n, err)
-	}
+	s = reopenOlderSchema(t, dir, "schema-6 pointers")
 	if got := segmentFiles(t, dir); len(got) != 1 || !strings.HasSuffix(got[0], "00000003.log") {
 		t.Fatalf("segments after retention: %v, want only the active 00000003.log", got)
 	}
-	size, err := s.Size()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var live int64
 	for _, v := range spanValues(t, s) {
-		ref, err := parseSpanPointer(v)
-		if err != nil || !ref.block {
+		if ref, err := parseSpanPointer(v); err != nil || !ref.block {
 			t.Fatalf("a value left after retention: %+v, %v", ref, err)
 		}
-		live += ref.share
 	}
-	if live != size.LogLiveBytes || live == 0 {
-		t.Fatalf("live bytes: counted %d, pointers %d", size.LogLiveBytes, live)
-	}
-	wantSpans(t, s, 104, 4)
 }

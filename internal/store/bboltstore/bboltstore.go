@@ -352,8 +352,8 @@ func (s *Store) WriteSpans(ctx context.Context, spans []store.Span) error {
 	if err != nil {
 		return err
 	}
-	bodies := packSpans(spans, preps)
-	return s.submit(ctx, &writeRequest{spans: spans, bodies: bodies, preps: preps, done: make(chan error, 1)})
+	r := &writeRequest{spans: spans, bodies: packSpans(spans, preps), packed: make([][]byte, len(spans)), preps: preps, done: make(chan error, 1)}
+	return s.submit(ctx, r)
 }
 
 // exec runs fn on the writer goroutine, so that it never races a compaction's file swap.

@@ -1,13 +1,9 @@
 package bboltstore
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/klauspost/compress/s2"
 
 	"github.com/tracehound/tracehound/internal/store"
 )
@@ -74,78 +70,4 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeRecord(b)
 	})
-}
-
-func TestPackSpans_EachSpanReadsBackFromItsBlock(t *testing.T) {
-	var spans []store.Span
-	for i := range 40 {
-		// Sizes from empty to larger than a block, text that compresses and bytes that do
-		// not.
-		raw := bytes.Repeat([]byte(fmt.Sprintf("span %d says hello; ", i)), i*i)
-		if i%5 == 0 {
-			raw = make([]byte, 3000*i)
-			for j := range raw {
-				raw[j] = byte(j*7919 + i)
-			}
-		}
-		spans = append(spans, store.Span{Raw: raw})
-	}
-	// Three "traces" taking the spans out of order; span 7 is taken by none (a duplicate).
-	preps := []*preparedRecord{{spans: []int{39, 3, 20}}, {}, {}}
-	for i := range spans {
-		if i != 7 && i != 39 && i != 3 && i != 20 {
-			preps[1+i%2].spans = append(preps[1+i%2].spans, i)
-		}
-	}
-	b := packSpans(spans, preps)
-	if len(b.blocks) < 3 || len(b.blocks) != len(b.rawLen) {
-		t.Fatalf("%d blocks (%d lengths) for %d spans", len(b.blocks), len(b.rawLen), len(spans))
-	}
-	decoded := make([][]byte, len(b.blocks))
-	for k, blk := range b.blocks {
-		if cap(blk) != len(blk) {
-			t.Fatalf("block %d can grow into its neighbour (len %d, cap %d)", k, len(blk), cap(blk))
-		}
-		raw, err := s2.Decode(nil, blk)
-		if err != nil || len(raw) != b.rawLen[k] {
-			t.Fatalf("block %d: %d bytes, %v; want %d", k, len(raw), err, b.rawLen[k])
-		}
-		decoded[k] = raw
-	}
-	shares, inBlock := make([]int64, len(b.blocks)), make([]int64, len(b.blocks))
-	next := 0 // spans are placed in the order the preps take them
-	owner := map[int32]int{}
-	for pi, p := range preps {
-		for _, i := range p.spans {
-			at := b.at[i]
-			if o, ok := owner[at.block]; ok && o != pi {
-				t.Fatalf("block %d holds spans of two traces (%d and %d)", at.block, o, pi)
-			}
-			owner[at.block] = pi
-			if at.block < int32(next) {
-				t.Fatalf("span %d in block %d, after a span in block %d", i, at.block, next)
-			}
-			next = int(at.block)
-			if got := decoded[at.block][at.start : at.start+at.n]; !bytes.Equal(got, spans[i].Raw) {
-				t.Fatalf("span %d: %d bytes read back, want %d", i, len(got), len(spans[i].Raw))
-			}
-			if b.rawLen[at.block] > blockBytes && int(at.n) != b.rawLen[at.block] {
-				t.Fatalf("span %d shares a block of %d bytes, more than %d", i, b.rawLen[at.block], blockBytes)
-			}
-			if s := blockShare(len(b.blocks[at.block]), b.rawLen[at.block], at); s < 1 {
-				t.Fatalf("span %d counts %d live bytes", i, s)
-			}
-			shares[at.block] += blockShare(len(b.blocks[at.block]), b.rawLen[at.block], at)
-			inBlock[at.block]++
-		}
-	}
-	for k, got := range shares {
-		// Only a span too small for a byte of its own counts one byte more.
-		if want := int64(len(b.blocks[k])); got < want || got > want+inBlock[k] {
-			t.Errorf("block %d: its spans count %d live bytes, it has %d", k, got, want)
-		}
-	}
-	if b.at[7].block != -1 {
-		t.Fatalf("span 7, taken by no record, was packed: %+v", b.at[7])
-	}
 }

@@ -1,6 +1,7 @@
 package bboltstore
 
 import (
+	"hash/crc32"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -30,6 +31,7 @@ const blockBytes = 32 << 10
 // the single writer goroutine does not spend its time compressing.
 type spanBodies struct {
 	blocks [][]byte // S2 blocks
+	crcs   []uint32 // each block's CRC-32C (crcTable)
 	rawLen []int    // each block's length decompressed
 	at     []bodyAt // per span of the request
 }
@@ -65,6 +67,7 @@ func packSpans(spans []store.Span, preps []*preparedRecord) spanBodies {
 		enc := s2.Encode(out[len(out):cap(out)], raw)
 		out = out[:len(out)+len(enc)]
 		b.blocks = append(b.blocks, out[len(out)-len(enc):len(out):len(out)])
+		b.crcs = append(b.crcs, crc32.Checksum(enc, crcTable))
 		b.rawLen = append(b.rawLen, len(raw))
 		total -= len(raw)
 		raw = raw[:0]

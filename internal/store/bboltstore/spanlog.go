@@ -208,9 +208,8 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 		return err
 	}
 	var offs []int64
-	var crcs []uint32
 	for _, r := range group {
-		offs, crcs = offs[:0], crcs[:0]
+		offs = offs[:0]
 		for _, v := range r.bodies.blocks {
 			if len(l.buf)+len(v) > cap(l.buf) {
 				if err := flush(); err != nil {
@@ -218,7 +217,6 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 				}
 			}
 			offs = append(offs, l.size+int64(len(l.buf)))
-			crcs = append(crcs, crc32.Checksum(v, crcTable))
 			if len(v) > cap(l.buf) { // larger than a chunk: written as it is
 				if err := write(v); err != nil {
 					return err
@@ -227,7 +225,6 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 				l.buf = append(l.buf, v...)
 			}
 		}
-		r.packed = make([][]byte, len(r.spans))
 		for i, at := range r.bodies.at {
 			if at.block < 0 {
 				continue
@@ -235,7 +232,7 @@ func (l *spanLog) appendGroup(group []*writeRequest) error {
 			stored := len(r.bodies.blocks[at.block])
 			share := blockShare(stored, r.bodies.rawLen[at.block], at)
 			p := len(ptrs)
-			ptrs = appendBlockPointer(ptrs, l.active, offs[at.block], stored, crcs[at.block], at, share)
+			ptrs = appendBlockPointer(ptrs, l.active, offs[at.block], stored, r.bodies.crcs[at.block], at, share)
 			r.packed[i] = ptrs[p:len(ptrs):len(ptrs)]
 		}
 	}

@@ -436,12 +436,12 @@ func (r *bodyReader) spanBytes(v []byte) ([]byte, error) {
 			}
 			block, err := s2.Decode(nil, b)
 			if err != nil {
-				return nil, fmt.Errorf("span log segment %s at %d: decompress block: %w", r.l.segmentPath(ref.seg), ref.off, err)
+				return nil, fmt.Errorf("span log segment %s at %d: decompress block: %w: the file is damaged (this span's trace cannot be shown; restore the store directory from a backup)", r.l.segmentPath(ref.seg), ref.off, err)
 			}
 			r.seg, r.off, r.block = ref.seg, ref.off, block
 		}
 		if ref.start+ref.size > len(r.block) {
-			return nil, fmt.Errorf("span log segment %s at %d: span at %d (%d bytes) past the block's %d bytes: the store is damaged", r.l.segmentPath(ref.seg), ref.off, ref.start, ref.size, len(r.block))
+			return nil, fmt.Errorf("span log segment %s at %d: span at %d (%d bytes) past the block's %d bytes: the store is damaged (restore the store directory from a backup)", r.l.segmentPath(ref.seg), ref.off, ref.start, ref.size, len(r.block))
 		}
 		return r.block[ref.start : ref.start+ref.size : ref.start+ref.size], nil
 	case len(v) > 0 && v[0] == compressedMarker:
@@ -451,6 +451,7 @@ func (r *bodyReader) spanBytes(v []byte) ([]byte, error) {
 	}
 }
 
+// file returns segment id's file, opening it on first use.
 func (l *spanLog) file(id uint32) (*os.File, error) {
 	l.mu.RLock()
 	f := l.files[id]

@@ -19,10 +19,11 @@ import (
 	"github.com/tracehound/tracehound/internal/durable"
 )
 
-// The span log holds the stored spans' bodies (their compressed OTLP bytes) outside bbolt's
-// file: append-only segment files under dir/spans, written once per commit with one write and
-// synced while the transaction that points at them is built. The spans bucket keeps, under each
-// span's key, a pointer to its body (segment, offset, length, checksum).
+// The span log holds the stored spans' bodies (their OTLP bytes, compressed in blocks of one
+// trace, see spanblock.go) outside bbolt's file: append-only segment files under dir/spans,
+// written once per commit in sequential writes and synced while the transaction that points at
+// them is built. The spans bucket keeps, under each span's key, a pointer to its block
+// (segment, offset, length, checksum) and to the span's bytes in it.
 //
 // Why: span bodies are about two thirds of the bytes stored, written once and read rarely (a
 // record's span tree, an export's message lists). In bbolt each commit rewrote the right edge
@@ -44,7 +45,8 @@ import (
 // commit stay in the segment, unreferenced. A segment file with no live bytes in the bucket,
 // other than the newest, holds nothing committed and is removed on open.
 
-// spanLogMarker starts a spans-bucket value that points into the span log. Inline values
+// spanLogMarker starts a spans-bucket value that points at a span compressed on its own in the
+// span log, as schema 6 wrote them (still read; nothing writes them now). Inline values
 // (stores written before schema 6) start with compressedMarker, or are plain protobuf, which
 // no field 0 starts.
 const spanLogMarker = 0x01
@@ -167,8 +169,8 @@ func (l *spanLog) rotate(id uint32) error {
 	return nil
 }
 
-// appendGroup writes the bodies of a group of write requests to the log and replaces each
-// request's packed values by pointers to them. The write is synced in the background; the
+// appendGroup writes the blocks of a group of write requests to the log and sets each
+// request's packed values to the spans' pointers into them. The write is synced in the background; the
 // caller must wait for it (wait) before it commits the pointers.
 func (l *spanLog) appendGroup(group []*writeRequest) error {
 	_ = l.wait() // a failed transaction may have left it; its error went with that one
@@ -310,16 +312,6 @@ func (l *spanLog) dropOld() {
 
 // maxPointerLen bounds a pointer's length: marker, six uvarints, checksum.
 const maxPointerLen = 1 + binary.MaxVarintLen32 + binary.MaxVarintLen64 + 4*binary.MaxVarintLen32 + 4
-
-// appendSpanPointer appends the spans-bucket value that points at body v, stored at off in
-// segment seg: a span compressed on its own, as schema 6 wrote them.
-func appendSpanPointer(p []byte, seg uint32, off int64, v []byte) []byte {
-	p = append(p, spanLogMarker)
-	p = binary.AppendUvarint(p, uint64(seg))
-	p = binary.AppendUvarint(p, uint64(off))
-	p = binary.AppendUvarint(p, uint64(len(v)))
-	return binary.LittleEndian.AppendUint32(p, crc32.Checksum(v, crcTable))
-}
 
 // appendBlockPointer appends the spans-bucket value of a span in a block (see spanblock.go):
 // where the block is stored (segment, offset, length), where the span is in the decompressed

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,16 @@ import (
 	"github.com/tracehound/tracehound/internal/store"
 	"github.com/tracehound/tracehound/internal/store/storetest"
 )
+
+// appendSpanPointer appends a spans-bucket value as schema 6 wrote it: a pointer at body v, a
+// span compressed on its own, stored at off in segment seg.
+func appendSpanPointer(p []byte, seg uint32, off int64, v []byte) []byte {
+	p = append(p, spanLogMarker)
+	p = binary.AppendUvarint(p, uint64(seg))
+	p = binary.AppendUvarint(p, uint64(off))
+	p = binary.AppendUvarint(p, uint64(len(v)))
+	return binary.LittleEndian.AppendUint32(p, crc32.Checksum(v, crcTable))
+}
 
 func openSpanLogStore(t *testing.T, dir string, segmentBytes int64) *Store {
 	t.Helper()
